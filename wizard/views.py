@@ -1,0 +1,77 @@
+"""Pages of the wizard. Views stay thin: read through selectors, write through services."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from migrator import selectors, services
+from wizard.forms import MigrationNameForm
+
+
+@login_required
+def dashboard(request: HttpRequest) -> HttpResponse:
+    migrations = selectors.migrations_visible_to(user=request.user)
+    return render(request, "wizard/dashboard.html", {"migrations": migrations})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def migration_create(request: HttpRequest) -> HttpResponse:
+    form = MigrationNameForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            migration = services.migration_create(
+                owner=request.user, name=form.cleaned_data["name"]
+            )
+        except ValidationError as error:
+            form.add_error("name", error)
+        else:
+            messages.success(request, _("Migration “%(name)s” created.") % {"name": migration})
+            return redirect("dashboard")
+    return render(
+        request,
+        "wizard/migration_form.html",
+        {"form": form, "title": _("New migration"), "submit_label": _("Create")},
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def migration_rename(request: HttpRequest, migration_id: int) -> HttpResponse:
+    migration = selectors.migration_for_user(user=request.user, migration_id=migration_id)
+    form = MigrationNameForm(request.POST or None, initial={"name": migration.name})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.migration_rename(migration=migration, name=form.cleaned_data["name"])
+        except ValidationError as error:
+            form.add_error("name", error)
+        else:
+            if request.htmx:
+                return render(
+                    request, "wizard/partials/migration_row.html", {"migration": migration}
+                )
+            messages.success(request, _("Migration renamed."))
+            return redirect("dashboard")
+    if request.htmx:
+        return render(
+            request,
+            "wizard/partials/migration_rename_row.html",
+            {"migration": migration, "form": form},
+        )
+    return render(
+        request,
+        "wizard/migration_form.html",
+        {"form": form, "title": _("Rename migration"), "submit_label": _("Save")},
+    )
+
+
+@login_required
+def migration_row(request: HttpRequest, migration_id: int) -> HttpResponse:
+    migration = selectors.migration_for_user(user=request.user, migration_id=migration_id)
+    return render(request, "wizard/partials/migration_row.html", {"migration": migration})
