@@ -121,10 +121,12 @@ def celery_worker(*, env: dict[str, str], queue_name: str) -> Iterator[OutputRea
         yield reader
 
 
-def manage(*args: str, env: dict[str, str], timeout: float = 120) -> subprocess.CompletedProcess:
+def manage(
+    *args: str, env: dict[str, str], timeout: float = 120, cwd: Path = REPO_ROOT
+) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, str(REPO_ROOT / "manage.py"), *args],
-        cwd=REPO_ROOT,
+        [sys.executable, str(cwd / "manage.py"), *args],
+        cwd=cwd,
         env=env,
         capture_output=True,
         text=True,

@@ -1,8 +1,11 @@
 """The French interface is complete and the compiled catalogue matches its source."""
 
-import polib
+import shutil
 
-from tests.support import REPO_ROOT
+import polib
+import pytest
+
+from tests.support import REPO_ROOT, embedded_environment, manage
 
 CATALOGUE = REPO_ROOT / "locale" / "fr" / "LC_MESSAGES"
 
@@ -24,3 +27,30 @@ def test_compiled_catalogue_is_up_to_date():
         assert compiled.get((entry.msgctxt, entry.msgid)) == entry.msgstr, (
             f"django.mo is stale for {entry.msgid!r}: run `make messages`"
         )
+
+
+@pytest.mark.skipif(not shutil.which("xgettext"), reason="gettext is not installed")
+def test_catalogue_holds_every_string_of_the_source(tmp_path):
+    copy = tmp_path / "project"
+    shutil.copytree(
+        REPO_ROOT,
+        copy,
+        ignore=shutil.ignore_patterns(".venv", "data", "test-output", ".git", "*_cache", "tests"),
+    )
+    result = manage(
+        "makemessages",
+        "--locale",
+        "fr",
+        "--no-obsolete",
+        env=embedded_environment(data_dir=tmp_path / "data"),
+        cwd=copy,
+    )
+    assert result.returncode == 0, result.stderr
+    fresh = {
+        entry.msgid
+        for entry in polib.pofile(str(copy / CATALOGUE.relative_to(REPO_ROOT) / "django.po"))
+    }
+    committed = {entry.msgid for entry in polib.pofile(str(CATALOGUE / "django.po"))}
+    assert fresh - committed == set(), (
+        "strings missing from the French catalogue: run `make messages`"
+    )

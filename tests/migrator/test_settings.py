@@ -128,3 +128,25 @@ def test_production_settings_pass_check_deploy(tmp_path):
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+def test_email_url_configures_smtp(tmp_path):
+    env = embedded_environment(
+        data_dir=tmp_path, EMAIL_URL="smtp+tls://mailer:pw@mail.example.com:587"
+    )
+    code = (
+        "import django, os; os.environ['DJANGO_SETTINGS_MODULE'] = 'migrator.settings';"
+        "django.setup(); from django.conf import settings as s;"
+        "print(s.EMAIL_BACKEND, s.EMAIL_HOST, s.EMAIL_PORT, s.EMAIL_HOST_USER, s.EMAIL_USE_TLS)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO_ROOT, env=env, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == [
+        "django.core.mail.backends.smtp.EmailBackend",
+        "mail.example.com",
+        "587",
+        "mailer",
+        "True",
+    ]
