@@ -319,6 +319,9 @@ CONNECTOR_ALLOW_PRIVATE_NETWORKS = _read(
     "CONNECTOR_ALLOW_PRIVATE_NETWORKS", env.bool, default=DEBUG
 )
 
+# The emulated help desks under /sandbox/ (seeded demo accounts, tests).
+SANDBOX_ENABLED = _read("SANDBOX_ENABLED", env.bool, default=DEBUG)
+
 # --- REST API -----------------------------------------------------------------------------
 
 REST_FRAMEWORK = {

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
@@ -10,3 +11,5 @@ urlpatterns = [
     path("healthz/", healthz, name="healthz"),
     path("", include("wizard.urls")),
 ]
+if settings.SANDBOX_ENABLED:
+    urlpatterns.insert(0, path("sandbox/", include("connectors.urls")))

@@ -1,0 +1,330 @@
+"""What every platform emulator shares: accounts, ids, records, attachments' bytes, and
+the behaviour of a real API around each call (latency, injected faults, per-minute rate
+limits with 429 + Retry-After, authentication).
+
+A platform's emulator (``connectors/<platform>/emulator.py``) describes itself with an
+``EmulatorProfile`` and wraps each of its views in ``profile.endpoint``; its views only
+deal with the platform's paths and JSON shapes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import random
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from functools import wraps
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core.cache import cache
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import transaction
+from django.db.models import F, QuerySet
+from django.http import HttpRequest, JsonResponse, StreamingHttpResponse
+from django.http.response import HttpResponseBase
+from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt
+
+from connectors.models import EmulatedAccount, EmulatedBlob, EmulatedRecord, EmulatedSequence
+
+BLOB_CHUNK_BYTES = 64 * 1024
+# How long an injected "timeout" fault hangs before answering: longer than any client timeout.
+TIMEOUT_FAULT_SECONDS = 35.0
+
+
+class EmulatorError(Exception):
+    """Stops a view with the platform's own error status and body."""
+
+    def __init__(self, status: int, body: Any, *, headers: dict[str, str] | None = None) -> None:
+        super().__init__(status)
+        self.status = status
+        self.body = body
+        self.headers = headers or {}
+
+
+@dataclass(frozen=True)
+class EmulatorProfile:
+    """How one platform's API behaves around every call."""
+
+    platform: str
+    #: The documented limit of the default plan, used when the account sets none.
+    default_rate_limit_per_minute: int
+    #: True when the request carries the account's credentials.
+    authenticate: Callable[[HttpRequest, EmulatedAccount], bool]
+    #: The platform's body for an error: (status, short code, message) -> JSON-able.
+    error_body: Callable[[int, str, str], Any]
+    #: Extra headers announcing the rate limit: (limit, remaining, seconds to reset) -> headers.
+    rate_limit_headers: Callable[[int, int, int], dict[str, str]] = field(
+        default=lambda limit, remaining, reset: {}
+    )
+
+    def error(self, status: int, code: str, message: str, **headers: str) -> EmulatorError:
+        return EmulatorError(status, self.error_body(status, code, message), headers=headers)
+
+    def endpoint(self, view: Callable[..., Any]) -> Callable[..., HttpResponseBase]:
+        """Wrap a view ``view(request, account, **kwargs)`` returning JSON-able data, an
+        response, or ``(status, data)``."""
+
+        @csrf_exempt
+        @wraps(view)
+        def wrapped(request: HttpRequest, account_slug: str, **kwargs: Any) -> HttpResponseBase:
+            account = EmulatedAccount.objects.filter(
+                platform=self.platform, slug=account_slug
+            ).first()
+            if account is None:
+                return _json(404, self.error_body(404, "AccountNotFound", "No such account."))
+            if account.latency_ms:
+                time.sleep(account.latency_ms / 1000)
+            extra_headers: dict[str, str] = {}
+            try:
+                extra_headers = self._spend_rate_budget(account)
+                fault = _draw_fault(account)
+                if fault == "timeout":
+                    time.sleep(TIMEOUT_FAULT_SECONDS)
+                if fault == "server_error":
+                    raise self.error(
+                        random.choice([500, 502, 503]),  # noqa: S311
+                        "ServerError",
+                        "Something went wrong on our side.",
+                    )
+                if not self.authenticate(request, account):
+                    raise self.error(401, "Unauthorized", "Couldn't authenticate you")
+                result = view(request, account, **kwargs)
+            except EmulatorError as error:
+                response = _json(error.status, error.body)
+                for name, value in {**extra_headers, **error.headers}.items():
+                    response[name] = value
+                return response
+            if isinstance(result, HttpResponseBase):
+                response = result
+            elif isinstance(result, tuple):
+                status, body = result
+                response = _json(status, body)
+            else:
+                response = _json(200, result)
+            if fault == "malformed" and not isinstance(response, StreamingHttpResponse):
+                response.content = response.content[: max(1, len(response.content) // 2)]
+            for name, value in extra_headers.items():
+                response[name] = value
+            return response
+
+        return wrapped
+
+    def _spend_rate_budget(self, account: EmulatedAccount) -> dict[str, str]:
+        """Count the call in the account's current minute; past the limit, answer 429."""
+        limit = account.rate_limit_per_minute
+        if limit is None:
+            limit = self.default_rate_limit_per_minute
+        if not limit:
+            return {}
+        now = time.time()
+        window = int(now // 60)
+        reset_in = max(1, math.ceil((window + 1) * 60 - now))
+        key = f"emulator-rate:{self.platform}:{account.pk}:{window}"
+        cache.add(key, 0, timeout=120)
+        try:
+            used = cache.incr(key)
+        except ValueError:  # evicted between add and incr
+            cache.set(key, 1, timeout=120)
+            used = 1
+        remaining = max(0, limit - used)
+        headers = self.rate_limit_headers(limit, remaining, reset_in)
+        if used > limit:
+            raise self.error(
+                429,
+                "TooManyRequests",
+                "Rate limit exceeded.",
+                **{"Retry-After": str(reset_in), **headers},
+            )
+        return headers
+
+
+def _draw_fault(account: EmulatedAccount) -> str | None:
+    draw = random.random()  # noqa: S311
+    for fault, ratio in (
+        ("server_error", account.fault_server_error_ratio),
+        ("timeout", account.fault_timeout_ratio),
+        ("malformed", account.fault_malformed_ratio),
+    ):
+        if draw < ratio:
+            return fault
+        draw -= ratio
+    return None
+
+
+def _json(status: int, body: Any) -> JsonResponse:
+    return JsonResponse(body, status=status, safe=False, encoder=DjangoJSONEncoder)
+
+
+def request_json(request: HttpRequest, profile: EmulatorProfile) -> dict[str, Any]:
+    """The request's JSON body, or the platform's 400 for a body that is not JSON."""
+    try:
+        body = json.loads(request.body or b"{}")
+    except (ValueError, UnicodeDecodeError):
+        raise profile.error(400, "InvalidJSON", "The request body is not valid JSON.") from None
+    if not isinstance(body, dict):
+        raise profile.error(400, "InvalidJSON", "The request body must be a JSON object.")
+    return body
+
+
+# --- Accounts, ids and records ------------------------------------------------------------
+
+
+def account_get_or_create(
+    *, platform: str, slug: str, name: str, secrets: dict[str, str], **fields: Any
+) -> EmulatedAccount:
+    account, _created = EmulatedAccount.objects.update_or_create(
+        platform=platform, slug=slug, defaults={"name": name, "secrets": secrets, **fields}
+    )
+    return account
+
+
+def account_reset(*, account: EmulatedAccount) -> None:
+    """Forget every record, id and attachment of the account (re-seeding starts here)."""
+    with transaction.atomic():
+        EmulatedRecord.objects.filter(account=account).delete()
+        EmulatedSequence.objects.filter(account=account).delete()
+        EmulatedBlob.objects.filter(account=account).delete()
+
+
+def number_next(*, account: EmulatedAccount, collection: str, start: int = 1) -> int:
+    """The next id of a collection, unique even under concurrent requests."""
+    with transaction.atomic():
+        sequence, created = EmulatedSequence.objects.select_for_update().get_or_create(
+            account=account, collection=collection, defaults={"last_number": start}
+        )
+        if created:
+            return start
+        EmulatedSequence.objects.filter(pk=sequence.pk).update(last_number=F("last_number") + 1)
+        sequence.refresh_from_db(fields=["last_number"])
+        return sequence.last_number
+
+
+def record_create(
+    *,
+    account: EmulatedAccount,
+    collection: str,
+    data: dict[str, Any],
+    number: int | None = None,
+    parent_number: int | None = None,
+    created_at: datetime | None = None,
+    updated_at: datetime | None = None,
+    id_start: int = 1,
+) -> EmulatedRecord:
+    if number is None:
+        number = number_next(account=account, collection=collection, start=id_start)
+    now = timezone.now()
+    return EmulatedRecord.objects.create(
+        account=account,
+        collection=collection,
+        number=number,
+        parent_number=parent_number,
+        data=data,
+        created_at=created_at or now,
+        updated_at=updated_at or created_at or now,
+    )
+
+
+def records(*, account: EmulatedAccount, collection: str) -> QuerySet[EmulatedRecord]:
+    return EmulatedRecord.objects.filter(account=account, collection=collection).order_by("number")
+
+
+def record_get(
+    *, account: EmulatedAccount, collection: str, number: int, profile: EmulatorProfile
+) -> EmulatedRecord:
+    record = EmulatedRecord.objects.filter(
+        account=account, collection=collection, number=number
+    ).first()
+    if record is None:
+        raise profile.error(404, "RecordNotFound", "Not found")
+    return record
+
+
+# --- Attachments' bytes --------------------------------------------------------------------
+
+
+def _generated_chunks(*, seed: str, size: int) -> Iterator[bytes]:
+    """Deterministic pseudo-random bytes: the same seed and size give the same file."""
+    produced = 0
+    counter = 0
+    while produced < size:
+        block = hashlib.sha256(f"{seed}:{counter}".encode()).digest() * (BLOB_CHUNK_BYTES // 32)
+        take = min(len(block), size - produced)
+        yield block[:take]
+        produced += take
+        counter += 1
+
+
+def blob_generated(
+    *, account: EmulatedAccount, token: str, file_name: str, content_type: str, size: int
+) -> EmulatedBlob:
+    """A seeded attachment whose bytes are produced when downloaded, never stored."""
+    digest = hashlib.sha256()
+    for chunk in _generated_chunks(seed=token, size=size):
+        digest.update(chunk)
+    return EmulatedBlob.objects.create(
+        account=account,
+        token=token,
+        file_name=file_name,
+        content_type=content_type,
+        size=size,
+        sha256=digest.hexdigest(),
+        seed=token,
+    )
+
+
+def blob_store(
+    *,
+    account: EmulatedAccount,
+    token: str,
+    file_name: str,
+    content_type: str,
+    chunks: Iterator[bytes],
+) -> EmulatedBlob:
+    """An uploaded attachment, written to the data folder as it arrives."""
+    folder = Path(settings.DATA_DIR) / "emulator-blobs" / account.platform / account.slug
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / hashlib.sha256(token.encode()).hexdigest()
+    digest = hashlib.sha256()
+    size = 0
+    with path.open("wb") as output:
+        for chunk in chunks:
+            output.write(chunk)
+            digest.update(chunk)
+            size += len(chunk)
+    return EmulatedBlob.objects.create(
+        account=account,
+        token=token,
+        file_name=file_name,
+        content_type=content_type,
+        size=size,
+        sha256=digest.hexdigest(),
+        stored_path=str(path),
+    )
+
+
+def blob_chunks(blob: EmulatedBlob) -> Iterator[bytes]:
+    if blob.stored_path:
+        with open(blob.stored_path, "rb") as stored:
+            while chunk := stored.read(BLOB_CHUNK_BYTES):
+                yield chunk
+    else:
+        yield from _generated_chunks(seed=blob.seed, size=blob.size)
+
+
+def blob_response(blob: EmulatedBlob) -> StreamingHttpResponse:
+    response = StreamingHttpResponse(blob_chunks(blob), content_type=blob.content_type)
+    response["Content-Length"] = str(blob.size)
+    response["Content-Disposition"] = f'attachment; filename="{blob.file_name}"'
+    return response
+
+
+def isoformat(moment: datetime) -> str:
+    """Dates as the platforms write them: UTC, seconds, a Z."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
