@@ -209,8 +209,12 @@ class _GuardedNetworkBackend(httpcore.SyncBackend):
 
 def _guarded_network_transport() -> httpx.HTTPTransport:
     transport = httpx.HTTPTransport()
-    # httpx has no public hook for the connection pool's network backend.
-    transport._pool._network_backend = _GuardedNetworkBackend()  # type: ignore[attr-defined]
+    # httpx has no public hook for the connection pool's network backend; fail loudly
+    # rather than run unguarded if its internals change.
+    pool = transport._pool  # type: ignore[attr-defined]
+    if not hasattr(pool, "_network_backend"):
+        raise RuntimeError("this httpx version does not expose the connection pool's backend")
+    pool._network_backend = _GuardedNetworkBackend()
     return transport
 
 

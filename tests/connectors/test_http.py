@@ -1281,7 +1281,10 @@ def test_download_of_a_missing_file_raises_not_found(
 def test_factory_uses_defaults_when_django_is_not_configured(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    import django.conf
+
     monkeypatch.delenv("DJANGO_SETTINGS_MODULE", raising=False)
+    monkeypatch.setattr(django.conf, "settings", django.conf.LazySettings())
 
     client = http_client_from_settings(base_url=BASE_URL, platform="zendesk", account="acme")
 
