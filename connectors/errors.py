@@ -51,9 +51,25 @@ class InvalidRecordError(ConnectorError):
 
 
 class RateLimitedError(ConnectorError):
-    """The platform kept answering 429 after every allowed retry."""
+    """The platform kept answering 429 after every allowed retry.
+
+    ``retry_after`` is how many seconds the platform (or the shared rate budget)
+    asked to wait, when known, so the engine can schedule the next try instead of
+    sleeping in a worker.
+    """
 
     retryable = True
+
+    def __init__(
+        self,
+        user_message: str,
+        *,
+        status: int | None = None,
+        detail: str = "",
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(user_message, status=status, detail=detail)
+        self.retry_after = retry_after
 
 
 class TransientError(ConnectorError):
