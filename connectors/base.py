@@ -1,0 +1,595 @@
+"""The connector contract.
+
+A platform package provides one class, a subclass of :class:`Source`,
+:class:`Target` or both (:class:`Connector`), that declares:
+
+* ``key`` and ``display_name`` (the wizard's platform picker);
+* ``credentials_model``: a :class:`Credentials` subclass whose JSON schema renders
+  the connect form (labels, hints, secrets marked);
+* ``capabilities``: what it reads, writes and keeps (:class:`Capabilities`), from
+  which the wizard derives the "what will not be migrated" list;
+* ``checklist``: the platform's steps before a migration;
+
+and implements the methods of its role(s). Every method speaks canonical records
+(:mod:`connectors.schema`) and raises :mod:`connectors.errors` classes; HTTP goes
+through the client that ``http_client_factory`` builds.
+
+Markers. Before creating a record the engine computes a marker with
+:func:`source_marker` and passes it to :meth:`Target.create`, which stores it on
+the created record so :meth:`Target.find_by_marker` can find the record again
+after a crash or an ambiguous answer. Where each platform stores it:
+
+* Zendesk: ``external_id`` of tickets, users and organizations, plus a tag on
+  tickets; Help Center articles carry it in ``label_names``. Groups, categories
+  and sections have no such slot and are found by name.
+* Freshdesk: a tag on tickets, contacts and solution articles. Companies, groups,
+  solution categories and folders are found by name (unique on Freshdesk), agents
+  by e-mail.
+
+For entities without a marker slot, ``find_by_marker`` receives the record and
+looks it up by its natural key.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import re
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, Protocol, Self, TypeVar
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic_core import PydanticUndefined
+
+from connectors.schema import Attachment, Entity, FieldSchema, Record
+
+if TYPE_CHECKING:
+    from connectors.http import HttpClient
+
+
+def _(message: str) -> str:
+    """Marks a user-facing sentence for translation; the wizard translates it on display."""
+    return message
+
+
+# --------------------------------------------------------------------------- credentials
+
+
+def credential_field(
+    *,
+    title: str,
+    hint: str,
+    description: str = "",
+    secret: bool = False,
+    placeholder: str | None = None,
+    default: Any = PydanticUndefined,
+    **constraints: Any,
+) -> Any:
+    """A credentials field as the wizard renders it.
+
+    ``title`` is the label, ``hint`` says where to find the value on the platform,
+    ``secret`` masks the input and keeps the value out of displays and logs.
+    """
+    extra: dict[str, Any] = {"hint": hint, "secret": secret}
+    if placeholder is not None:
+        extra["placeholder"] = placeholder
+    return Field(
+        default,
+        title=title,
+        description=description or None,
+        json_schema_extra=extra,
+        **constraints,
+    )
+
+
+class Credentials(BaseModel):
+    """Base of each platform's credentials model. Secrets are typed ``SecretStr``."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        frozen=True,
+        str_strip_whitespace=True,
+        # A refused token must not end up in an error message or a log line.
+        hide_input_in_errors=True,
+    )
+
+    @classmethod
+    def form_schema(cls) -> dict[str, Any]:
+        """JSON schema the wizard renders the connect form from."""
+        return cls.model_json_schema()
+
+    @classmethod
+    def secret_field_names(cls) -> frozenset[str]:
+        return frozenset(
+            name
+            for name, info in cls.model_fields.items()
+            if isinstance(info.json_schema_extra, dict) and info.json_schema_extra.get("secret")
+        )
+
+    def public_values(self) -> dict[str, Any]:
+        """Values safe to display (secrets left out)."""
+        secrets = self.secret_field_names()
+        return {
+            name: value
+            for name, value in self.model_dump(mode="json").items()
+            if name not in secrets
+        }
+
+    def revealed_values(self) -> dict[str, Any]:
+        """Every value in clear, for encrypting at rest. Never log it."""
+        return {
+            name: value.get_secret_value() if isinstance(value, SecretStr) else value
+            for name, value in self
+        }
+
+
+def normalise_account_url(value: str, *, hosted_domain: str) -> str:
+    """``https://acme.<hosted_domain>`` from "acme", "acme.<hosted_domain>" or a full URL.
+
+    Full URLs keep their scheme, host and port (custom domains, local emulators);
+    the HTTP layer's SSRF guard decides whether the address may be called.
+    """
+    text = value.strip().rstrip("/")
+    if not text:
+        raise ValueError("enter the address of your account")
+    if "://" not in text:
+        if re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9-]*", text):
+            text = f"{text}.{hosted_domain}"
+        text = f"https://{text}"
+    parts = urlsplit(text)
+    host_ok = parts.hostname is not None and re.fullmatch(r"[a-z0-9.:-]+", parts.hostname)
+    if parts.scheme not in ("http", "https") or not host_ok:
+        raise ValueError("enter an address such as https://yourcompany." + hosted_domain)
+    if parts.username or parts.password or parts.query or parts.fragment:
+        raise ValueError("enter the address of your account without user, query or fragment")
+    netloc = str(parts.hostname) + (f":{parts.port}" if parts.port else "")
+    return f"{parts.scheme}://{netloc}"
+
+
+# --------------------------------------------------------------------------- capabilities
+
+
+class ScopeKind(StrEnum):
+    """What a target account is divided into, when a migration goes to one part of it."""
+
+    INBOX = "inbox"
+    CHANNEL = "channel"
+    MAILBOX = "mailbox"
+
+
+_ENTITY_NOT_IMPORTED: dict[Entity, str] = {
+    Entity.ORGANIZATIONS: _("Organizations cannot be imported."),
+    Entity.GROUPS: _("Groups cannot be imported."),
+    Entity.AGENTS: _("Agents cannot be imported."),
+    Entity.CONTACTS: _("Contacts cannot be imported."),
+    Entity.TICKETS: _("Tickets cannot be imported."),
+    Entity.ARTICLE_CATEGORIES: _("Knowledge base categories cannot be imported."),
+    Entity.ARTICLE_SECTIONS: _("Knowledge base sections and folders cannot be imported."),
+    Entity.ARTICLES: _("Knowledge base articles cannot be imported."),
+}
+
+
+class Capabilities(BaseModel):
+    """What a platform reads, writes and keeps.
+
+    For a source a feature flag means "has it and reads it"; for a target, "can
+    write it". The "what will not be migrated" list compares the two.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    reads: frozenset[Entity] = frozenset()
+    writes: frozenset[Entity] = frozenset()
+    #: ``writes`` holding agents/groups means they are matched (and created when
+    #: ``can_create_agents``/``can_create_groups``); reads holding them, that they are read.
+    #: For a target, ticket and comment creation dates are kept (not replaced by the
+    #: migration date); like ``keeps_comment_authors`` and ``keeps_article_dates`` it
+    #: only matters for targets, every source has them.
+    keeps_original_dates: bool = False
+    keeps_comment_authors: bool = False
+    custom_fields: bool = False
+    inline_images: bool = False
+    tags: bool = False
+    ccs: bool = False
+    article_attachments: bool = False
+    article_tags: bool = False
+    article_translations: bool = False
+    keeps_article_dates: bool = False
+    #: Largest attachment the platform accepts, in bytes; ``None`` when unlimited.
+    max_attachment_bytes: int | None = Field(default=None, gt=0)
+    can_create_agents: bool = False
+    can_create_groups: bool = False
+    #: The part of a target account a migration must be pointed at, if any.
+    scope_kind: ScopeKind | None = None
+    #: Requests per minute the platform allows on a usual plan; the HTTP layer
+    #: follows the platform's rate-limit headers when it sends them.
+    rate_limit_per_minute: int = Field(default=100, gt=0)
+    #: API calls one record costs on average (comments and uploads included).
+    read_calls_per_record: Mapping[Entity, float] = Field(default_factory=dict)
+    write_calls_per_record: Mapping[Entity, float] = Field(default_factory=dict)
+    #: Particulars of this platform as a target, shown beside the losses.
+    particulars: tuple[str, ...] = ()
+
+    def not_migrated_from(self, source: Capabilities) -> list[str]:
+        """What will NOT be migrated from ``source`` into this target, as sentences."""
+        return not_migrated(source=source, target=self)
+
+
+def _format_bytes(size: int) -> str:
+    megabytes = size / (1024 * 1024)
+    return f"{megabytes:g} MB" if megabytes >= 1 else f"{math.ceil(size / 1024)} KB"
+
+
+def not_migrated(*, source: Capabilities, target: Capabilities) -> list[str]:
+    """The plain list, for a source -> target pair, of what will not be migrated.
+
+    Only losses that matter are listed: a feature the source has and the target
+    cannot hold, for entities both sides move.
+    """
+    losses: list[str] = []
+    for entity in Entity:
+        if entity in source.reads and entity not in target.writes:
+            losses.append(_ENTITY_NOT_IMPORTED[entity])
+
+    def lost(flag: str) -> bool:
+        return bool(getattr(source, flag)) and not getattr(target, flag)
+
+    # Every source has dates and authors: only the target decides whether they are kept.
+    tickets = Entity.TICKETS in source.reads and Entity.TICKETS in target.writes
+    if tickets:
+        if not target.keeps_original_dates:
+            losses.append(_("Ticket and comment creation dates: they become the migration date."))
+        if not target.keeps_comment_authors:
+            losses.append(
+                _("Comment authors: comments are posted by the account used for the migration.")
+            )
+        if lost("custom_fields"):
+            losses.append(_("Custom fields."))
+        if lost("inline_images"):
+            losses.append(_("Inline images."))
+        if lost("tags"):
+            losses.append(_("Tags."))
+        if lost("ccs"):
+            losses.append(_("CCs."))
+        limit = target.max_attachment_bytes
+        if limit is not None and (
+            source.max_attachment_bytes is None or source.max_attachment_bytes > limit
+        ):
+            losses.append(_("Attachments larger than %(size)s.") % {"size": _format_bytes(limit)})
+    agents = Entity.AGENTS in source.reads and Entity.AGENTS in target.writes
+    if agents and not target.can_create_agents:
+        losses.append(
+            _(
+                "Missing agents cannot be created: they must already exist and be active "
+                "on the target with the same e-mail address."
+            )
+        )
+    groups = Entity.GROUPS in source.reads and Entity.GROUPS in target.writes
+    if groups and not target.can_create_groups:
+        losses.append(_("Missing groups cannot be created: they must exist on the target."))
+    articles = Entity.ARTICLES in source.reads and Entity.ARTICLES in target.writes
+    if articles:
+        if lost("article_attachments"):
+            losses.append(_("Knowledge base article attachments."))
+        if lost("article_tags"):
+            losses.append(_("Knowledge base article tags."))
+        if lost("article_translations"):
+            losses.append(_("Knowledge base article translations."))
+        if not target.keeps_article_dates:
+            losses.append(_("Article dates: articles get the date of the migration."))
+    return losses
+
+
+def estimate_duration(
+    *, counts: Mapping[Entity, int], source: Capabilities, target: Capabilities
+) -> timedelta:
+    """Time a full run takes when both rate limits are kept busy.
+
+    Reading and writing overlap, so the slower side sets the pace.
+    """
+
+    def minutes(capabilities: Capabilities, calls: Mapping[Entity, float]) -> float:
+        requests = sum(count * calls.get(entity, 1.0) for entity, count in counts.items())
+        return requests / capabilities.rate_limit_per_minute
+
+    reading = minutes(source, source.read_calls_per_record)
+    writing = minutes(target, target.write_calls_per_record)
+    return timedelta(minutes=max(reading, writing))
+
+
+COMMON_CHECKLIST: tuple[str, ...] = (
+    _("Use an administrator account on both platforms."),
+    _(
+        "Turn off notifications, triggers and automations on the target so migrated "
+        "tickets do not e-mail your customers."
+    ),
+    _("Do not rotate or delete the API keys or tokens while a migration runs."),
+    _("Tell your team which records will keep changing on the source during the migration."),
+)
+
+
+# --------------------------------------------------------------------------- values exchanged
+
+
+class AccountInfo(BaseModel):
+    """What :meth:`ConnectorBase.check_credentials` learnt about the account."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    account_name: str
+    account_url: str | None = None
+    user_email: str | None = None
+
+
+class Scope(BaseModel):
+    """A part of an account a migration can be pointed at (an inbox, a channel…)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str = Field(min_length=1)
+    name: str
+
+
+RecordT = TypeVar("RecordT", bound=Record)
+
+
+@dataclass(frozen=True, slots=True)
+class Page(Generic[RecordT]):
+    """One page of records.
+
+    ``next_cursor`` is opaque to the engine: it stores it after the batch commits
+    and passes it back to :meth:`Source.read_page` to resume, even in another
+    process days later.
+    """
+
+    records: Sequence[RecordT] = field(default_factory=tuple)
+    next_cursor: str | None = None
+    has_more: bool = False
+
+    def __post_init__(self) -> None:
+        if self.has_more and not self.next_cursor:
+            raise ValueError("a page with more records after it needs a next_cursor")
+
+
+AttachmentStream = AbstractContextManager[Iterator[bytes]]
+"""A download in progress: ``with stream as chunks: for chunk in chunks: ...``."""
+
+
+class AttachmentOpener(Protocol):
+    """Opens an attachment's content; the engine passes ``source.download_attachment``."""
+
+    def __call__(self, attachment: Attachment, /) -> AttachmentStream: ...
+
+
+class HttpClientFactory(Protocol):
+    """Builds the shared HTTP client (:mod:`connectors.http`) a connector talks through.
+
+    Connectors pass the keyword arguments the client's constructor takes (base URL,
+    authentication, rate-limit key and budget).
+    """
+
+    def __call__(self, **options: Any) -> HttpClient: ...
+
+
+# --------------------------------------------------------------------------- markers
+
+MARKER_PREFIX = "hdm"
+
+_MARKER_CODES: dict[Entity, str] = {
+    Entity.ORGANIZATIONS: "org",
+    Entity.GROUPS: "grp",
+    Entity.AGENTS: "agt",
+    Entity.CONTACTS: "ctc",
+    Entity.TICKETS: "tkt",
+    Entity.ARTICLE_CATEGORIES: "cat",
+    Entity.ARTICLE_SECTIONS: "sec",
+    Entity.ARTICLES: "art",
+}
+_PLAIN_ID = re.compile(r"[a-z0-9_]{1,15}")
+
+
+def source_marker(*, migration_id: object, entity: Entity, source_id: str) -> str:
+    """The marker a target stores on a record created by a migration.
+
+    ``hdm-<migration>-<entity>-<source id>``: deterministic, lower case, at most 32
+    characters of ``[a-z0-9_-]``, so it fits an external id and a tag on every
+    platform. The migration part is a hash of the migration id; a source id that is
+    too long or has other characters is replaced by a hash of it.
+    """
+    migration = hashlib.sha256(str(migration_id).encode()).hexdigest()[:8]
+    identifier = source_id
+    if not _PLAIN_ID.fullmatch(identifier):
+        identifier = "h" + hashlib.sha256(source_id.encode()).hexdigest()[:14]
+    return f"{MARKER_PREFIX}-{migration}-{_MARKER_CODES[entity]}-{identifier}"
+
+
+def is_marker(value: str) -> bool:
+    """Whether a tag or external id is a marker written by a migration."""
+    codes = "|".join(_MARKER_CODES.values())
+    pattern = rf"{MARKER_PREFIX}-[0-9a-f]{{8}}-(?:{codes})-[a-z0-9_]{{1,15}}"
+    return re.fullmatch(pattern, value) is not None
+
+
+# --------------------------------------------------------------------------- connectors
+
+
+class ConnectorBase(ABC):
+    """What sources and targets share: identity, credentials, capabilities."""
+
+    key: ClassVar[str]
+    display_name: ClassVar[str]
+    credentials_model: ClassVar[type[Credentials]]
+    capabilities: ClassVar[Capabilities]
+    #: Steps particular to this platform, after :data:`COMMON_CHECKLIST`.
+    checklist: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(
+        self,
+        *,
+        credentials: Credentials,
+        http_client_factory: HttpClientFactory,
+        scope: Scope | None = None,
+    ) -> None:
+        if not isinstance(credentials, self.credentials_model):
+            raise TypeError(
+                f"{type(self).__name__} needs {self.credentials_model.__name__}, "
+                f"not {type(credentials).__name__}"
+            )
+        self.credentials = credentials
+        self.http_client_factory = http_client_factory
+        self.scope = scope
+        self._http_clients: list[HttpClient] = []
+
+    @classmethod
+    def parse_credentials(cls, data: Mapping[str, Any]) -> Credentials:
+        """Validate the connect form's values (raises pydantic ``ValidationError``)."""
+        return cls.credentials_model.model_validate(dict(data))
+
+    @classmethod
+    def pre_migration_checklist(cls) -> list[str]:
+        return [*COMMON_CHECKLIST, *cls.checklist]
+
+    @classmethod
+    def is_source(cls) -> bool:
+        return issubclass(cls, Source)
+
+    @classmethod
+    def is_target(cls) -> bool:
+        return issubclass(cls, Target)
+
+    @abstractmethod
+    def check_credentials(self) -> AccountInfo:
+        """Call the platform once; raise ``AuthenticationError``/``UnreachableError``…"""
+
+    @abstractmethod
+    def describe_fields(self) -> FieldSchema:
+        """Statuses, types, priorities, custom fields and article statuses."""
+
+    def list_scopes(self) -> list[Scope]:
+        """The inboxes/channels/mailboxes to choose from; none when no scope is needed."""
+        if self.capabilities.scope_kind is not None:
+            raise NotImplementedError(f"{type(self).__name__} needs a scope but cannot list them")
+        return []
+
+    def open_http_client(self, **options: Any) -> HttpClient:
+        """An HTTP client from the factory, closed with the connector."""
+        client = self.http_client_factory(**options)
+        self._http_clients.append(client)
+        return client
+
+    def close(self) -> None:
+        """Close the HTTP clients this connector opened."""
+        while self._http_clients:
+            close = getattr(self._http_clients.pop(), "close", None)
+            if callable(close):
+                close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+DEFAULT_PAGE_SIZE = 100
+
+
+class Source(ConnectorBase):
+    """Reads canonical records from a platform."""
+
+    @abstractmethod
+    def count(
+        self,
+        entity: Entity,
+        *,
+        updated_since: datetime | None = None,
+        filters: Mapping[str, str] | None = None,
+    ) -> int:
+        """Exact number of records ``read_page`` would return with the same arguments."""
+
+    @abstractmethod
+    def read_page(
+        self,
+        entity: Entity,
+        *,
+        cursor: str | None = None,
+        page_size: int = DEFAULT_PAGE_SIZE,
+        updated_since: datetime | None = None,
+        ids: Sequence[str] | None = None,
+    ) -> Page[Record]:
+        """The page after ``cursor`` (first page when ``None``).
+
+        ``updated_since`` keeps records updated at or after it (delta runs; the
+        cursor then orders by ``(updated_at, id)``); ``ids`` reads those records only
+        (demo with custom data). Tickets come with their comments and attachments.
+        """
+
+    @abstractmethod
+    def download_attachment(self, attachment: Attachment) -> AttachmentStream:
+        """Stream an attachment's bytes in chunks, without holding the file in memory."""
+
+
+class Target(ConnectorBase):
+    """Writes canonical records to a platform.
+
+    Records arrive with their references already rewritten to target ids.
+    """
+
+    @abstractmethod
+    def create(
+        self,
+        entity: Entity,
+        record: Record,
+        *,
+        marker: str,
+        attachments: AttachmentOpener | None = None,
+    ) -> str:
+        """Create ``record`` carrying ``marker``; return its id on the target.
+
+        ``attachments`` opens the content of the record's attachments (tickets,
+        articles); without it, attachments are left out.
+        """
+
+    @abstractmethod
+    def update(
+        self,
+        entity: Entity,
+        target_id: str,
+        record: Record,
+        *,
+        attachments: AttachmentOpener | None = None,
+    ) -> None:
+        """Bring an earlier created record up to date (delta and re-migration)."""
+
+    @abstractmethod
+    def delete(self, entity: Entity, target_id: str) -> None:
+        """Remove a record this migration created (re-migration, demo clean-up)."""
+
+    @abstractmethod
+    def find_by_marker(
+        self, entity: Entity, marker: str, *, record: Record | None = None
+    ) -> str | None:
+        """Target id of the record created with ``marker``, or ``None``.
+
+        For entities without a marker slot the record is found by its natural key
+        (name, e-mail), which is why ``record`` is passed along.
+        """
+
+
+class Connector(Source, Target):
+    """A platform that is both a source and a target."""
+
+
+ConnectorClass = type[ConnectorBase]
+
+
+def ensure_record_matches(entity: Entity, record: Record) -> None:
+    """Guard for connector methods: the record is of the entity it is written as."""
+    if record.entity is not entity:
+        raise TypeError(f"a {type(record).__name__} cannot be written as {entity.value}")

@@ -1,0 +1,101 @@
+"""Zendesk Support and Help Center: credentials, capabilities, checklist.
+
+Payload conversion lives in :mod:`connectors.zendesk.payloads`; the HTTP client,
+source, target and emulator modules build on these declarations.
+"""
+
+from __future__ import annotations
+
+from pydantic import SecretStr, field_validator
+
+from connectors.base import Capabilities, Credentials, _, credential_field, normalise_account_url
+from connectors.schema import Entity
+
+KEY = "zendesk"
+DISPLAY_NAME = "Zendesk"
+HOSTED_DOMAIN = "zendesk.com"
+
+
+class ZendeskCredentials(Credentials):
+    url: str = credential_field(
+        title=_("Zendesk address"),
+        hint=_("The address you sign in at, such as https://yourcompany.zendesk.com."),
+        placeholder="https://yourcompany.zendesk.com",
+    )
+    email: str = credential_field(
+        title=_("Administrator e-mail"),
+        hint=_("The e-mail address of the Zendesk administrator the API token belongs to."),
+        min_length=3,
+    )
+    api_token: SecretStr = credential_field(
+        title=_("API token"),
+        hint=_(
+            "Admin Center > Apps and integrations > APIs > Zendesk API: turn on Token "
+            "access, then Add API token and copy it before closing the window."
+        ),
+        secret=True,
+        min_length=1,
+    )
+
+    @field_validator("url")
+    @classmethod
+    def _normalise_url(cls, value: str) -> str:
+        return normalise_account_url(value, hosted_domain=HOSTED_DOMAIN)
+
+    @field_validator("email")
+    @classmethod
+    def _plausible_email(cls, value: str) -> str:
+        if "@" not in value:
+            raise ValueError("enter the administrator's e-mail address")
+        return value.lower()
+
+
+MAX_ATTACHMENT_BYTES = 50 * 1024 * 1024
+
+CAPABILITIES = Capabilities(
+    reads=frozenset(Entity),
+    writes=frozenset(Entity),
+    # The ticket import API sets created_at/updated_at/solved_at and comment authors.
+    keeps_original_dates=True,
+    keeps_comment_authors=True,
+    custom_fields=True,
+    inline_images=True,
+    tags=True,
+    ccs=True,
+    article_attachments=True,
+    article_tags=True,
+    article_translations=True,
+    # Help Center article dates are read-only.
+    keeps_article_dates=False,
+    max_attachment_bytes=MAX_ATTACHMENT_BYTES,
+    can_create_agents=True,
+    can_create_groups=True,
+    scope_kind=None,
+    # Suite Team allows 200 requests a minute, higher plans more; the HTTP layer
+    # follows the X-Rate-Limit headers Zendesk sends.
+    rate_limit_per_minute=200,
+    read_calls_per_record={Entity.TICKETS: 2.0, Entity.ARTICLES: 3.0},
+    write_calls_per_record={Entity.TICKETS: 2.0, Entity.ARTICLES: 2.0},
+    particulars=(
+        _(
+            "Closed tickets cannot be changed after the import: a delta run leaves them as "
+            "they are."
+        ),
+    ),
+)
+
+CHECKLIST: tuple[str, ...] = (
+    _(
+        "Turn on token access in Admin Center > Apps and integrations > APIs > Zendesk API "
+        "and keep the token until the migration is over."
+    ),
+    _(
+        "Deactivate triggers and automations that send e-mails: imported tickets that are "
+        "not closed run triggers."
+    ),
+    _(
+        "Agents created by the migration use seats of your plan; create them yourself first "
+        "if you want to choose their roles."
+    ),
+    _("To import articles, Help Center must be activated and a permission group chosen."),
+)
