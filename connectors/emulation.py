@@ -117,15 +117,17 @@ class EmulatorProfile:
         return wrapped
 
     def _spend_rate_budget(self, account: EmulatedAccount) -> dict[str, str]:
-        """Count the call in the account's current minute; past the limit, answer 429."""
+        """Count the call in the account's current window; past the limit, answer 429."""
         limit = account.rate_limit_per_minute
         if limit is None:
             limit = self.default_rate_limit_per_minute
         if not limit:
             return {}
+        # Tests shorten the window ("rate_window_seconds") to see a reset without waiting.
+        window_seconds = float(account.options.get("rate_window_seconds", 60))
         now = time.time()
-        window = int(now // 60)
-        reset_in = max(1, math.ceil((window + 1) * 60 - now))
+        window = int(now // window_seconds)
+        reset_in = max(1, math.ceil((window + 1) * window_seconds - now))
         key = f"emulator-rate:{self.platform}:{account.pk}:{window}"
         cache.add(key, 0, timeout=120)
         try:
