@@ -36,6 +36,7 @@ import hashlib
 import math
 import re
 from abc import ABC, abstractmethod
+from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
@@ -377,6 +378,17 @@ class HttpClientFactory(Protocol):
     def __call__(self, **options: Any) -> HttpClient: ...
 
 
+@dataclass
+class HttpStatistics:
+    calls: Counter[str] = field(default_factory=Counter)
+    retries: int = 0
+    rate_limited: int = 0
+
+    @property
+    def total_calls(self) -> int:
+        return sum(self.calls.values())
+
+
 # --------------------------------------------------------------------------- markers
 
 MARKER_PREFIX = "hdm"
@@ -482,6 +494,16 @@ class ConnectorBase(ABC):
         client = self.http_client_factory(**options)
         self._http_clients.append(client)
         return client
+
+    def http_statistics(self) -> HttpStatistics:
+        """API calls per entity, retries and 429s of every client this connector opened
+        (the engine's "API calls per record" and the benchmark read it)."""
+        statistics = HttpStatistics()
+        for client in self._http_clients:
+            statistics.calls.update(client.calls)
+            statistics.retries += client.retries
+            statistics.rate_limited += client.rate_limited
+        return statistics
 
     def close(self) -> None:
         """Close the HTTP clients this connector opened."""
