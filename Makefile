@@ -21,6 +21,7 @@ install: $(STAMP)
 run: install
 	DEBUG=$${DEBUG:-true} $(BIN)/python manage.py migrate --noinput
 	DEBUG=$${DEBUG:-true} $(BIN)/python manage.py ensure_demo_admin
+	DEBUG=$${DEBUG:-true} $(BIN)/python manage.py seed_sandbox --if-empty --site-url http://$(HOST):$(PORT)
 	DEBUG=$${DEBUG:-true} $(BIN)/python manage.py run_site --host $(HOST) --port $(PORT)
 
 # Lint, format check, then every test (uses DATABASE_URL / REDIS_URL when set).

@@ -110,6 +110,9 @@ class SandboxPlatform(ABC):
     def seed(self, *, account: EmulatedAccount, plan: SeedPlan) -> None:
         """Fill the account with platform objects as the plan says, deterministically."""
 
+    def existing_account(self, *, slug: str) -> EmulatedAccount | None:
+        return EmulatedAccount.objects.filter(platform=self.key, slug=slug).first()
+
     def base_url(self, *, account: EmulatedAccount, site_url: str) -> str:
         return f"{site_url.rstrip('/')}/sandbox/{self.key}/{account.slug}"
 
