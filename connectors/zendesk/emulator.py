@@ -1044,10 +1044,20 @@ def _owner_email(account: EmulatedAccount) -> str:
     return str(account.secrets.get("email") or f"admin@{account.slug}.example.com").lower()
 
 
+# Account -> its owner's id, so that every write finds the owner through the index instead
+# of reading every user's e-mail; checked against the e-mail on each use (resets reuse ids).
+_owner_numbers: dict[int, int] = {}
+
+
 def _owner_record(account: EmulatedAccount) -> EmulatedRecord | None:
-    return (
-        _rows(account, USERS).filter(data__email=_owner_email(account)).order_by("number").first()
-    )
+    users = _rows(account, USERS).filter(data__email=_owner_email(account))
+    known = _owner_numbers.get(account.pk)
+    record = users.filter(number=known).first() if known is not None else None
+    if record is None:
+        record = users.order_by("number").first()
+        if record is not None:
+            _owner_numbers[account.pk] = record.number
+    return record
 
 
 def zendesk_account_defaults_ensure(*, account: EmulatedAccount) -> None:
@@ -1871,10 +1881,7 @@ def _comment_insert(
 ) -> EmulatedRecord:
     body, html_body = _comment_body(draft.payload)
     tokens = _string_list(draft.payload.get("uploads"))
-    attachments = []
-    if tokens:
-        for row in _rows(ctx.account, ATTACHMENTS).filter(**{f"data__{UPLOAD_KEY}__in": tokens}):
-            attachments.append(row.data)
+    attachments = [row.data for row in _upload_attachments(ctx.account, tokens)] if tokens else []
     public = draft.public if draft.public is not None else public_default
     request = ctx.request
     number = _next_number(ctx.account, COMMENTS)
@@ -2669,9 +2676,34 @@ def job_status_view(ctx: Ctx, job_id: str) -> Any:
 # --- Views: uploads and attachments --------------------------------------------------------
 
 
-def _new_token() -> str:
-    alphabet = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
-    return "".join(secrets.choice(alphabet) for _ in range(25))
+ALPHANUMERIC = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+UPLOAD_TOKEN_RANDOM_LENGTH = 16
+
+
+def _new_token(length: int = 25) -> str:
+    return "".join(secrets.choice(ALPHANUMERIC) for _ in range(length))
+
+
+def _upload_token_for(group: int) -> str:
+    """An upload token naming its upload: random letters, then the number (base 36) that its
+    attachments share as parent, so they are found through the index."""
+    digits = ""
+    while group:
+        group, digit = divmod(group, 36)
+        digits = "0123456789abcdefghijklmnopqrstuvwxyz"[digit] + digits
+    return _new_token(UPLOAD_TOKEN_RANDOM_LENGTH) + digits
+
+
+def _upload_attachments(account: EmulatedAccount, tokens: list[str]) -> QuerySet[EmulatedRecord]:
+    groups = set()
+    for token in tokens:
+        try:
+            groups.add(int(token[UPLOAD_TOKEN_RANDOM_LENGTH:], 36))
+        except ValueError:
+            continue
+    return _rows(account, ATTACHMENTS).filter(
+        parent_number__in=groups, **{f"data__{UPLOAD_KEY}__in": tokens}
+    )
 
 
 def _request_chunks(request: HttpRequest, size: int = 64 * 1024) -> Iterable[bytes]:
@@ -2698,19 +2730,18 @@ def uploads_view(ctx: Ctx) -> Any:
             raise PROFILE.error(
                 413, "AttachmentTooLarge", "Attachments are limited to 50 MB per file"
             )
+        number = _next_number(ctx.account, ATTACHMENTS)
         upload_token = ctx.params().get("token") or ""
         expires_at = timezone.now() + timedelta(hours=UPLOAD_TOKEN_HOURS)
         if upload_token:
-            existing = (
-                _rows(ctx.account, ATTACHMENTS)
-                .filter(**{f"data__{UPLOAD_KEY}": upload_token})
-                .first()
-            )
+            existing = _upload_attachments(ctx.account, [upload_token]).first()
             if existing is None:
                 raise _not_found()
             expires_at = datetime.fromisoformat(existing.data[UPLOAD_EXPIRY_KEY])
+            group = existing.parent_number
         else:
-            upload_token = _new_token()
+            upload_token = _upload_token_for(number)
+            group = number
         content_type = _content_type(request.content_type, file_name)
         blob = blob_store(
             account=ctx.account,
@@ -2737,11 +2768,11 @@ def uploads_view(ctx: Ctx) -> Any:
                 UPLOAD_KEY: upload_token,
                 UPLOAD_EXPIRY_KEY: expires_at.isoformat(),
             },
+            number=number,
+            parent_number=group,
         )
         attachments = _render_all(
-            ctx,
-            ATTACHMENTS,
-            _rows(ctx.account, ATTACHMENTS).filter(**{f"data__{UPLOAD_KEY}": upload_token}),
+            ctx, ATTACHMENTS, _upload_attachments(ctx.account, [upload_token])
         )
         return 201, {
             "upload": {
@@ -2758,9 +2789,7 @@ def uploads_view(ctx: Ctx) -> Any:
 @_endpoint
 def upload_view(ctx: Ctx, token: str) -> Any:
     def delete() -> Any:
-        deleted, _ = (
-            _rows(ctx.account, ATTACHMENTS).filter(**{f"data__{UPLOAD_KEY}": token}).delete()
-        )
+        deleted, _ = _upload_attachments(ctx.account, [token]).delete()
         if not deleted:
             raise _not_found()
         return HttpResponse(status=204)
@@ -3044,30 +3073,25 @@ def article_attachments_view(ctx: Ctx, number: int) -> Any:
             content_type=content_type,
             chunks=iter(uploaded.chunks()),
         )
-        number_for_path = number_next(
-            account=ctx.account,
-            collection=ARTICLE_ATTACHMENTS.collection,
-            start=ARTICLE_ATTACHMENTS.id_start,
-        )
-        record = record_create(
-            account=ctx.account,
-            collection=ARTICLE_ATTACHMENTS.collection,
-            number=number_for_path,
-            parent_number=number,
-            data={
-                "id": number_for_path,
+        attachment_number = _next_number(ctx.account, ARTICLE_ATTACHMENTS)
+        record = _insert(
+            ctx.account,
+            ARTICLE_ATTACHMENTS,
+            {
                 "article_id": article.number,
                 "display_file_name": file_name,
                 "file_name": file_name,
                 "locale": article.data["locale"],
                 "content_type": content_type,
-                "relative_path": f"/hc/article_attachments/{number_for_path}/{quote(file_name)}",
+                "relative_path": (
+                    f"/hc/article_attachments/{attachment_number}/{quote(file_name, safe='')}"
+                ),
                 "size": blob.size,
                 "inline": ctx.request.POST.get("inline") == "true",
-                "created_at": isoformat(timezone.now()),
-                "updated_at": isoformat(timezone.now()),
                 BLOB_KEY: blob.token,
             },
+            number=attachment_number,
+            parent_number=number,
         )
         return 201, {"article_attachment": _render(ctx, ARTICLE_ATTACHMENTS, record.data)}
 
