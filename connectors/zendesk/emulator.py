@@ -9,6 +9,18 @@ exports, error bodies, rate-limit headers and attachment downloads.
 Objects are kept as Zendesk's own JSON in ``EmulatedRecord.data``; the record's ``number``
 is the object's ``id``. Keys starting with ``_`` are the emulator's bookkeeping and never
 leave it. URLs are not stored: they depend on the host that serves the request.
+
+Every account starts, on its first request, with what a new Zendesk account has: its owner
+(an admin, the user the credentials belong to), the "Support" group, the system ticket
+fields, the five built-in ticket statuses and the Help Center's default permission groups
+and user segments (see ``zendesk_account_defaults_ensure``).
+
+Switches in ``EmulatedAccount.options`` (besides the shared latency, faults and rate limit):
+
+- ``incremental_exports_per_minute`` (default 10, 0: none): the incremental exports' own
+  rate limit, answered with 429 and ``zendesk-ratelimit-incremental-exports``.
+- ``incremental_lag_seconds`` (default 60): exports leave out what changed this recently,
+  and refuse a ``start_time`` this recent with Zendesk's 422.
 """
 
 from __future__ import annotations
@@ -2433,9 +2445,14 @@ def ticket_field_view(ctx: Ctx, number: int) -> Any:
 @_endpoint
 def custom_statuses_view(ctx: Ctx) -> Any:
     def listing() -> Any:
+        params = ctx.params()
         queryset = _rows(ctx.account, CUSTOM_STATUSES)
-        if ctx.params().get("active") in ("true", "false"):
-            queryset = queryset.filter(data__active=ctx.params()["active"] == "true")
+        for flag in ("active", "default"):
+            if params.get(flag) in ("true", "false"):
+                queryset = queryset.filter(**{f"data__{flag}": params[flag] == "true"})
+        if params.get("status_categories"):
+            categories = params["status_categories"].split(",")
+            queryset = queryset.filter(data__status_category__in=categories)
         return {"custom_statuses": _render_all(ctx, CUSTOM_STATUSES, queryset)}
 
     return _dispatch(

@@ -348,6 +348,11 @@ def test_statuses_follow_zendesks_rules_and_custom_statuses(zd):
         "solved",
     ]
     assert all(status["default"] and status["active"] for status in statuses)
+    pending = zd.get("/api/v2/custom_statuses.json", status_categories="pending,hold").json()
+    assert [status["agent_label"] for status in pending["custom_statuses"]] == [
+        "Pending",
+        "On-hold",
+    ]
     by_category = {status["status_category"]: status["id"] for status in statuses}
     ticket = zd.ticket()
     assert ticket["custom_status_id"] == by_category["new"]
