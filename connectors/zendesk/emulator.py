@@ -343,6 +343,15 @@ def _from_epoch(seconds: int) -> datetime:
     return datetime.fromtimestamp(seconds, tz=UTC)
 
 
+def _import_time(value: Any) -> datetime | None:
+    """A date a ticket import sets: Zendesk rounds dates before 1970 up and takes none in
+    the future."""
+    moment = _parse_time(value)
+    if moment is None:
+        return None
+    return min(max(moment, _from_epoch(0)), timezone.now())
+
+
 def _parse_time(value: Any) -> datetime | None:
     """A timestamp from a request body, as Zendesk accepts them (ISO 8601)."""
     if not value:
@@ -1739,8 +1748,8 @@ def _ticket_write(
     problems.raise_any()
 
     now = timezone.now()
-    created_at = _parse_time(payload.get("created_at")) if importing else None
-    updated_at = (_parse_time(payload.get("updated_at")) if importing else None) or (
+    created_at = _import_time(payload.get("created_at")) if importing else None
+    updated_at = (_import_time(payload.get("updated_at")) if importing else None) or (
         now if current else created_at
     )
     data.update(_pick(payload, TICKET_WRITABLE))
@@ -1766,7 +1775,8 @@ def _ticket_write(
     _ticket_tags(data, payload)
     _ticket_custom_fields(ctx, data, payload)
     if status in ("solved", "closed") and not data.get(SOLVED_AT):
-        data[SOLVED_AT] = isoformat(_parse_time(payload.get("solved_at")) or updated_at or now)
+        solved_at = _import_time(payload.get("solved_at")) if importing else None
+        data[SOLVED_AT] = isoformat(solved_at or updated_at or now)
     elif status not in ("solved", "closed"):
         data.pop(SOLVED_AT, None)
     public_default = data["is_public"]
@@ -1809,10 +1819,7 @@ def _ticket_comment_drafts(
         has_body = any(comment.get(key) for key in ("body", "value", "html_body"))
         if not has_body and not comment.get("uploads"):
             continue
-        created_at = _parse_time(comment.get("created_at")) if importing else None
-        if created_at is not None:
-            # Zendesk rounds dates before 1970 up, and refuses dates in the future.
-            created_at = min(max(created_at, _from_epoch(0)), timezone.now())
+        created_at = _import_time(comment.get("created_at")) if importing else None
         drafts.append(
             CommentDraft(
                 payload=comment,
@@ -2027,15 +2034,15 @@ def _article_fields(
 ) -> dict[str, Any]:
     """An article's own properties; its title and body belong to its translations, which
     is why updating an article leaves them alone."""
-    missing = []
+    refusals = []
     if current is None:
         if "user_segment_id" not in payload:
-            missing.append(
+            refusals.append(
                 "You passed an invalid value for the user_segment_id attribute. You must "
                 "provide user_segment_id. Set to 'null' to make it visible to everyone."
             )
         if not payload.get("permission_group_id"):
-            missing.append(
+            refusals.append(
                 "You passed an invalid value for the permission_group_id attribute. You must "
                 "provide permission_group_id."
             )
@@ -2043,17 +2050,17 @@ def _article_fields(
     if permission_group_id and not _numbers_present(
         ctx.account, PERMISSION_GROUPS, [permission_group_id]
     ):
-        missing.append(
+        refusals.append(
             "You passed an invalid value for the permission_group_id attribute. "
             "Permission group not found."
         )
     segment = payload.get("user_segment_id")
     if segment is not None and not _numbers_present(ctx.account, USER_SEGMENTS, [segment]):
-        missing.append(
+        refusals.append(
             "You passed an invalid value for the user_segment_id attribute. User segment not found."
         )
-    if missing:
-        raise EmulatorError(400, {"title": "Invalid attribute", "message": ". ".join(missing)})
+    if refusals:
+        raise EmulatorError(400, {"title": "Invalid attribute", "message": ". ".join(refusals)})
     title = str(payload.get("title", (current or {}).get("title", "")) or "").strip()
     if current is None and not title:
         raise _record_invalid({"title": [_problem("Title: cannot be blank", "BlankValue")]})

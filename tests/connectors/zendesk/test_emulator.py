@@ -651,9 +651,10 @@ def test_ticket_import_keeps_dates_and_comment_authors(zd):
     metrics = zd.get(f"/api/v2/tickets/{ticket['id']}/metrics.json").json()["ticket_metric"]
     assert metrics["solved_at"] == "2015-06-03T09:00:00Z"
     closed = imported(
-        zd, status="closed", comments=[{"value": "Archived"}], created_at="2014-01-01T00:00:00Z"
+        zd, status="closed", comments=[{"value": "Archived"}], created_at="1965-01-01T00:00:00Z"
     )
     assert closed["status"] == "closed"
+    assert closed["created_at"] == "1970-01-01T00:00:00Z"  # Zendesk rounds pre-1970 dates up
 
 
 def test_bulk_import_answers_a_completed_job_status_with_results(zd):
