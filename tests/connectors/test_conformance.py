@@ -21,11 +21,11 @@ import httpx
 import pytest
 from django.core.handlers.wsgi import WSGIHandler
 
-from connectors import registry
 from connectors.base import ConnectorBase, Source, Target, source_marker
 from connectors.errors import AuthenticationError, UnreachableError
 from connectors.http import HttpClient
 from connectors.models import EmulatedAccount, EmulatedBlob
+from connectors.registry import registry
 from connectors.sandbox import SandboxPlatform, SeedPlan, sandbox_platforms
 from connectors.schema import (
     Agent,
