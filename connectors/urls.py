@@ -1,3 +1,7 @@
 """The emulated help desks, one prefix per platform: /sandbox/<platform>/<account>/…"""
 
-urlpatterns: list = []
+from django.urls import include, path
+
+urlpatterns: list = [
+    path("freshdesk/<slug:account_slug>/", include("connectors.freshdesk.emulator")),
+]
