@@ -1027,7 +1027,7 @@ def _ticket_errors(
     for name in ("subject", "description"):
         if name in fields and (not isinstance(fields[name], str) or not fields[name].strip()):
             errors.append(_field_error(name, MANDATORY))
-    if "email" in fields and not _is_email(fields["email"]):
+    if fields.get("email") is not None and not _is_email(fields["email"]):
         errors.append(_field_error("email", "It should be in the 'valid email address' format"))
     if (
         "phone" in fields
