@@ -26,14 +26,15 @@ import re
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from html import unescape
 from typing import Any
 
 from django.core.files.uploadedfile import UploadedFile
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
-from django.db.models import IntegerField, Q, QuerySet
+from django.db.models import F, IntegerField, Q, QuerySet
+from django.db.models.expressions import OrderBy
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Cast
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -244,6 +245,15 @@ def _invalid_date(accepted: str) -> str:
     return f"It should be a valid date in the '{accepted}' format"
 
 
+def _missing_params() -> EmulatorError:
+    """An update without any field."""
+    return _request_error(
+        400,
+        "missing_params",
+        "Your update call does not have any parameter. Atleast one parameter is required.",
+    )
+
+
 def _duplicate(field_name: str, **extra: Any) -> EmulatorError:
     return _invalid(
         [_field_error(field_name, UNIQUE_VALUE, "duplicate_value", **extra)], status=409
@@ -356,9 +366,23 @@ def _check_query(request: HttpRequest, allowed: Iterable[str]) -> None:
         raise _invalid(errors)
 
 
-def _parse_moment(value: str) -> datetime | None:
-    moment = parse_datetime(value)
-    if moment is None and (day := parse_date(value)) is not None:
+def _date_or_none(value: Any) -> date | None:
+    """A ``yyyy-mm-dd`` date, or None for anything else (including impossible dates)."""
+    try:
+        return parse_date(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
+
+
+def _moment_or_none(value: Any) -> datetime | None:
+    """An ISO 8601 moment or date (UTC when it gives no offset), or None."""
+    if not isinstance(value, str):
+        return None
+    try:
+        moment = parse_datetime(value)
+    except ValueError:
+        return None
+    if moment is None and (day := _date_or_none(value)) is not None:
         moment = datetime.combine(day, time.min)
     if moment is not None and timezone.is_naive(moment):
         moment = moment.replace(tzinfo=UTC)
@@ -369,11 +393,7 @@ def _query_moment(request: HttpRequest, name: str) -> datetime | None:
     value = request.GET.get(name)
     if value is None:
         return None
-    try:
-        moment = _parse_moment(value)
-    except ValueError:
-        moment = None
-    if moment is None:
+    if (moment := _moment_or_none(value)) is None:
         raise _invalid([_field_error(name, _invalid_date(ISO_DATETIME))])
     return moment
 
@@ -905,43 +925,42 @@ def _ticket_fields_defined(account: EmulatedAccount) -> dict[str, dict]:
     }
 
 
-def _custom_value_error(
-    name: str, value: Any, definition: dict, multipart: bool
-) -> tuple[Any, dict | None]:
-    """The value as stored, or the error Freshdesk gives for it."""
+# custom field type → (Freshdesk's name for the type it expects, the JSON values it takes)
+_CUSTOM_VALUE_TYPES: dict[str, tuple[str, tuple[type, ...]]] = {
+    "custom_text": ("String", (str,)),
+    "custom_paragraph": ("String", (str,)),
+    "custom_number": ("Integer", (int,)),
+    "custom_decimal": ("Number", (int, float)),
+    "custom_checkbox": ("Boolean", (bool,)),
+}
+
+
+def _custom_form_value(kind: str, value: str) -> Any:
+    """A multipart form's string read as the custom field's type, when it is one."""
+    if kind == "custom_number" and value.lstrip("-").isdigit():
+        return int(value)
+    if kind == "custom_decimal":
+        try:
+            return float(value)
+        except ValueError:
+            return value
+    if kind == "custom_checkbox" and value.lower() in ("true", "false"):
+        return value.lower() == "true"
+    return value
+
+
+def _custom_value_error(name: str, value: Any, definition: dict) -> dict | None:
     kind = definition["type"]
-    if kind in ("custom_text", "custom_paragraph"):
-        return value, None if isinstance(value, str) else _field_error(
-            name, _datatype("String"), "datatype_mismatch"
-        )
     if kind == "custom_dropdown":
         choices = [choice["value"] for choice in definition.get("choices", [])]
-        return value, None if value in choices else _field_error(name, _one_of(choices))
-    if kind == "custom_number":
-        number = _as_int(value) if multipart else value
-        valid = isinstance(number, int) and not isinstance(number, bool)
-        return number, None if valid else _field_error(
-            name, _datatype("Integer"), "datatype_mismatch"
-        )
-    if kind == "custom_decimal":
-        number = value
-        if multipart and isinstance(value, str):
-            try:
-                number = float(value)
-            except ValueError:
-                number = None
-        valid = isinstance(number, int | float) and not isinstance(number, bool)
-        return number, None if valid else _field_error(
-            name, _datatype("Number"), "datatype_mismatch"
-        )
-    if kind == "custom_checkbox":
-        flag = value.lower() == "true" if multipart and isinstance(value, str) else value
-        return flag, None if isinstance(flag, bool) else _field_error(
-            name, _datatype("Boolean"), "datatype_mismatch"
-        )
-    # custom_date
-    valid = isinstance(value, str) and parse_date(value) is not None
-    return value, None if valid else _field_error(name, _invalid_date("yyyy-mm-dd"))
+        return None if value in choices else _field_error(name, _one_of(choices))
+    if kind == "custom_date":
+        valid_date = _date_or_none(value) is not None
+        return None if valid_date else _field_error(name, _invalid_date("yyyy-mm-dd"))
+    expected, accepted = _CUSTOM_VALUE_TYPES[kind]
+    # JSON booleans are Python ints: only a checkbox takes them.
+    valid = isinstance(value, accepted) and (bool in accepted or not isinstance(value, bool))
+    return None if valid else _field_error(name, _datatype(expected), "datatype_mismatch")
 
 
 def _custom_fields_errors(
@@ -955,11 +974,10 @@ def _custom_fields_errors(
         if definition is None:
             errors.append(_field_error(name, UNEXPECTED_FIELD, "invalid_field"))
             continue
-        if value is None:
-            cleaned[name] = None
-            continue
-        cleaned[name], error = _custom_value_error(name, value, definition, multipart)
-        if error:
+        if multipart and isinstance(value, str):
+            value = _custom_form_value(definition["type"], value)
+        cleaned[name] = value
+        if value is not None and (error := _custom_value_error(name, value, definition)):
             errors.append(error)
     if creating:
         errors.extend(
@@ -1014,7 +1032,10 @@ def _ticket_errors(
     *,
     creating: bool,
     definitions: dict[str, dict],
+    attachments_already: int = 0,
 ) -> list[dict]:
+    """Freshdesk's complaints about a ticket's fields; custom field values given as form
+    strings are read as their types on the way."""
     fields = payload.fields
     errors = _unexpected_fields(fields, TICKET_CREATE_FIELDS if creating else TICKET_UPDATE_FIELDS)
     errors += _json_attachment_errors(fields)
@@ -1050,9 +1071,7 @@ def _ticket_errors(
         errors.append(_field_error("tags", _datatype("Array"), "datatype_mismatch"))
     errors += _email_list_errors(fields, "cc_emails")
     for name in ("due_by", "fr_due_by"):
-        if fields.get(name) is not None and (
-            not isinstance(fields[name], str) or _parse_moment(fields[name]) is None
-        ):
+        if fields.get(name) is not None and _moment_or_none(fields[name]) is None:
             errors.append(_field_error(name, _invalid_date(ISO_DATETIME)))
     errors += _reference_errors(
         account,
@@ -1073,7 +1092,7 @@ def _ticket_errors(
         )
         fields["custom_fields"] = cleaned
         errors += custom_errors
-    return errors + _attachment_errors(payload.files)
+    return errors + _attachment_errors(payload.files, already=attachments_already)
 
 
 def _requester(account: EmulatedAccount, fields: dict[str, Any]) -> EmulatedRecord | None:
@@ -1224,6 +1243,18 @@ def _ticket_for_change(account: EmulatedAccount, number: int) -> EmulatedRecord:
     return ticket
 
 
+def _ticket_order(order_by: str, *, descending: bool) -> list[OrderBy]:
+    """Freshdesk's sort keys (newest created first by default), ties broken by id."""
+    keys: dict[str, Any] = {
+        "created_at": F("created_at"),
+        "updated_at": F("updated_at"),
+        # ISO 8601 strings of one format sort like the moments they name.
+        "due_by": KeyTextTransform("due_by", "data"),
+        "status": Cast(KeyTextTransform("status", "data"), IntegerField()),
+    }
+    return [key.desc() if descending else key.asc() for key in (keys[order_by], F("number"))]
+
+
 def tickets_list(request: HttpRequest, account: EmulatedAccount) -> HttpResponseBase:
     _check_query(request, TICKET_LIST_PARAMS)
     page = _page(request, max_page=MAX_TICKET_PAGE)
@@ -1250,24 +1281,22 @@ def tickets_list(request: HttpRequest, account: EmulatedAccount) -> HttpResponse
         queryset = queryset.filter(created_at__gte=timezone.now() - DEFAULT_TICKET_WINDOW)
     for name in ("requester_id", "company_id"):
         if name in request.GET:
-            queryset = queryset.filter(**{f"data__{name}": _as_int(request.GET[name])})
+            if (number := _as_int(request.GET[name])) is None:
+                raise _invalid(
+                    [_field_error(name, _datatype(POSITIVE_INTEGER), "datatype_mismatch")]
+                )
+            queryset = queryset.filter(**{f"data__{name}": number})
     if "email" in request.GET:
         requester = _user_with_email(account, request.GET["email"])
         if requester is None:
             raise _invalid([_field_error("email", _no_match("contact", "email"))])
         queryset = queryset.filter(data__requester_id=requester.number)
-    order_by = request.GET.get("order_by", "created_at")
-    descending = request.GET.get("order_type", "desc") == "desc"
-    sort_key: Any = order_by
-    if order_by == "due_by":
-        sort_key = KeyTextTransform("due_by", "data")
-    elif order_by == "status":
-        sort_key = Cast(KeyTextTransform("status", "data"), IntegerField())
-    if not isinstance(sort_key, str):
-        sort_key = sort_key.desc() if descending else sort_key.asc()
-    elif descending:
-        sort_key = f"-{sort_key}"
-    queryset = queryset.order_by(sort_key, "-number" if descending else "number")
+    queryset = queryset.order_by(
+        *_ticket_order(
+            request.GET.get("order_by", "created_at"),
+            descending=request.GET.get("order_type", "desc") == "desc",
+        )
+    )
     return _paginated(
         request, queryset, page, lambda rows: _tickets_json(request, account, rows, include)
     )
@@ -1329,18 +1358,14 @@ def ticket_update(request: HttpRequest, account: EmulatedAccount, number: int) -
     ticket = _ticket_for_change(account, number)
     payload = _payload(request)
     if payload.empty:
-        raise _request_error(
-            400,
-            "missing_params",
-            "Your update call does not have any parameter. Atleast one parameter is required.",
-        )
-    definitions = _ticket_fields_defined(account)
-    errors = _ticket_errors(account, payload, creating=False, definitions=definitions)
-    if payload.files:
-        errors = [error for error in errors if error["code"] != "invalid_size"]
-        errors += _attachment_errors(
-            payload.files, already=_attachments_size(ticket.data["attachments"])
-        )
+        raise _missing_params()
+    errors = _ticket_errors(
+        account,
+        payload,
+        creating=False,
+        definitions=_ticket_fields_defined(account),
+        attachments_already=_attachments_size(ticket.data["attachments"]),
+    )
     if errors:
         raise _invalid(errors)
     with transaction.atomic():
@@ -1527,6 +1552,8 @@ def conversation_update(
 ) -> HttpResponseBase:
     conversation = _get(account, "conversations", number)
     payload = _payload(request)
+    if payload.empty:
+        raise _missing_params()
     errors = _unexpected_fields(payload.fields, {"body"}) + _json_attachment_errors(payload.fields)
     if "body" in payload.fields and not str(payload.fields["body"] or "").strip():
         errors.append(_field_error("body", MANDATORY))
@@ -1627,9 +1654,10 @@ def _search_term(token: str, custom: dict[str, dict]) -> _Term:
             raise _invalid([_field_error(keyword, UNEXPECTED_FIELD, "invalid_field")])
         key, kind = f"custom_fields.{name}", "custom"
     if kind == "date" and value is not None:
-        if not isinstance(value, str) or parse_date(value) is None:
+        day = _date_or_none(value)
+        if day is None:
             raise _invalid([_field_error(keyword, _invalid_date("yyyy-mm-dd"))])
-        value = parse_date(value)
+        value = day
     return _Term(key, kind, operator, value)
 
 
@@ -1694,7 +1722,7 @@ def _search_matches(node: Any, row: EmulatedRecord) -> bool:
     if node.kind == "tag":
         return any(str(tag).lower() == str(node.value).lower() for tag in actual or [])
     if node.kind == "date" and isinstance(actual, str):
-        actual = parse_date(actual[:10])
+        actual = _date_or_none(actual[:10])
     if isinstance(actual, str) and isinstance(node.value, str):
         return _compare(actual.lower(), node.operator, node.value.lower())
     return _compare(actual, node.operator, node.value)
@@ -1866,6 +1894,8 @@ def contact_show(request: HttpRequest, account: EmulatedAccount, number: int) ->
 def contact_update(request: HttpRequest, account: EmulatedAccount, number: int) -> HttpResponseBase:
     contact = _get(account, "contacts", number)
     fields = _payload(request).fields
+    if not fields:
+        raise _missing_params()
     if errors := _contact_errors(account, fields, creating=False):
         raise _invalid(errors)
     with transaction.atomic():
@@ -2028,6 +2058,8 @@ def agent_update(request: HttpRequest, account: EmulatedAccount, number: int) ->
     _require_admin(request, account)
     agent = _get(account, "agents", number)
     fields = _payload(request).fields
+    if not fields:
+        raise _missing_params()
     if errors := _agent_errors(account, fields, creating=False):
         raise _invalid(errors)
     own, person = _agent_split(fields)
@@ -2168,11 +2200,7 @@ def resource_update(
     record = _get(account, resource.collection, number)
     fields = _payload(request).fields
     if not fields:
-        raise _request_error(
-            400,
-            "missing_params",
-            "Your update call does not have any parameter. Atleast one parameter is required.",
-        )
+        raise _missing_params()
     if errors := _resource_errors(resource, fields, creating=False):
         raise _invalid(errors)
     with transaction.atomic():

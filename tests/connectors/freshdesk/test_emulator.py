@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test.client import BOUNDARY, MULTIPART_CONTENT, encode_multipart
 from django.utils import timezone
 
 from connectors import emulation
@@ -485,6 +486,58 @@ def test_multipart_ticket_with_attachments_downloads_the_same_bytes(api, client)
     assert api.get(f"/tickets/{ticket['id']}").json()["attachments"] == ticket["attachments"]
 
 
+def test_multipart_put_appends_attachments_and_reads_custom_field_types(api):
+    api.post("/admin/ticket_fields", {"label": "Seats", "type": "custom_number"})
+    api.post("/admin/ticket_fields", {"label": "Renewal", "type": "custom_checkbox"})
+    ticket = new_ticket(api)
+    form = {
+        "custom_fields[cf_seats]": "12",
+        "custom_fields[cf_renewal]": "true",
+        "attachments[]": [upload("later.txt", b"added later")],
+    }
+    response = api.client.put(
+        f"{API}/tickets/{ticket['id']}",
+        encode_multipart(BOUNDARY, form),
+        MULTIPART_CONTENT,
+        headers=api.headers,
+    )
+    assert response.status_code == 200, response.content
+    updated = response.json()
+    assert updated["custom_fields"] == {"cf_seats": 12, "cf_renewal": True}
+    assert [attachment["name"] for attachment in updated["attachments"]] == ["later.txt"]
+    wrong = api.put(f"/tickets/{ticket['id']}", {"custom_fields": {"cf_seats": "twelve"}})
+    assert wrong.json() == validation(
+        ("cf_seats", "It should be a/an Integer", "datatype_mismatch")
+    )
+
+
+def test_impossible_dates_are_validation_errors(api):
+    ticket = new_ticket(api)
+    response = api.put(f"/tickets/{ticket['id']}", {"due_by": "2024-02-30T10:00:00Z"})
+    assert response.json() == validation(
+        (
+            "due_by",
+            "It should be a valid date in the 'combined date and time ISO8601' format",
+            "invalid_value",
+        )
+    )
+    assert api.get("/tickets", {"updated_since": "2024-13-01"}).status_code == 400
+    assert api.get("/search/tickets", {"query": "\"created_at:>'2024-02-30'\""}).status_code == 400
+
+
+def test_updates_without_fields_are_refused(api):
+    contact = api.post("/contacts", {"name": "Rachel", "email": "rachel@freshdesk.com"}).json()
+    group = api.post("/groups", {"name": "Billing"}).json()
+    for path in (f"/contacts/{contact['id']}", f"/groups/{group['id']}"):
+        response = api.put(path, {})
+        assert response.status_code == 400
+        assert response.json() == {
+            "code": "missing_params",
+            "message": "Your update call does not have any parameter. "
+            "Atleast one parameter is required.",
+        }
+
+
 def test_attachments_over_20_mb_are_refused(api):
     ticket = new_ticket(api)
     big = upload("big.bin", b"\0" * (21 * 1024 * 1024), "application/octet-stream")
@@ -846,32 +899,35 @@ def fixture(name: str):
 
 @pytest.fixture
 def one_of_everything(api) -> dict[str, list[dict]]:
-    """The emulator's objects of each kind, keyed by the fixture recorded from Freshdesk."""
+    """The emulator's objects of each kind, keyed by the fixture recorded from Freshdesk, in
+    the fixture's order (a private note, then a reply...)."""
     ticket = new_ticket(api)
     api.post(f"/tickets/{ticket['id']}/notes", {"body": "<div>This is a private note</div>"})
     api.post(f"/tickets/{ticket['id']}/reply", {"body": "<div>This is a reply</div>"})
     contact = api.post("/contacts", {"name": "Rachel", "email": "rachel@freshdesk.com"}).json()
-    api.post("/companies", {"name": "Super Nova"})
-    api.post("/groups", {"name": "Entertainers"})
     agent = api.put(f"/contacts/{contact['id']}/make_agent", {"ticket_scope": 1}).json()
+    another = api.post("/contacts", {"name": "Bob", "email": "bob@example.com"}).json()
+    for name in ("Super Nova", "Poseidon"):
+        api.post("/companies", {"name": name})
+    for name in ("Entertainers", "Helpdesk"):
+        api.post("/groups", {"name": name})
     category = api.post("/solutions/categories", {"name": "General Category"}).json()
     folder = api.post(
         f"/solutions/categories/{category['id']}/folders",
         {"name": "Getting Started", "visibility": 1},
     ).json()
-    api.post(
-        f"/solutions/folders/{folder['id']}/articles",
-        {"title": "Changing account details", "description": "<p>Steps</p>", "status": 2},
-    )
-    another = api.post("/contacts", {"name": "Bob", "email": "bob@example.com"}).json()
+    for title in ("Changing account details", "Adding a payment method"):
+        api.post(
+            f"/solutions/folders/{folder['id']}/articles",
+            {"title": title, "description": "<p>Steps</p>", "status": 2},
+        )
+    ticket_path = f"/tickets/{ticket['id']}"
     return {
         "freshdesk_tickets.json": api.get(
             "/tickets", {"include": "requester,stats,description"}
         ).json(),
-        "freshdesk_ticket_1.json": [
-            api.get(f"/tickets/{ticket['id']}", {"include": "requester,stats"}).json()
-        ],
-        "freshdesk_conversations.json": api.get(f"/tickets/{ticket['id']}/conversations").json(),
+        "freshdesk_ticket_1.json": [api.get(ticket_path, {"include": "requester,stats"}).json()],
+        "freshdesk_conversations.json": api.get(f"{ticket_path}/conversations").json(),
         "freshdesk_contact.json": [api.get(f"/contacts/{another['id']}").json()],
         "freshdesk_companies.json": api.get("/companies").json(),
         "freshdesk_groups.json": api.get("/groups").json(),
@@ -882,7 +938,7 @@ def one_of_everything(api) -> dict[str, list[dict]]:
         "freshdesk_solution_articles.json": api.get(
             f"/solutions/folders/{folder['id']}/articles"
         ).json(),
-        "freshdesk_contact_1_agent.json#agent": [api.get(f"/agents/{agent['agent']['id']}").json()],
+        "freshdesk_contact_1_agent.json#agent": [api.get(f"/agents/{contact['id']}").json()],
         "freshdesk_contact_1_agent.json": [agent],
     }
 
@@ -906,13 +962,13 @@ def one_of_everything(api) -> dict[str, list[dict]]:
 def test_emulated_objects_carry_every_field_of_the_real_payloads(one_of_everything, fixture_name):
     file_name, _, part = fixture_name.partition("#")
     real = fixture(file_name)
-    real_objects = [real[part] if part else real] if isinstance(real, dict) else real
+    if part:
+        real = real[part]
+    real_objects = real if isinstance(real, list) else [real]
     ours = one_of_everything[fixture_name]
-    assert ours
-    for real_object in real_objects:
-        missing = set(real_object) - set(
-            ours[0] if len(ours) == 1 else ours[real_objects.index(real_object)]
-        )
+    assert len(ours) == len(real_objects)
+    for real_object, our_object in zip(real_objects, ours, strict=True):
+        missing = set(real_object) - set(our_object)
         assert not missing, f"{fixture_name}: the emulator lacks {sorted(missing)}"
 
 
