@@ -511,9 +511,10 @@ def _new_record(
     id_start: int,
     number: int | None = None,
     parent_number: int | None = None,
+    moment: datetime | None = None,
 ) -> EmulatedRecord:
     """Store a new object with its id and both timestamps written into its JSON."""
-    moment = timezone.now()
+    moment = moment or timezone.now()
     if number is None:
         number = number_next(account=account, collection=collection, start=id_start)
     data.update(id=number, created_at=isoformat(moment), updated_at=isoformat(moment))
@@ -776,15 +777,17 @@ def _new_user(
 ) -> EmulatedRecord:
     if number is None:
         number = number_next(account=account, collection=USERS_SEQUENCE, start=USER_ID_START)
-    record = _new_record(
-        account=account, collection=collection, data=data, id_start=USER_ID_START, number=number
-    )
+    moment = timezone.now()
     if collection == "agents":
-        record.data["contact"].update(
-            created_at=record.data["created_at"], updated_at=record.data["updated_at"]
-        )
-        record.save(update_fields=["data"])
-    return record
+        data["contact"].update(created_at=isoformat(moment), updated_at=isoformat(moment))
+    return _new_record(
+        account=account,
+        collection=collection,
+        data=data,
+        id_start=USER_ID_START,
+        number=number,
+        moment=moment,
+    )
 
 
 def _contact_new(account: EmulatedAccount, fields: dict[str, Any]) -> EmulatedRecord:
@@ -1314,13 +1317,14 @@ def tickets_create(request: HttpRequest, account: EmulatedAccount) -> HttpRespon
         data["status"] = payload.fields.pop("status", data["status"])
         _ticket_apply(account, data, payload.fields)
         data["attachments"] = _attachments_store(account, payload.files)
-        ticket = _new_record(account=account, collection="tickets", data=data, id_start=1)
-        created = ticket.created_at
+        created = timezone.now()
         # Due dates as the default SLA policy sets them when the request gives none.
         data["due_by"] = data["due_by"] or isoformat(created + timedelta(days=3))
         data["fr_due_by"] = data["fr_due_by"] or isoformat(created + timedelta(days=1))
-        _stats_after_status(data["stats"], old=None, new=data["status"], moment=data["created_at"])
-        ticket.save(update_fields=["data"])
+        _stats_after_status(data["stats"], old=None, new=data["status"], moment=isoformat(created))
+        ticket = _new_record(
+            account=account, collection="tickets", data=data, id_start=1, moment=created
+        )
     return _created(
         request,
         _ticket_json(request, ticket.data, listing=False),
@@ -1937,8 +1941,9 @@ def contact_make_agent(
     _require_admin(request, account)
     contact = _get(account, "contacts", number)
     fields = _payload(request).fields
-    errors = _unexpected_fields(fields, AGENT_OWN_FIELDS)
+    errors = _unexpected_fields(fields, MAKE_AGENT_FIELDS)
     errors += _choice_errors(fields, "ticket_scope", TICKET_SCOPES)
+    errors += _choice_errors(fields, "type", AGENT_TYPES.values())
     if errors:
         raise _invalid(errors)
     if not contact.data.get("email"):
@@ -1964,10 +1969,13 @@ def contact_make_agent(
 
 AGENT_OWN_FIELDS = _names(
     """
-    occasional signature ticket_scope group_ids role_ids skill_ids focus_mode type
+    occasional signature ticket_scope group_ids role_ids skill_ids focus_mode
     """
 )
-AGENT_FIELDS = AGENT_OWN_FIELDS | set(AGENT_PERSON_FIELDS)
+# Creating or updating an agent names its type by number, making a contact an agent by name.
+AGENT_TYPES = {1: "support_agent", 2: "field_agent", 3: "collaborator"}
+AGENT_FIELDS = AGENT_OWN_FIELDS | set(AGENT_PERSON_FIELDS) | {"agent_type"}
+MAKE_AGENT_FIELDS = AGENT_OWN_FIELDS | {"type"}
 
 
 def _agent_errors(
@@ -1980,6 +1988,7 @@ def _agent_errors(
     if "email" in fields and not _is_email(fields["email"]):
         errors.append(_field_error("email", "It should be in the 'valid email address' format"))
     errors += _choice_errors(fields, "ticket_scope", TICKET_SCOPES)
+    errors += _choice_errors(fields, "agent_type", AGENT_TYPES)
     if "occasional" in fields and not isinstance(fields["occasional"], bool):
         errors.append(_field_error("occasional", _datatype("Boolean"), "datatype_mismatch"))
     for name in ("group_ids", "role_ids", "skill_ids"):
@@ -2009,6 +2018,8 @@ def _agent_errors(
 def _agent_split(fields: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
     """Request fields → (the agent's own, its contact details)."""
     own = {name: value for name, value in fields.items() if name in AGENT_OWN_FIELDS}
+    if "agent_type" in fields:
+        own["type"] = AGENT_TYPES[fields["agent_type"]]
     person = {name: value for name, value in fields.items() if name in AGENT_PERSON_FIELDS}
     return own, person
 

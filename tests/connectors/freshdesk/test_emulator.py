@@ -797,9 +797,14 @@ def test_agents_crud(api):
     assert bad.json() == validation(
         ("ticket_scope", "It should be one of these values: '1,2,3'", "invalid_value"),
     )
+    collaborator = api.post(
+        "/agents", {"email": "col@example.com", "ticket_scope": 3, "agent_type": 3}
+    ).json()
+    assert collaborator["type"] == "collaborator"
+    assert collaborator["contact"]["name"] == "col"
     listed = api.get("/agents", {"email": "ANN@example.com"}).json()
     assert [agent["id"] for agent in listed] == [ann["id"]]
-    assert len(api.get("/agents").json()) == 2  # with the owner
+    assert len(api.get("/agents").json()) == 3  # with the owner
     updated = api.put(f"/agents/{ann['id']}", {"occasional": True, "job_title": "Lead"}).json()
     assert updated["occasional"] is True and updated["contact"]["job_title"] == "Lead"
     assert [a["id"] for a in api.get("/agents", {"state": "occasional"}).json()] == [ann["id"]]
