@@ -334,10 +334,15 @@ def test_custom_ticket_fields_are_validated(api):
     )
     fields = {f["name"]: f for f in api.get("/ticket_fields").json()}
     assert fields["cf_plan"]["choices"] == ["Gold", "Free"]
-    assert (
-        api.post("/admin/ticket_fields", {"label": "plan", "type": "custom_text"}).status_code
-        == 409
-    )
+    admin_fields = {f["name"]: f for f in api.get("/admin/ticket_fields").json()}
+    assert admin_fields["cf_plan"]["choices"][1] == {"id": 2, "value": "Free", "position": 2}
+    same_label = api.post("/admin/ticket_fields", {"label": "plan", "type": "custom_text"})
+    assert same_label.status_code == 409
+    renamed = api.put(f"/admin/ticket_fields/{dropdown['id']}", {"label": "Tier"}).json()
+    assert (renamed["label"], renamed["name"]) == ("Tier", "cf_plan")
+    assert api.get(f"/admin/ticket_fields/{dropdown['id']}").json()["label"] == "Tier"
+    assert api.delete(f"/admin/ticket_fields/{dropdown['id']}").status_code == 204
+    assert "cf_plan" not in {f["name"] for f in api.get("/ticket_fields").json()}
 
 
 def test_ticket_list_pages_with_link_header(api):
@@ -576,11 +581,17 @@ def test_notes_and_replies_with_attachments(api, account, client):
     assert note["notified_to"] == []
     assert client.get(note["attachments"][0]["attachment_url"]).getvalue() == b"note"
 
-    reply = api.post(
-        f"/tickets/{ticket['id']}/reply", {"body": "<p>On it</p>", "cc_emails": ["cc@example.com"]}
+    reply = api.post_form(
+        f"/tickets/{ticket['id']}/reply",
+        {
+            "body": "<p>On it</p>",
+            "cc_emails[]": ["cc@example.com"],
+            "attachments[]": [upload("fix.patch", b"--- a\n+++ b\n")],
+        },
     )
-    assert reply.status_code == 201
+    assert reply.status_code == 201, reply.content
     reply = reply.json()
+    assert client.get(reply["attachments"][0]["attachment_url"]).getvalue() == b"--- a\n+++ b\n"
     assert (reply["private"], reply["source"], reply["incoming"]) == (False, 0, False)
     assert reply["to_emails"] == ["rachel@example.com"]
     assert reply["cc_emails"] == ["cc@example.com"]
