@@ -2764,23 +2764,19 @@ def _bound(
     return handler
 
 
-def _collection_route(resource: _Resource) -> Any:
-    """``GET`` and ``POST`` on a top-level collection (``/api/v2/groups``)."""
-    return path(
-        f"api/v2/{resource.member_path}",
-        _endpoint(GET=_bound(resource, resource_list), POST=_bound(resource, resource_create)),
+def _collection_route(resource: _Resource) -> tuple[str, Callable[..., HttpResponseBase]]:
+    """``GET`` and ``POST`` on a top-level collection (``groups``)."""
+    return resource.member_path, _endpoint(
+        GET=_bound(resource, resource_list), POST=_bound(resource, resource_create)
     )
 
 
-def _member_route(resource: _Resource) -> Any:
-    """``GET``, ``PUT`` and ``DELETE`` on one record (``/api/v2/solutions/folders/{id}``)."""
-    return path(
-        f"api/v2/{resource.member_path}/<int:number>",
-        _endpoint(
-            GET=_bound(resource, resource_show),
-            PUT=_bound(resource, resource_update),
-            DELETE=_bound(resource, resource_delete),
-        ),
+def _member_route(resource: _Resource) -> tuple[str, Callable[..., HttpResponseBase]]:
+    """``GET``, ``PUT`` and ``DELETE`` on one record (``solutions/folders/{id}``)."""
+    return f"{resource.member_path}/<int:number>", _endpoint(
+        GET=_bound(resource, resource_show),
+        PUT=_bound(resource, resource_update),
+        DELETE=_bound(resource, resource_delete),
     )
 
 
@@ -2789,58 +2785,58 @@ def route_not_found(request: HttpRequest, account_slug: str, rest: str) -> HttpR
     return HttpResponse(status=404)
 
 
-urlpatterns = [
-    path("api/v2/agents/me", _endpoint(GET=agent_me)),
-    path("api/v2/agents", _endpoint(GET=agents_list, POST=agents_create)),
-    path(
-        "api/v2/agents/<int:number>",
-        _endpoint(GET=agent_show, PUT=agent_update, DELETE=agent_delete),
-    ),
-    path("api/v2/tickets", _endpoint(GET=tickets_list, POST=tickets_create)),
-    path(
-        "api/v2/tickets/<int:number>",
-        _endpoint(GET=ticket_show, PUT=ticket_update, DELETE=ticket_delete),
-    ),
-    path("api/v2/tickets/<int:number>/restore", _endpoint(PUT=ticket_restore)),
-    path("api/v2/tickets/<int:number>/conversations", _endpoint(GET=conversations_list)),
-    path("api/v2/tickets/<int:number>/notes", _endpoint(POST=ticket_note_create)),
-    path("api/v2/tickets/<int:number>/reply", _endpoint(POST=ticket_reply_create)),
-    path(
-        "api/v2/conversations/<int:number>",
+# Routes under /api/v2/.
+API_ROUTES: list[tuple[str, Callable[..., HttpResponseBase]]] = [
+    ("agents/me", _endpoint(GET=agent_me)),
+    ("agents", _endpoint(GET=agents_list, POST=agents_create)),
+    ("agents/<int:number>", _endpoint(GET=agent_show, PUT=agent_update, DELETE=agent_delete)),
+    ("tickets", _endpoint(GET=tickets_list, POST=tickets_create)),
+    ("tickets/<int:number>", _endpoint(GET=ticket_show, PUT=ticket_update, DELETE=ticket_delete)),
+    ("tickets/<int:number>/restore", _endpoint(PUT=ticket_restore)),
+    ("tickets/<int:number>/conversations", _endpoint(GET=conversations_list)),
+    ("tickets/<int:number>/notes", _endpoint(POST=ticket_note_create)),
+    ("tickets/<int:number>/reply", _endpoint(POST=ticket_reply_create)),
+    (
+        "conversations/<int:number>",
         _endpoint(PUT=conversation_update, DELETE=conversation_delete),
     ),
-    path("api/v2/search/tickets", _endpoint(GET=search_tickets)),
-    path("api/v2/contacts", _endpoint(GET=contacts_list, POST=contacts_create)),
-    path("api/v2/contacts/autocomplete", _endpoint(GET=contacts_autocomplete)),
-    path(
-        "api/v2/contacts/<int:number>",
+    ("search/tickets", _endpoint(GET=search_tickets)),
+    ("contacts", _endpoint(GET=contacts_list, POST=contacts_create)),
+    ("contacts/autocomplete", _endpoint(GET=contacts_autocomplete)),
+    (
+        "contacts/<int:number>",
         _endpoint(GET=contact_show, PUT=contact_update, DELETE=contact_delete),
     ),
-    path("api/v2/contacts/<int:number>/make_agent", _endpoint(PUT=contact_make_agent)),
+    ("contacts/<int:number>/make_agent", _endpoint(PUT=contact_make_agent)),
     _collection_route(COMPANIES),
     _member_route(COMPANIES),
     _collection_route(GROUPS),
     _member_route(GROUPS),
-    path("api/v2/ticket_fields", _endpoint(GET=ticket_fields_list)),
-    path(
-        "api/v2/admin/ticket_fields",
+    ("ticket_fields", _endpoint(GET=ticket_fields_list)),
+    (
+        "admin/ticket_fields",
         _endpoint(GET=admin_ticket_fields_list, POST=admin_ticket_fields_create),
     ),
     _member_route(TICKET_FIELDS),
-    path("api/v2/contact_fields", _endpoint(GET=contact_fields_list)),
-    path("api/v2/company_fields", _endpoint(GET=company_fields_list)),
+    ("contact_fields", _endpoint(GET=contact_fields_list)),
+    ("company_fields", _endpoint(GET=company_fields_list)),
     _collection_route(CATEGORIES),
     _member_route(CATEGORIES),
-    path(
-        "api/v2/solutions/categories/<int:parent>/folders",
+    (
+        "solutions/categories/<int:parent>/folders",
         _endpoint(GET=folders_list, POST=folders_create),
     ),
     _member_route(FOLDERS),
-    path(
-        "api/v2/solutions/folders/<int:parent>/articles",
+    (
+        "solutions/folders/<int:parent>/articles",
         _endpoint(GET=articles_list, POST=articles_create),
     ),
     _member_route(ARTICLES),
+]
+
+urlpatterns = [
+    # Freshdesk's router takes a path with or without a trailing slash.
+    *(path(f"api/v2/{route}{slash}", view) for route, view in API_ROUTES for slash in ("", "/")),
     path("attachments/<str:token>", attachment_download, name="freshdesk-attachment"),
     path("api/<path:rest>", route_not_found),
 ]

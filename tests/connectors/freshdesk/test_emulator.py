@@ -384,6 +384,7 @@ def test_ticket_list_limits(api):
         )
     )
     assert api.get("/tickets", {"page": 300}).status_code == 200
+    assert api.get("/tickets/", {"page": 300}).status_code == 200  # a trailing slash is fine
     too_many = api.get("/tickets", {"per_page": 101})
     assert too_many.json() == validation(
         ("per_page", "It should be a Positive Integer less than or equal to 100", "invalid_value")
