@@ -2666,13 +2666,14 @@ COMPANY_DEFAULT_FIELDS = (
 
 
 def _customer_fields(
+    *,
     account: EmulatedAccount,
     defaults: tuple[tuple[str, str, str, bool], ...],
     id_start: int,
-    custom: str,
-    *,
+    custom_collection: str,
     contact: bool,
 ) -> list[dict]:
+    """The default contact (or company) fields, then the account's custom ones."""
     fields = []
     for position, (name, label, kind, required) in enumerate(defaults, start=1):
         field_json = _field_base(account, id_start + position - 1, position)
@@ -2688,33 +2689,31 @@ def _customer_fields(
                 displayed_for_customers=True,
             )
         fields.append(field_json)
-    return fields + _data_of(list(records(account=account, collection=custom)))
+    return fields + _data_of(list(records(account=account, collection=custom_collection)))
 
 
 def contact_fields_list(request: HttpRequest, account: EmulatedAccount) -> HttpResponseBase:
     _check_query(request, ())
-    return _json(
-        _customer_fields(
-            account,
-            CONTACT_DEFAULT_FIELDS,
-            DEFAULT_FIELD_ID_START + 100,
-            "contact_fields",
-            contact=True,
-        )
+    fields = _customer_fields(
+        account=account,
+        defaults=CONTACT_DEFAULT_FIELDS,
+        id_start=DEFAULT_FIELD_ID_START + 100,
+        custom_collection="contact_fields",
+        contact=True,
     )
+    return _json(fields)
 
 
 def company_fields_list(request: HttpRequest, account: EmulatedAccount) -> HttpResponseBase:
     _check_query(request, ())
-    return _json(
-        _customer_fields(
-            account,
-            COMPANY_DEFAULT_FIELDS,
-            DEFAULT_FIELD_ID_START + 200,
-            "company_fields",
-            contact=False,
-        )
+    fields = _customer_fields(
+        account=account,
+        defaults=COMPANY_DEFAULT_FIELDS,
+        id_start=DEFAULT_FIELD_ID_START + 200,
+        custom_collection="company_fields",
+        contact=False,
     )
+    return _json(fields)
 
 
 # --- Routing -----------------------------------------------------------------------------
