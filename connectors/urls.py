@@ -4,4 +4,5 @@ from django.urls import include, path
 
 urlpatterns: list = [
     path("zendesk/<slug:account_slug>/", include("connectors.zendesk.emulator")),
+    path("freshdesk/<slug:account_slug>/", include("connectors.freshdesk.emulator")),
 ]
