@@ -78,6 +78,9 @@ def credential_field(
     ``secret`` masks the input and keeps the value out of displays and logs.
     """
     extra: dict[str, Any] = {"hint": hint, "secret": secret}
+    if secret:
+        # Pydantic marks SecretStr write-only, but inside anyOf when the field is optional.
+        extra["writeOnly"] = True
     if placeholder is not None:
         extra["placeholder"] = placeholder
     return Field(

@@ -31,7 +31,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import IO, TYPE_CHECKING, Any, Protocol
 
 import httpcore
 import httpx
@@ -827,6 +827,7 @@ class HttpClient:
         json: Any = None,
         data: Mapping[str, Any] | None = None,
         files: Mapping[str, Any] | None = None,
+        content: bytes | IO[bytes] | None = None,
         headers: Mapping[str, str] | None = None,
         idempotent: bool | None = None,
         stream: bool = False,
@@ -837,15 +838,25 @@ class HttpClient:
         attachment URLs). ``entity`` labels the call in :attr:`calls`.
         ``idempotent`` overrides what the method implies (GET, HEAD, OPTIONS, PUT,
         DELETE are idempotent). With ``stream=True`` the body is left unread and the
-        caller must close the response.
+        caller must close the response. ``content`` is a raw body: bytes, or a seekable
+        binary file, streamed and rewound before every attempt (uploads).
         """
         method = method.upper()
         is_idempotent = method in SAFE_METHODS if idempotent is None else idempotent
         label = entity or "other"
         attempt = 0
         while True:
+            if content is not None and not isinstance(content, bytes):
+                content.seek(0)
             request = self._http.build_request(
-                method, path, params=params, json=json, data=data, files=files, headers=headers
+                method,
+                path,
+                params=params,
+                json=json,
+                data=data,
+                files=files,
+                content=content,
+                headers=headers,
             )
             url = request.url
             on_account = _is_account_origin(account_url=self._account_url, url=url)
@@ -908,6 +919,7 @@ class HttpClient:
         json: Any = None,
         data: Mapping[str, Any] | None = None,
         files: Mapping[str, Any] | None = None,
+        content: bytes | IO[bytes] | None = None,
         params: Mapping[str, Any] | None = None,
         headers: Mapping[str, str] | None = None,
         idempotent: bool | None = None,
@@ -925,6 +937,7 @@ class HttpClient:
                 json=json,
                 data=data,
                 files=files,
+                content=content,
                 params=params,
                 headers=headers,
                 idempotent=idempotent,

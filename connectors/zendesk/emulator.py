@@ -406,10 +406,20 @@ def _attachment_links(ctx: Ctx, shown: dict[str, Any], data: dict[str, Any]) -> 
     shown["mapped_content_url"] = content_url
 
 
+# Seeded bodies point their inline images at the account's root, which depends on the host
+# serving the request: "/attachments/token/…" becomes the absolute content_url Zendesk writes.
+ROOT_RELATIVE_IMAGE = 'src="/attachments/token/'
+
+
 def _comment_links(ctx: Ctx, shown: dict[str, Any], data: dict[str, Any]) -> None:
     shown["attachments"] = [
         _render(ctx, ATTACHMENTS, attachment) for attachment in data.get("attachments", [])
     ]
+    html_body = shown.get("html_body")
+    if isinstance(html_body, str) and ROOT_RELATIVE_IMAGE in html_body:
+        shown["html_body"] = html_body.replace(
+            ROOT_RELATIVE_IMAGE, f'src="{ctx.root}/attachments/token/'
+        )
 
 
 def _help_center_slug(title: str) -> str:
@@ -469,6 +479,10 @@ ATTACHMENTS = Kind(
 )
 USERS = Kind(
     "users", "user", "users", 360_000_000_001, "users/{id}", deleted_collection="deleted_users"
+)
+# Where deleted users are kept and how GET /api/v2/deleted_users shows them.
+DELETED_USERS = Kind(
+    "deleted_users", "deleted_user", "deleted_users", USERS.id_start, "deleted_users/{id}"
 )
 ORGANIZATIONS = Kind(
     "organizations", "organization", "organizations", 360_001_000_001, "organizations/{id}"
@@ -568,21 +582,54 @@ def _insert(
     """Store a new object under the next id, its JSON carrying that id and its dates."""
     if number is None:
         number = _next_number(account, kind)
-    created = created_at or timezone.now()
-    updated = max(updated_at or created, created)
+    row = record_unsaved(
+        account,
+        kind,
+        data,
+        number=number,
+        parent_number=parent_number,
+        created_at=created_at or timezone.now(),
+        updated_at=updated_at,
+    )
+    return record_create(
+        account=account,
+        collection=row.collection,
+        data=row.data,
+        number=number,
+        parent_number=parent_number,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )
+
+
+def record_unsaved(
+    account: EmulatedAccount,
+    kind: Kind,
+    data: dict[str, Any],
+    *,
+    number: int,
+    created_at: datetime,
+    updated_at: datetime | None = None,
+    parent_number: int | None = None,
+    collection: str | None = None,
+) -> EmulatedRecord:
+    """An object stored as the API stores it, not yet saved: seeders ``bulk_create`` these
+    (with ids from ``numbers_reserve``). ``collection`` overrides the kind's own (deleted
+    objects)."""
+    updated = max(updated_at or created_at, created_at)
     stored = {
         "id": number,
         **data,
-        "created_at": isoformat(created),
+        "created_at": isoformat(created_at),
         "updated_at": isoformat(updated),
     }
-    return record_create(
+    return EmulatedRecord(
         account=account,
-        collection=kind.collection,
-        data=stored,
+        collection=collection or kind.collection,
         number=number,
         parent_number=parent_number,
-        created_at=created,
+        data=stored,
+        created_at=created_at,
         updated_at=updated,
     )
 
@@ -2281,6 +2328,24 @@ def users_create_or_update(ctx: Ctx) -> Any:
 
 
 @_endpoint
+def deleted_users_view(ctx: Ctx) -> Any:
+    """Soft-deleted users (``active: false``), which the users list leaves out."""
+    return _dispatch(
+        ctx, GET=lambda: _list_response(ctx, DELETED_USERS, _rows(ctx.account, DELETED_USERS))
+    )
+
+
+@_endpoint
+def deleted_users_count(ctx: Ctx) -> Any:
+    return _dispatch(ctx, GET=lambda: _count_response(_rows(ctx.account, DELETED_USERS)))
+
+
+@_endpoint
+def deleted_user_view(ctx: Ctx, number: int) -> Any:
+    return _dispatch(ctx, GET=lambda: _show_response(ctx, DELETED_USERS, number))
+
+
+@_endpoint
 def users_incremental(ctx: Ctx) -> Any:
     queryset = EmulatedRecord.objects.filter(
         account=ctx.account, collection__in=[USERS.collection, USERS.deleted_collection]
@@ -2518,9 +2583,59 @@ def tickets_count(ctx: Ctx) -> Any:
     return _dispatch(ctx, GET=lambda: _count_response(_rows(ctx.account, TICKETS)))
 
 
+def _sideloads(ctx: Ctx) -> set[str]:
+    """What ``include=`` asks to sideload (``include=users,metric_sets``)."""
+    return {part.strip() for part in ctx.params().get("include", "").split(",") if part.strip()}
+
+
+def _ticket_metric(ctx: Ctx, data: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": data["id"],
+        "url": f"{ctx.api}/ticket_metrics/{data['id']}.json",
+        "ticket_id": data["id"],
+        "created_at": data["created_at"],
+        "updated_at": data["updated_at"],
+        "solved_at": data.get(SOLVED_AT),
+        "status_updated_at": data["updated_at"],
+        "assignee_updated_at": None,
+        "requester_updated_at": None,
+        "initially_assigned_at": None,
+        "assigned_at": None,
+        "latest_comment_added_at": None,
+        "group_stations": 0,
+        "assignee_stations": 0,
+        "reopens": 0,
+        "replies": 0,
+    }
+
+
+def _with_metric_sets(ctx: Ctx, body: dict[str, Any], rows: Iterable[dict[str, Any]]) -> Any:
+    """``include=metric_sets``: the tickets' metrics beside them, as Zendesk sideloads them."""
+    if "metric_sets" in _sideloads(ctx):
+        body["metric_sets"] = [
+            _ticket_metric(ctx, data) for data in rows if data.get("status") != "deleted"
+        ]
+    return body
+
+
+def _users_sideloaded(ctx: Ctx, user_ids: Iterable[Any]) -> list[dict[str, Any]]:
+    """Users named by a page, deleted ones included (as Zendesk sideloads them)."""
+    wanted = {number for number in user_ids if isinstance(number, int)}
+    rows = EmulatedRecord.objects.filter(
+        account=ctx.account,
+        collection__in=[USERS.collection, USERS.deleted_collection],
+        number__in=wanted,
+    ).order_by("number")
+    return _render_all(ctx, USERS, rows)
+
+
 @_endpoint
 def tickets_show_many(ctx: Ctx) -> Any:
-    return _dispatch(ctx, GET=lambda: _show_many_response(ctx, TICKETS))
+    def show_many() -> Any:
+        body = _show_many_response(ctx, TICKETS)
+        return _with_metric_sets(ctx, body, body["tickets"])
+
+    return _dispatch(ctx, GET=show_many)
 
 
 @_endpoint
@@ -2530,39 +2645,24 @@ def ticket_comments_view(ctx: Ctx, number: int) -> Any:
         queryset = EmulatedRecord.objects.filter(
             account=ctx.account, collection=COMMENTS.collection, parent_number=number
         )
-        return _list_response(
+        body = _list_response(
             ctx, COMMENTS, queryset, default_order=Order(("created_at", "number"))
         )
+        if "users" in _sideloads(ctx):
+            body["users"] = _users_sideloaded(
+                ctx, [comment["author_id"] for comment in body["comments"]]
+            )
+        return body
 
     return _dispatch(ctx, GET=listing)
 
 
 @_endpoint
 def ticket_metrics_view(ctx: Ctx, number: int) -> Any:
-    def show() -> Any:
-        data = _record(ctx, TICKETS, number).data
-        return {
-            "ticket_metric": {
-                "id": data["id"],
-                "url": f"{ctx.api}/ticket_metrics/{data['id']}.json",
-                "ticket_id": data["id"],
-                "created_at": data["created_at"],
-                "updated_at": data["updated_at"],
-                "solved_at": data.get(SOLVED_AT),
-                "status_updated_at": data["updated_at"],
-                "assignee_updated_at": None,
-                "requester_updated_at": None,
-                "initially_assigned_at": None,
-                "assigned_at": None,
-                "latest_comment_added_at": None,
-                "group_stations": 0,
-                "assignee_stations": 0,
-                "reopens": 0,
-                "replies": 0,
-            }
-        }
-
-    return _dispatch(ctx, GET=show)
+    return _dispatch(
+        ctx,
+        GET=lambda: {"ticket_metric": _ticket_metric(ctx, _record(ctx, TICKETS, number).data)},
+    )
 
 
 @_endpoint
@@ -2578,9 +2678,11 @@ def tickets_incremental(ctx: Ctx) -> Any:
             for row in rows
         ]
 
-    return _dispatch(
-        ctx, GET=lambda: _cursor_export(ctx, queryset=queryset, plural="tickets", render=render)
-    )
+    def export() -> Any:
+        body = _cursor_export(ctx, queryset=queryset, plural="tickets", render=render)
+        return _with_metric_sets(ctx, body, body["tickets"])
+
+    return _dispatch(ctx, GET=export)
 
 
 @_endpoint
@@ -3231,6 +3333,9 @@ urlpatterns = [
     *_api("users/<int:number>", user_view),
     *_api("users/<int:number>/group_memberships", group_memberships_of_user),
     *_api("incremental/users/cursor", users_incremental),
+    *_api("deleted_users", deleted_users_view),
+    *_api("deleted_users/count", deleted_users_count),
+    *_api("deleted_users/<int:number>", deleted_user_view),
     # Organizations and groups
     *_api("organizations", organizations_view),
     *_api("organizations/count", organizations_count),

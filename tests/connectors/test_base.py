@@ -57,7 +57,9 @@ def ticket(source_id: str = "1") -> Ticket:
 def test_credentials_schema_carries_labels_hints_and_secrets() -> None:
     schema = zendesk.ZendeskCredentials.form_schema()
 
-    assert schema["required"] == ["url", "email", "api_token"]
+    # E-mail + API token, or an OAuth token: the model checks that one of the two is given.
+    assert schema["required"] == ["url"]
+    assert zendesk.ZendeskCredentials.secret_field_names() == {"api_token", "oauth_token"}
     token = schema["properties"]["api_token"]
     assert token["title"] == "API token"
     assert token["secret"] is True
