@@ -208,7 +208,9 @@ def number_next(*, account: EmulatedAccount, collection: str, start: int = 1) ->
         return sequence.last_number
 
 
-def numbers_reserve(*, account: EmulatedAccount, collection: str, count: int, start: int = 1) -> int:
+def numbers_reserve(
+    *, account: EmulatedAccount, collection: str, count: int, start: int = 1
+) -> int:
     """Reserve ``count`` consecutive ids of a collection and return the first one.
 
     Seeders that bulk-create records take their ids here, so that ids the API hands
@@ -222,9 +224,7 @@ def numbers_reserve(*, account: EmulatedAccount, collection: str, count: int, st
         )
         if created:
             return start
-        EmulatedSequence.objects.filter(pk=sequence.pk).update(
-            last_number=F("last_number") + count
-        )
+        EmulatedSequence.objects.filter(pk=sequence.pk).update(last_number=F("last_number") + count)
         sequence.refresh_from_db(fields=["last_number"])
         return sequence.last_number - count + 1
 
