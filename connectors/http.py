@@ -954,8 +954,13 @@ class HttpClient:
         files: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         headers: Mapping[str, str] | None = None,
+        idempotent: bool | None = None,
     ) -> Any:
-        """PUT and return the parsed JSON body (None when empty)."""
+        """PUT and return the parsed JSON body (None when empty).
+
+        Pass ``idempotent=False`` when the PUT adds something each time it is applied
+        (a comment on a ticket), so that an answer lost in a 5xx is not sent again.
+        """
         return self._parse_json(
             self.request(
                 "PUT",
@@ -966,6 +971,7 @@ class HttpClient:
                 files=files,
                 params=params,
                 headers=headers,
+                idempotent=idempotent,
             )
         )
 

@@ -1145,7 +1145,7 @@ def zendesk_account_defaults_ensure(*, account: EmulatedAccount) -> None:
             owner = _insert(
                 account,
                 USERS,
-                _user_defaults(
+                user_defaults(
                     name=str(account.secrets.get("name") or "Account Owner"),
                     email=_owner_email(account),
                     role="admin",
@@ -1228,7 +1228,7 @@ DEFAULT_CUSTOM_STATUSES = {
 }
 
 
-def _ticket_field_base(field_type: str, title: str, position: int) -> dict[str, Any]:
+def ticket_field_base(field_type: str, title: str, position: int) -> dict[str, Any]:
     return {
         "type": field_type,
         "title": title,
@@ -1253,7 +1253,7 @@ def _ticket_field_base(field_type: str, title: str, position: int) -> dict[str, 
 
 
 def _system_ticket_field(field_type: str, title: str, position: int) -> dict[str, Any]:
-    field = _ticket_field_base(field_type, title, position)
+    field = ticket_field_base(field_type, title, position)
     field.update(
         {
             "removable": False,
@@ -1320,7 +1320,7 @@ USER_WRITABLE = (
 )
 
 
-def _user_defaults(*, name: str, email: str | None, role: str = "end-user") -> dict[str, Any]:
+def user_defaults(*, name: str, email: str | None, role: str = "end-user") -> dict[str, Any]:
     return {
         "name": name,
         "email": email,
@@ -1373,7 +1373,7 @@ def _user_fields(
     if role not in USER_ROLES:
         problems.add("role", f"Role: {role} is not a valid role", "InvalidValue")
         role = "end-user"
-    data = current or _user_defaults(name=str(name or ""), email=email, role=role)
+    data = current or user_defaults(name=str(name or ""), email=email, role=role)
     others = _rows(ctx.account, USERS).exclude(number=data.get("id"))
     if email and email != (current or {}).get("email"):
         if "@" not in email:
@@ -1592,7 +1592,7 @@ def _ticket_field_fields(
             break
     problems.raise_any()
     data = current or {
-        **_ticket_field_base(field_type, title, payload.get("position", 9999)),
+        **ticket_field_base(field_type, title, payload.get("position", 9999)),
         "sub_type_id": 0,
     }
     data.update(_pick(payload, TICKET_FIELD_WRITABLE))
@@ -1651,7 +1651,7 @@ class CommentDraft:
     created_at: datetime | None
 
 
-def _ticket_defaults() -> dict[str, Any]:
+def ticket_defaults() -> dict[str, Any]:
     return {
         "external_id": None,
         "via": {"channel": "api", "source": {"from": {}, "to": {}, "rel": None}},
@@ -1729,7 +1729,7 @@ def _ticket_write(
     problems = _Problems()
     account = ctx.account
     acting_user_id = ctx.current_user.get("id")
-    data = current or _ticket_defaults()
+    data = current or ticket_defaults()
 
     comments = _ticket_comment_drafts(payload, importing=importing, creating=current is None)
     if current is None and not comments:
@@ -1887,7 +1887,7 @@ def _requester_from_object(ctx: Ctx, requester: dict[str, Any], problems: _Probl
     existing = _rows(ctx.account, USERS).filter(data__email=email).first()
     if existing is not None:
         return existing.number
-    data = _user_defaults(name=str(requester.get("name") or email.split("@")[0]), email=email)
+    data = user_defaults(name=str(requester.get("name") or email.split("@")[0]), email=email)
     if requester.get("locale_id"):
         data["locale_id"] = requester["locale_id"]
     return _insert(ctx.account, USERS, data).number
@@ -2148,7 +2148,7 @@ def _article_fields(
     return data
 
 
-def _translation_data(
+def translation_data(
     article: dict[str, Any], *, locale: str, title: str, body: str, draft: bool, user_id: Any
 ) -> dict[str, Any]:
     return {
@@ -2203,8 +2203,14 @@ def _articles_in_locale(
 def _article_queryset(ctx: Ctx) -> QuerySet[EmulatedRecord]:
     queryset = _rows(ctx.account, ARTICLES)
     if ctx.params().get("label_names"):
-        for label in ctx.params()["label_names"].split(","):
-            queryset = queryset.filter(data__label_names__contains=label)
+        # JSON list containment is not portable (SQLite has none): match in Python.
+        labels = {label for label in ctx.params()["label_names"].split(",") if label}
+        numbers = [
+            number
+            for number, names in queryset.values_list("number", "data__label_names")
+            if labels <= set(names or [])
+        ]
+        queryset = queryset.filter(number__in=numbers)
     return queryset
 
 
@@ -2225,7 +2231,7 @@ def _endpoint(view: Callable[..., Any]) -> Callable[..., HttpResponseBase]:
 @_endpoint
 def users_me(ctx: Ctx) -> Any:
     if not ctx.request.headers.get("Authorization"):
-        anonymous = _user_defaults(name="Anonymous user", email="invalid@example.com")
+        anonymous = user_defaults(name="Anonymous user", email="invalid@example.com")
         return {"user": {"id": None, "url": None, **anonymous}}
     return _dispatch(ctx, GET=lambda: {"user": _render(ctx, USERS, ctx.current_user)})
 
@@ -3063,7 +3069,7 @@ def section_articles_view(ctx: Ctx, number: int, locale: str | None = None) -> A
             _insert(
                 ctx.account,
                 TRANSLATIONS,
-                _translation_data(
+                translation_data(
                     article.data,
                     locale=data["locale"],
                     title=data["title"],
@@ -3119,7 +3125,7 @@ def article_translations_view(ctx: Ctx, number: int) -> Any:
         record = _insert(
             ctx.account,
             TRANSLATIONS,
-            _translation_data(
+            translation_data(
                 article.data,
                 locale=locale,
                 title=str(payload["title"]).strip(),

@@ -96,6 +96,11 @@ def test_credentials_keep_secrets_out_of_displays_and_errors() -> None:
         ("https://ACME.freshdesk.com/", "https://acme.freshdesk.com"),
         ("https://support.acme.test/a/tickets", "https://support.acme.test"),
         ("http://127.0.0.1:8025", "http://127.0.0.1:8025"),
+        (
+            "http://127.0.0.1:8000/sandbox/freshdesk/acme/",
+            "http://127.0.0.1:8000/sandbox/freshdesk/acme",
+        ),
+        ("http://testserver/sandbox/zendesk/acme/api/v2", "http://testserver/sandbox/zendesk/acme"),
     ],
 )
 def test_account_url_is_normalised(given: str, expected: str) -> None:
