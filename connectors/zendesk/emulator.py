@@ -2615,11 +2615,13 @@ def _ticket_metric(ctx: Ctx, data: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _with_metric_sets(ctx: Ctx, body: dict[str, Any], rows: Iterable[dict[str, Any]]) -> Any:
-    """``include=metric_sets``: the tickets' metrics beside them, as Zendesk sideloads them."""
+def _with_metric_sets(ctx: Ctx, body: dict[str, Any], tickets: Iterable[dict[str, Any]]) -> Any:
+    """``include=metric_sets``: the metrics of the page's tickets beside them, as Zendesk
+    sideloads them (from the stored tickets, whose bookkeeping holds the solved date)."""
     if "metric_sets" in _sideloads(ctx):
+        stored = _records_by_number(ctx.account, TICKETS, [ticket["id"] for ticket in tickets])
         body["metric_sets"] = [
-            _ticket_metric(ctx, data) for data in rows if data.get("status") != "deleted"
+            _ticket_metric(ctx, data) for _number, data in sorted(stored.items())
         ]
     return body
 
