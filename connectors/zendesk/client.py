@@ -5,10 +5,13 @@ through Zendesk's paginated lists and exports.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from typing import IO, Any
 from urllib.parse import urlsplit
 
+from connectors.errors import InvalidRecordError
 from connectors.http import HttpClient
 from connectors.wire import MalformedPayloadError
 from connectors.zendesk import CAPABILITIES, KEY, ZendeskCredentials
@@ -72,14 +75,14 @@ class ZendeskApi:
         return _object(self.http.get(path, entity=entity, params=params), path=path)
 
     def post(self, path: str, *, entity: str, body: Any, idempotent: bool | None = None) -> Any:
-        return _object(
-            self.http.post(path, entity=entity, json=body, idempotent=idempotent), path=path
-        )
+        with _refusals_explained():
+            answer = self.http.post(path, entity=entity, json=body, idempotent=idempotent)
+        return _object(answer, path=path)
 
     def put(self, path: str, *, entity: str, body: Any, idempotent: bool | None = None) -> Any:
-        return _object(
-            self.http.put(path, entity=entity, json=body, idempotent=idempotent), path=path
-        )
+        with _refusals_explained():
+            answer = self.http.put(path, entity=entity, json=body, idempotent=idempotent)
+        return _object(answer, path=path)
 
     def upload(
         self,
@@ -172,6 +175,45 @@ class ZendeskApi:
                 field="count.value",
             )
         return value
+
+
+@contextmanager
+def _refusals_explained() -> Iterator[None]:
+    """A refused write says why in Zendesk's words (``details`` of a 422, ``message`` of a
+    Help Center 400); the whole answer stays in the error's detail."""
+    try:
+        yield
+    except InvalidRecordError as error:
+        reasons = _refusal_reasons(error.detail)
+        if not reasons:
+            raise
+        raise InvalidRecordError(
+            f"Zendesk refused the record: {'; '.join(reasons)}",
+            status=error.status,
+            detail=error.detail,
+        ) from error
+
+
+def _refusal_reasons(detail: str) -> list[str]:
+    try:
+        body = json.loads(detail)
+    except ValueError:
+        return []
+    if not isinstance(body, Mapping):
+        return []
+    details = body.get("details")
+    if isinstance(details, Mapping):
+        return [
+            str(problem["description"])
+            for problems in details.values()
+            if isinstance(problems, list)
+            for problem in problems
+            if isinstance(problem, Mapping) and problem.get("description")
+        ]
+    for key in ("message", "description", "error"):
+        if isinstance(body.get(key), str) and body[key].strip():
+            return [body[key].strip()]
+    return []
 
 
 def _object(payload: Any, *, path: str) -> Any:

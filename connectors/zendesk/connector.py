@@ -42,6 +42,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import IO, Any
+from urllib.parse import urlsplit
 
 from connectors.base import (
     DEFAULT_PAGE_SIZE,
@@ -49,7 +50,10 @@ from connectors.base import (
     AttachmentOpener,
     AttachmentStream,
     Connector,
+    Credentials,
+    HttpClientFactory,
     Page,
+    Scope,
     ensure_record_matches,
     is_marker,
 )
@@ -281,6 +285,24 @@ def _updated_at(item: Item) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
+def _kept(
+    keep: Callable[[Item], bool] | None,
+    payload: Item,
+    *,
+    key: str,
+    updated_since: datetime | None,
+) -> list[Item]:
+    """The records of a page the read keeps: of the entity, updated since the date."""
+    items = envelope_items(payload, key=key, platform="Zendesk", what=key)
+    return [
+        item
+        for item in items
+        if isinstance(item, Mapping)
+        and (keep is None or keep(item))
+        and (updated_since is None or _updated_at(item) >= updated_since)
+    ]
+
+
 def _export_key(item: Item) -> tuple[datetime, int]:
     return _updated_at(item), int(item.get("id") or 0)
 
@@ -305,8 +327,16 @@ class ZendeskConnector(Connector):
 
     credentials: ZendeskCredentials
 
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
+    def __init__(
+        self,
+        *,
+        credentials: Credentials,
+        http_client_factory: HttpClientFactory,
+        scope: Scope | None = None,
+    ) -> None:
+        super().__init__(
+            credentials=credentials, http_client_factory=http_client_factory, scope=scope
+        )
         self._api: ZendeskApi | None = None
         self._custom_statuses: Any | None = None
         self._custom_statuses_read = False
@@ -340,7 +370,7 @@ class ZendeskConnector(Connector):
         # Zendesk answers users/me with the anonymous user (id null) rather than a 401
         # when it does not recognise the credentials.
         if not isinstance(me, Mapping) or me.get("id") is None:
-            raise AuthenticationError(refused_message(self.credentials), status=200)
+            raise AuthenticationError(refused_message(self.credentials))
         return AccountInfo(
             account_name=self._account_name(),
             account_url=self.credentials.url,
@@ -355,7 +385,7 @@ class ZendeskConnector(Connector):
         if isinstance(account, Mapping) and account.get("name"):
             return str(account["name"])
         # Accounts that do not show their name are known by their subdomain.
-        return self.credentials.url.split("://", 1)[-1].split(".", 1)[0]
+        return (urlsplit(self.credentials.url).hostname or self.credentials.url).split(".")[0]
 
     def describe_fields(self) -> FieldSchema:
         fields: list[Any] = []
@@ -421,7 +451,7 @@ class ZendeskConnector(Connector):
         for payload in self.api.cursor_pages(
             listing.path, entity=entity.value, params=listing.params
         ):
-            total += len(self._kept(listing.keep, payload, key=listing.key, updated_since=None))
+            total += len(_kept(listing.keep, payload, key=listing.key, updated_since=None))
         return total
 
     def read_page(
@@ -505,23 +535,6 @@ class ZendeskConnector(Connector):
             )
         raise ValueError(f"not a cursor of a Zendesk {entity.value} read")
 
-    def _kept(
-        self,
-        keep: Callable[[Item], bool] | None,
-        payload: Item,
-        *,
-        key: str,
-        updated_since: datetime | None,
-    ) -> list[Item]:
-        items = envelope_items(payload, key=key, platform="Zendesk", what=key)
-        return [
-            item
-            for item in items
-            if isinstance(item, Mapping)
-            and (keep is None or keep(item))
-            and (updated_since is None or _updated_at(item) >= updated_since)
-        ]
-
     def _listing_page(
         self,
         entity: Entity,
@@ -540,7 +553,7 @@ class ZendeskConnector(Connector):
             after=state.get("a"),
             params=listing.params,
         )
-        items = self._kept(listing.keep, payload, key=listing.key, updated_since=updated_since)
+        items = _kept(listing.keep, payload, key=listing.key, updated_since=updated_since)
         next_state: dict[str, Any] | None = None
         if has_more:
             next_state = {"m": "list", "p": phase, "a": after}
@@ -563,7 +576,7 @@ class ZendeskConnector(Connector):
         else:
             params["start_time"] = int(state.get("s", 0))
         payload = self.api.get(export.path, entity=entity.value, params=params)
-        items = self._kept(export.keep, payload, key=export.key, updated_since=since)
+        items = _kept(export.keep, payload, key=export.key, updated_since=since)
         if payload.get("end_of_stream", True):
             return RawPage(items=items, payload=payload, state=None)
         after = payload.get("after_cursor")
@@ -587,7 +600,7 @@ class ZendeskConnector(Connector):
         params = {**export.params, "start_time": start, "per_page": min(page_size, EXPORT_PAGE_MAX)}
         payload = self.api.get(export.path, entity=entity.value, params=params)
         rows = sorted(
-            self._kept(export.keep, payload, key=export.key, updated_since=None), key=_export_key
+            _kept(export.keep, payload, key=export.key, updated_since=None), key=_export_key
         )
         # A page ends on a whole second and the next one starts on it: what this read
         # already returned comes again and is skipped.
@@ -632,7 +645,7 @@ class ZendeskConnector(Connector):
             )
             found = {
                 str(item.get("id")): item
-                for item in self._kept(None, payload, key=key, updated_since=None)
+                for item in _kept(None, payload, key=key, updated_since=None)
             }
             items = [found[identifier] for identifier in wanted if identifier in found]
         elif wanted:
@@ -860,6 +873,7 @@ class ZendeskConnector(Connector):
     def find_by_marker(
         self, entity: Entity, marker: str, *, record: Record | None = None
     ) -> str | None:
+        found: Any = None
         match entity:
             case Entity.TICKETS:
                 found = self.api.get(
@@ -952,7 +966,7 @@ class ZendeskConnector(Connector):
             return existing
         user_id = self._created_id(created, "user")
         if isinstance(user, Agent):
-            for group_id in user.group_ids[1:]:
+            for group_id in user.group_ids:
                 self._group_membership_add(user_id=user_id, group_id=group_id, user=user)
         return user_id
 

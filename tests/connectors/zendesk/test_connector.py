@@ -37,6 +37,7 @@ from connectors.schema import (
     Comment,
     Contact,
     Entity,
+    Organization,
     StatusCategory,
     Ticket,
 )
@@ -544,6 +545,17 @@ def test_a_contact_whose_address_exists_is_matched_and_never_deleted_by_the_migr
         assert found == str(owner.number)
         connector.delete(Entity.CONTACTS, found)
     assert EmulatedRecord.objects.filter(pk=owner.pk, collection="users").exists()
+
+
+def test_a_refused_record_says_why_in_zendesks_words(target):
+    organization = Organization(source_id="o1", updated_at=NOW, name="Globex")
+    with connect(target) as connector:
+        connector.create(Entity.ORGANIZATIONS, organization, marker="hdm-00000000-org-o1")
+        with pytest.raises(InvalidRecordError) as refused:
+            connector.create(Entity.ORGANIZATIONS, organization, marker="hdm-00000000-org-o2")
+    assert refused.value.user_message == "Zendesk refused the record: Name: has already been taken"
+    assert refused.value.status == 422
+    assert '"DuplicateValue"' in refused.value.detail
 
 
 # --- sandbox seeding ------------------------------------------------------------------------
