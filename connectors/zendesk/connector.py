@@ -158,6 +158,17 @@ class Export:
 
 
 @dataclass(frozen=True)
+class Lookup:
+    """How records are read by id: show_many (``ids=1,2,3``), or one call per id (a
+    ``path`` with ``{id}``)."""
+
+    path: str
+    key: str
+    many: bool
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class ReadPlan:
     """Where an entity's records are read from."""
 
@@ -165,9 +176,8 @@ class ReadPlan:
     listings: tuple[Listing, ...]
     #: None: ``updated_since`` filters the listings.
     export: Export | None
-    #: ``(path, key, params)`` of show_many, or ``(path with {id}, key, params)`` of show.
-    by_ids: tuple[str, str, Mapping[str, Any]]
-    show_many: bool
+    by_ids: Lookup
+    #: Records of the lookup the entity holds.
     belongs: Callable[[Item], bool] | None = None
 
 
@@ -183,8 +193,7 @@ def _users_plan(*, roles: Sequence[str], belongs: Callable[[Item], bool]) -> Rea
             Listing("api/v2/deleted_users.json", "deleted_users", keep=belongs),
         ),
         export=Export("api/v2/incremental/users/cursor.json", "users", True, keep=belongs),
-        by_ids=("api/v2/users/show_many.json", "users", {}),
-        show_many=True,
+        by_ids=Lookup("api/v2/users/show_many.json", "users", many=True),
         belongs=belongs,
     )
 
@@ -199,14 +208,12 @@ READ_PLANS: dict[Entity, ReadPlan] = {
             ),
         ),
         export=Export("api/v2/incremental/organizations.json", "organizations", False),
-        by_ids=("api/v2/organizations/show_many.json", "organizations", {}),
-        show_many=True,
+        by_ids=Lookup("api/v2/organizations/show_many.json", "organizations", many=True),
     ),
     Entity.GROUPS: ReadPlan(
         listings=(Listing("api/v2/groups.json", "groups", count_path="api/v2/groups/count.json"),),
         export=None,
-        by_ids=("api/v2/groups/{id}.json", "group", {}),
-        show_many=False,
+        by_ids=Lookup("api/v2/groups/{id}.json", "group", many=False),
     ),
     Entity.AGENTS: _users_plan(roles=sorted(STAFF_ROLES), belongs=_is_staff),
     Entity.CONTACTS: _users_plan(roles=["end-user"], belongs=_is_end_user),
@@ -219,26 +226,24 @@ READ_PLANS: dict[Entity, ReadPlan] = {
             params={"exclude_deleted": "true", "include": "metric_sets"},
             keep=_is_live_ticket,
         ),
-        by_ids=("api/v2/tickets/show_many.json", "tickets", {"include": "metric_sets"}),
-        show_many=True,
+        by_ids=Lookup(
+            "api/v2/tickets/show_many.json", "tickets", many=True, params={"include": "metric_sets"}
+        ),
     ),
     Entity.ARTICLE_CATEGORIES: ReadPlan(
         listings=(Listing("api/v2/help_center/categories.json", "categories", help_center=True),),
         export=None,
-        by_ids=("api/v2/help_center/categories/{id}.json", "category", {}),
-        show_many=False,
+        by_ids=Lookup("api/v2/help_center/categories/{id}.json", "category", many=False),
     ),
     Entity.ARTICLE_SECTIONS: ReadPlan(
         listings=(Listing("api/v2/help_center/sections.json", "sections", help_center=True),),
         export=None,
-        by_ids=("api/v2/help_center/sections/{id}.json", "section", {}),
-        show_many=False,
+        by_ids=Lookup("api/v2/help_center/sections/{id}.json", "section", many=False),
     ),
     Entity.ARTICLES: ReadPlan(
         listings=(Listing("api/v2/help_center/articles.json", "articles", help_center=True),),
         export=Export("api/v2/help_center/incremental/articles.json", "articles", False),
-        by_ids=("api/v2/help_center/articles/{id}.json", "article", {}),
-        show_many=False,
+        by_ids=Lookup("api/v2/help_center/articles/{id}.json", "article", many=False),
     ),
 }
 
@@ -636,26 +641,26 @@ class ZendeskConnector(Connector):
         chunk = list(ids[offset : offset + size])
         # Zendesk ids are numbers: anything else names no record there.
         wanted = [identifier for identifier in chunk if identifier.isdigit()]
-        path, key, params = plan.by_ids
+        lookup = plan.by_ids
         items: list[Item] = []
         payload: Item = {}
-        if plan.show_many and wanted:
+        if lookup.many and wanted:
             payload = self.api.get(
-                path, entity=entity.value, params={**params, "ids": ",".join(wanted)}
+                lookup.path, entity=entity.value, params={**lookup.params, "ids": ",".join(wanted)}
             )
             found = {
                 str(item.get("id")): item
-                for item in _kept(None, payload, key=key, updated_since=None)
+                for item in _kept(None, payload, key=lookup.key, updated_since=None)
             }
             items = [found[identifier] for identifier in wanted if identifier in found]
         elif wanted:
             for identifier in wanted:
                 try:
-                    shown = self.api.get(path.format(id=identifier), entity=entity.value)
+                    shown = self.api.get(lookup.path.format(id=identifier), entity=entity.value)
                 except NotFoundError:
                     continue
-                if isinstance(shown.get(key), Mapping):
-                    items.append(shown[key])
+                if isinstance(shown.get(lookup.key), Mapping):
+                    items.append(shown[lookup.key])
         if plan.belongs is not None:
             items = [item for item in items if plan.belongs(item)]
         next_state = {"m": "ids", "o": offset + size} if offset + size < len(ids) else None
@@ -962,8 +967,16 @@ class ZendeskConnector(Connector):
             existing = self._user_with_email(entity, user.email) if _email_taken(error) else None
             if existing is None:
                 raise
-            # Zendesk keeps one user per address: the person is already there.
-            return existing
+            # Zendesk keeps one user per address: the person is already there, and an
+            # end user the migration needs as an agent becomes one.
+            existing_id, role = existing
+            if isinstance(user, Agent) and role == "end-user":
+                self.api.put(
+                    f"api/v2/users/{existing_id}.json",
+                    entity=entity.value,
+                    body={"user": {"role": body["user"]["role"]}},
+                )
+            return existing_id
         user_id = self._created_id(created, "user")
         if isinstance(user, Agent):
             for group_id in user.group_ids:
@@ -982,7 +995,8 @@ class ZendeskConnector(Connector):
         except InvalidRecordError as error:
             logger.info("agent %s not added to group %s: %s", user_id, group_id, error.detail)
 
-    def _user_with_email(self, entity: Entity, email: str | None) -> str | None:
+    def _user_with_email(self, entity: Entity, email: str | None) -> tuple[str, str] | None:
+        """Id and role of the user with this address."""
         if not email:
             return None
         users = self.api.get(
@@ -990,7 +1004,7 @@ class ZendeskConnector(Connector):
         ).get("users")
         for user in users or []:
             if isinstance(user, Mapping) and str(user.get("email", "")).lower() == email:
-                return str(user["id"])
+                return str(user["id"]), str(user.get("role"))
         return None
 
     def _user_update(self, entity: Entity, target: int, user: Agent | Contact) -> None:

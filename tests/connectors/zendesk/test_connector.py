@@ -32,6 +32,10 @@ from connectors.registry import registry
 from connectors.sandbox import SANDBOX_SOURCE_PLAN, SeedPlan, sandbox_platform
 from connectors.schema import (
     Agent,
+    Article,
+    ArticleCategory,
+    ArticleSection,
+    ArticleTranslation,
     Attachment,
     AuthorKind,
     Comment,
@@ -556,6 +560,60 @@ def test_a_refused_record_says_why_in_zendesks_words(target):
     assert refused.value.user_message == "Zendesk refused the record: Name: has already been taken"
     assert refused.value.status == 422
     assert '"DuplicateValue"' in refused.value.detail
+
+
+def test_an_agent_whose_address_is_an_end_user_becomes_an_agent(target):
+    with connect(target) as connector:
+        contact = Contact(source_id="c", updated_at=NOW, name="Wes", email="wes@acme.example")
+        contact_id = connector.create(Entity.CONTACTS, contact, marker="hdm-00000000-ctc-c")
+        agent = Agent(source_id="a", updated_at=NOW, name="Wes Agent", email="wes@acme.example")
+        agent_id = connector.create(Entity.AGENTS, agent, marker="hdm-00000000-agt-a")
+    assert agent_id == contact_id
+    assert stored(target, "users", agent_id).data["role"] == "agent"
+
+
+def test_articles_are_written_with_translations_and_their_inline_images(target):
+    image = Attachment(
+        source_id="i1",
+        file_name="diagram.png",
+        content_type="image/png",
+        url="https://source.example/hc/article_attachments/1/diagram.png",
+        inline=True,
+    )
+    with connect(target) as connector:
+        category = ArticleCategory(source_id="k", updated_at=NOW, name="Guides")
+        category_id = connector.create(Entity.ARTICLE_CATEGORIES, category, marker="m")
+        section = ArticleSection(
+            source_id="s", updated_at=NOW, name="Printers", category_id=category_id
+        )
+        section_id = connector.create(Entity.ARTICLE_SECTIONS, section, marker="m")
+        assert connector.find_by_marker(Entity.ARTICLE_SECTIONS, "m", record=section) == section_id
+        article = Article(
+            source_id="a",
+            updated_at=NOW,
+            title="Putting out a printer fire",
+            html_body=f'<p>Like this:</p><img src="{image.url}">',
+            status="published",
+            section_id=section_id,
+            tags=["printers"],
+            translations=[ArticleTranslation(locale="fr", title="Éteindre une imprimante")],
+            attachments=[image],
+        )
+        marker = "hdm-00000000-art-a"
+        article_id = connector.create(
+            Entity.ARTICLES, article, marker=marker, attachments=opener_of(b"png bytes")
+        )
+        assert connector.find_by_marker(Entity.ARTICLES, marker) == article_id
+        [read] = connector.read_page(Entity.ARTICLES, ids=[article_id]).records
+        archived = article.model_copy(update={"source_id": "b", "status": "archived"})
+        archived_marker = "hdm-00000000-art-b"
+        connector.create(Entity.ARTICLES, archived, marker=archived_marker)
+        assert connector.find_by_marker(Entity.ARTICLES, archived_marker) is None
+    assert read.category_id == category_id
+    assert set(read.tags) == {"printers", marker}
+    assert [(t.locale, t.title) for t in read.translations] == [("fr", "Éteindre une imprimante")]
+    [copy] = read.attachments
+    assert copy.url in read.html_body and "source.example" not in read.html_body
 
 
 # --- sandbox seeding ------------------------------------------------------------------------
