@@ -1,7 +1,10 @@
 """Zendesk Support and Help Center: credentials, capabilities, checklist.
 
-Payload conversion lives in :mod:`connectors.zendesk.payloads`; the HTTP client,
-source, target and emulator modules build on these declarations.
+Payload conversion lives in :mod:`connectors.zendesk.payloads`; the HTTP layer in
+:mod:`~connectors.zendesk.client`, the source and target in
+:mod:`~connectors.zendesk.connector`, the emulated API in :mod:`~connectors.zendesk.emulator`
+and the seeded sandbox accounts in :mod:`~connectors.zendesk.sandbox` build on these
+declarations.
 """
 
 from __future__ import annotations

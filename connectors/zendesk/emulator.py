@@ -15,6 +15,13 @@ Every account starts, on its first request, with what a new Zendesk account has:
 fields, the five built-in ticket statuses and the Help Center's default permission groups
 and user segments (see ``zendesk_account_defaults_ensure``).
 
+Besides the lists, shows and writes of each kind of object, it answers the soft-deleted users
+(``/api/v2/deleted_users``) and the sideloads a migration leans on: ``include=users`` on a
+ticket's comments and ``include=metric_sets`` (solved dates) on the ticket export and
+show_many. Seeders store objects directly with ``record_unsaved`` and
+``emulation.numbers_reserve``; a stored comment body may point its inline images at
+``src="/attachments/token/…"``, made absolute with the serving host on every read.
+
 Switches in ``EmulatedAccount.options`` (besides the shared latency, faults and rate limit):
 
 - ``incremental_exports_per_minute`` (default 10, 0: none): the incremental exports' own

@@ -641,6 +641,18 @@ def test_seeding_is_deterministic(sandbox, account):
     assert len(first) > 100
 
 
+def test_ids_handed_out_after_seeding_follow_the_seeded_ones(seeded):
+    highest = max(
+        EmulatedRecord.objects.filter(account=seeded, collection="organizations").values_list(
+            "number", flat=True
+        )
+    )
+    organization = Organization(source_id="new", updated_at=NOW, name="Brand New Org")
+    with connect(seeded) as connector:
+        created = connector.create(Entity.ORGANIZATIONS, organization, marker="hdm-00000000-org-n")
+    assert int(created) == highest + 1
+
+
 def test_the_sandbox_plan_seeds_fast_and_whole(sandbox, account):
     plan = SANDBOX_SOURCE_PLAN
     started = time.monotonic()
