@@ -75,6 +75,8 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
+    # Before staticfiles: its runserver (no Nagle stall) is the one whitenoise extends.
+    "migrator",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "django_htmx",
@@ -82,7 +84,6 @@ INSTALLED_APPS = [
     "allauth",
     "allauth.account",
     "allauth.socialaccount",
-    "migrator",
     "connectors",
     "wizard",
     "billing",
