@@ -255,18 +255,24 @@ def sample_record(
     now = datetime(2024, 3, 5, 9, 30, tzinfo=UTC)
     match entity:
         case Entity.ORGANIZATIONS:
-            return Organization(source_id=f"org-{suffix}", name=f"Conformance Org {suffix}")
+            return Organization(
+                source_id=f"org-{suffix}", updated_at=now, name=f"Conformance Org {suffix}"
+            )
         case Entity.GROUPS:
-            return Group(source_id=f"grp-{suffix}", name=f"Conformance Group {suffix}")
+            return Group(
+                source_id=f"grp-{suffix}", updated_at=now, name=f"Conformance Group {suffix}"
+            )
         case Entity.AGENTS:
             return Agent(
                 source_id=f"agt-{suffix}",
+                updated_at=now,
                 name=f"Conformance Agent {suffix}",
                 email=f"agent-{suffix}@conformance.example",
             )
         case Entity.CONTACTS:
             return Contact(
                 source_id=f"ctc-{suffix}",
+                updated_at=now,
                 name=f"Conformance Contact {suffix}",
                 email=f"contact-{suffix}@conformance.example",
                 organization_id=ids.get(Entity.ORGANIZATIONS),
@@ -317,10 +323,13 @@ def sample_record(
                 comments=[opening, reply],
             )
         case Entity.ARTICLE_CATEGORIES:
-            return ArticleCategory(source_id=f"cat-{suffix}", name=f"Conformance Category {suffix}")
+            return ArticleCategory(
+                source_id=f"cat-{suffix}", updated_at=now, name=f"Conformance Category {suffix}"
+            )
         case Entity.ARTICLE_SECTIONS:
             return ArticleSection(
                 source_id=f"sec-{suffix}",
+                updated_at=now,
                 name=f"Conformance Section {suffix}",
                 category_id=ids[Entity.ARTICLE_CATEGORIES],
             )
@@ -332,6 +341,7 @@ def sample_record(
             ]
             return Article(
                 source_id=f"art-{suffix}",
+                updated_at=now,
                 title=f"Conformance article {suffix}",
                 html_body="<p>How to put out a printer fire.</p>",
                 status=published[0] if published else fields.article_statuses[0].key,
