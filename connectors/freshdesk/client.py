@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from connectors.errors import InvalidRecordError, MalformedResponseError
+from connectors.errors import InvalidRecordError, MalformedResponseError, TransientError
 from connectors.freshdesk import CAPABILITIES, KEY, FreshdeskCredentials
 from connectors.freshdesk.payloads import PLATFORM, link_next_page, multipart_fields
 from connectors.http import HttpClient
@@ -167,7 +167,16 @@ class FreshdeskApi:
                 status=refused.status,
                 detail=refused.detail,
             ) from refused
-        return _decoded(response)
+        try:
+            return _decoded(response)
+        except MalformedResponseError as garbled:
+            # The write went through but its answer did not arrive whole.
+            raise TransientError(
+                f"Freshdesk's answer to saving the {_noun(entity)} was cut short; "
+                "the change may or may not have been applied",
+                status=response.status_code,
+                ambiguous=True,
+            ) from garbled
 
 
 def _decoded(response: httpx.Response) -> Any:

@@ -182,21 +182,21 @@ class _PlannedConversation:
     attachments: tuple[Attachment, ...]
     #: Names the attachments' note when they do not all fit in this conversation.
     label: str
+    #: The start of its text that never changes (see :func:`conversation_key`).
+    key: str
 
-    @property
-    def key(self) -> str:
-        return conversation_key(self.body["body"])
+    def is_among(self, existing_keys: Sequence[str]) -> bool:
+        return any(key.startswith(self.key) for key in existing_keys)
 
 
 # --------------------------------------------------------------------------- helpers
 
 
-def conversation_key(body_html_or_text: str) -> str:
+def conversation_key(text: str) -> str:
     """The start of a conversation's text without whitespace: how a migrated comment is
     recognised among a ticket's conversations (its first line carries its original date
     and author), whatever spacing Freshdesk puts in its ``body_text``."""
-    text = html_to_text(body_html_or_text) if "<" in body_html_or_text else body_html_or_text
-    return re.sub(r"\s+", "", html.unescape(text))[:CONVERSATION_KEY_CHARS]
+    return re.sub(r"\s+", "", text)[:CONVERSATION_KEY_CHARS]
 
 
 def account_name_from_url(url: str) -> str:
@@ -278,12 +278,16 @@ def _kept_markers(tags: Any) -> list[str]:
 
 
 def _planned_conversations(ticket: Ticket) -> list[_PlannedConversation]:
+    dates = original_dates_note_to_freshdesk(ticket)
+    # The note's later lines ("last updated on") change with every delta.
+    stable = html_to_text(dates["body"]).split(" UTC.")[0]
     planned = [
         _PlannedConversation(
             endpoint="notes",
-            body=original_dates_note_to_freshdesk(ticket),
+            body=dates,
             attachments=(),
             label="original dates",
+            key=conversation_key(stable),
         )
     ]
     for comment in ticket.comments[1:]:
@@ -294,6 +298,7 @@ def _planned_conversations(ticket: Ticket) -> list[_PlannedConversation]:
                 body=conversation.body,
                 attachments=tuple(comment.file_attachments),
                 label=f"the comment of {comment.created_at:%Y-%m-%d %H:%M} UTC",
+                key=conversation_key(html_to_text(conversation.body["body"])),
             )
         )
     return planned
@@ -588,7 +593,7 @@ class FreshdeskConnector(Connector):
         requester from the ticket (Freshdesk only gives a user id, and the support
         address as the sender of agents' replies)."""
         agents = self._agents_by_id()
-        requester = ticket.opening_comment
+        opening = ticket.opening_comment
         comments: list[Comment] = []
         for comment in ticket.comments:
             agent = agents.get(comment.author_id or "")
@@ -597,15 +602,15 @@ class FreshdeskConnector(Connector):
                     update={"author_name": agent.name, "author_email": agent.email}
                 )
             elif (
-                requester is not None
+                opening is not None
                 and comment.author_id is not None
                 and comment.author_id == ticket.requester_id
                 and comment.author_name is None
             ):
                 comment = comment.model_copy(
                     update={
-                        "author_name": requester.author_name,
-                        "author_email": comment.author_email or requester.author_email,
+                        "author_name": opening.author_name,
+                        "author_email": comment.author_email or opening.author_email,
                     }
                 )
             comments.append(comment)
@@ -1009,13 +1014,13 @@ class FreshdeskConnector(Connector):
         body = ticket_update_to_freshdesk(ticket)
         body["tags"] = [*ticket.tags, *_kept_markers(current.get("tags"))]
         self.api.put(path, entity="tickets", body=body)
-        existing = {
-            conversation_key(item.get("body_text") or item.get("body") or "")
+        existing = [
+            conversation_key(item.get("body_text") or html_to_text(item.get("body") or ""))
             for item in self.api.list_all(f"{path}/conversations", entity="tickets")
             if isinstance(item, dict)
-        }
+        ]
         for planned in _planned_conversations(ticket):
-            if planned.key not in existing:
+            if not planned.is_among(existing):
                 self._conversation_post(ticket_id, planned, opener=opener)
 
     def _conversation_post(

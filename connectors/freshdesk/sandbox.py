@@ -649,7 +649,8 @@ class _Seeder:
                 title=title,
                 description=description,
                 description_text=fd._text_of(description),
-                status=1 if self.rng.random() < 0.25 else 2,
+                # Every fourth article (from the second) is a draft.
+                status=1 if index % 4 == 1 else 2,
                 agent_id=self.rng.choice(agents).number if agents else None,
                 folder_id=folder,
                 category_id=folder_categories[index % folders],
