@@ -915,6 +915,10 @@ class FreshdeskConnector(Connector):
         return next((str(item["id"]) for item in listed.items if isinstance(item, dict)), None)
 
     def _agent_create(self, agent: Agent) -> str:
+        if not agent.active or agent.deleted:
+            # Full-time agents take a paid seat; occasional ones are unlimited and only use
+            # a day pass when they sign in, which former colleagues never do.
+            agent = agent.model_copy(update={"role": "occasional"})
         body = agent_to_freshdesk(agent)
         try:
             return _created_id(self.api.post("agents", entity="agents", body=body), what="agent")
