@@ -4,6 +4,7 @@ answers; what every connector does is in tests/connectors/test_conformance.py.""
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -426,9 +427,10 @@ def test_a_write_whose_answer_is_cut_short_is_ambiguous(sandbox, account):
     assert unsure.value.ambiguous
 
 
-def test_malformed_pages_from_the_emulator_are_retried(sandbox, seeded):
-    seeded.fault_malformed_ratio = 0.3
-    seeded.save()
+def test_malformed_pages_from_the_emulator_are_retried(sandbox, seeded, monkeypatch):
+    # Every other answer of the emulator is cut in half.
+    answers = itertools.cycle(["malformed", None])
+    monkeypatch.setattr("connectors.emulation._draw_fault", lambda account: next(answers))
     with connect(sandbox, seeded) as connector:
         contacts = read_all(connector, Entity.CONTACTS, page_size=3)
     assert len(contacts) == stored(seeded, "contacts", data__deleted=False).count()
