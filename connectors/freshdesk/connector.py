@@ -174,6 +174,14 @@ class _TicketRow(WireModel):
 
 
 @dataclass(frozen=True)
+class _ListedTicket:
+    id: str
+    updated_at: datetime
+    #: Nothing comes after it in the list.
+    last: bool
+
+
+@dataclass(frozen=True)
 class _PlannedConversation:
     """A reply or note a migrated ticket should have."""
 
@@ -502,7 +510,7 @@ class FreshdeskConnector(Connector):
 
     def _ticket_rows(
         self, *, since: datetime, skip: frozenset[str], per_page: int
-    ) -> Iterator[_TicketRow]:
+    ) -> Iterator[_ListedTicket]:
         """Live tickets changed at or after ``since``, oldest change first, without those of
         ``skip`` changed at ``since`` exactly (already read).
 
@@ -519,15 +527,17 @@ class FreshdeskConnector(Connector):
                 "page": page,
             }
             listed = self.api.list_page("tickets", entity="tickets", params=params)
-            for index, item in enumerate(listed.items):
-                row = parse_wire(_TicketRow, item, platform=PLATFORM, what=f"ticket[{index}]")
-                ticket_id = str(row.id)
-                if row.updated_at == since and ticket_id in skip:
-                    continue
+            rows = [
+                parse_wire(_TicketRow, item, platform=PLATFORM, what=f"ticket[{index}]")
+                for index, item in enumerate(listed.items)
+            ]
+            fresh = [row for row in rows if not (row.updated_at == since and str(row.id) in skip)]
+            for index, row in enumerate(fresh):
                 if row.updated_at != boundary:
                     boundary, boundary_ids = row.updated_at, set()
-                boundary_ids.add(ticket_id)
-                yield row
+                boundary_ids.add(str(row.id))
+                last = not listed.has_next and index == len(fresh) - 1
+                yield _ListedTicket(id=str(row.id), updated_at=row.updated_at, last=last)
             if not listed.has_next:
                 return
             if page < self.ticket_page_cap:
@@ -546,18 +556,18 @@ class FreshdeskConnector(Connector):
     ) -> Page[Record]:
         walk_since = datetime.fromisoformat(state["since"]) if "since" in state else since or EPOCH
         skip = frozenset(str(ticket_id) for ticket_id in state.get("skip", ()))
-        # One row more than the page says whether another page follows.
-        per_page = min(LIST_PAGE_MAX, page_size + len(skip) + 1)
+        # Tickets already read come again at the start: the page makes room for them.
+        per_page = min(LIST_PAGE_MAX, page_size + len(skip))
         rows = list(
-            islice(self._ticket_rows(since=walk_since, skip=skip, per_page=per_page), page_size + 1)
+            islice(self._ticket_rows(since=walk_since, skip=skip, per_page=per_page), page_size)
         )
-        has_more = len(rows) > page_size
-        rows = rows[:page_size]
-        tickets = [ticket for row in rows if (ticket := self._ticket(str(row.id))) is not None]
+        # Fewer rows than asked for: the list ended.
+        has_more = len(rows) == page_size and not rows[-1].last
+        tickets = [ticket for row in rows if (ticket := self._ticket(row.id)) is not None]
         next_cursor = None
         if has_more:
             last = rows[-1].updated_at
-            at_last = {str(row.id) for row in rows if row.updated_at == last}
+            at_last = {row.id for row in rows if row.updated_at == last}
             if last == walk_since:
                 at_last |= skip
             next_cursor = _cursor_dump({"since": _since_text(last), "skip": sorted(at_last)})
