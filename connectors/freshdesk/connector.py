@@ -583,6 +583,8 @@ class FreshdeskConnector(Connector):
                 ),
                 what="ticket",
             )
+            if payload.get("deleted"):
+                return None
             conversations = payload.get("conversations") or []
             if len(conversations) >= EMBEDDED_CONVERSATIONS_MAX:
                 conversations = list(
@@ -590,8 +592,6 @@ class FreshdeskConnector(Connector):
                 )
         except NotFoundError:
             logger.info("Freshdesk ticket %s vanished while being read; skipped", ticket_id)
-            return None
-        if payload.get("deleted"):
             return None
         ticket = ticket_from_freshdesk(
             payload, conversations=conversations_from_freshdesk(conversations)
@@ -889,6 +889,7 @@ class FreshdeskConnector(Connector):
             for item in self.api.list_all(path, entity=entity.value):
                 if (
                     isinstance(item, dict)
+                    and isinstance(item.get("id"), int)
                     and str(item.get("name", "")).strip().casefold() == wanted
                 ):
                     return str(item["id"])
@@ -979,8 +980,9 @@ class FreshdeskConnector(Connector):
             )
         except NotFoundError:
             return user_id  # an agent: tickets may name them as requester all the same
-        tags = [*(current.get("tags") or []), marker]
-        self.api.put(f"contacts/{user_id}", entity="contacts", body={"tags": tags})
+        tags = list(current.get("tags") or [])
+        if marker not in tags:
+            self.api.put(f"contacts/{user_id}", entity="contacts", body={"tags": [*tags, marker]})
         return user_id
 
     # ---- tickets
