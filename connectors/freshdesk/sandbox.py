@@ -289,8 +289,8 @@ class _Seeder:
                 domains=[domain],
                 note="Key account." if self.rng.random() < 0.3 else None,
             )
-            created = self._moment(days_ago_from=800, days_ago_to=400)
-            updated = self._later(created, max_hours=24 * 300)
+            created = self._moment(days_ago_from=800, days_ago_to=760)
+            updated = self._later(created, max_hours=24 * 700)
             self._store("companies", first + index, data, created=created, updated=updated)
             companies.append(data)
         return companies
@@ -367,8 +367,9 @@ class _Seeder:
                 job_title=self.rng.choice((None, "Buyer", "Office manager", "CTO")),
                 tags=self.rng.sample(TAGS, k=self.rng.randint(0, 2)),
             )
-            created = self._moment(days_ago_from=730, days_ago_to=40)
-            updated = self._later(created, max_hours=24 * 30)
+            # Before their first ticket; their details change at any time since.
+            created = self._moment(days_ago_from=760, days_ago_to=731)
+            updated = self._later(created, max_hours=24 * 760)
             self._store("contacts", number, data, created=created, updated=updated)
             contacts.append(
                 _User(number=number, name=data["name"], email=email, company_id=data["company_id"])
