@@ -478,7 +478,9 @@ def test_original_dates_go_into_a_private_note_and_authors_into_the_bodies(sandb
     assert "Created on 2023-06-01 08:15 UTC" in dates["body"]
     assert "Resolved on 2023-06-02 08:15 UTC" in dates["body"]
     first, second, third = conversations
-    assert first["source"] == fd_emulator.REPLY_SOURCE and first["user_id"] == int(agent_id)
+    # An agent's public answer arrives as a public note: a reply would e-mail the customer.
+    assert first["source"] == fd_emulator.NOTE_SOURCE and first["user_id"] == int(agent_id)
+    assert first["private"] is False
     assert (
         "On 2023-06-01 09:15 UTC, Monica Geller &lt;monica@acme.example&gt; wrote:" in first["body"]
     )
