@@ -13,6 +13,7 @@ import hashlib
 import json
 import math
 import random
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -49,6 +50,14 @@ class EmulatorError(Exception):
 
 
 @dataclass(frozen=True)
+class TokenBucket:
+    """A limit of ``burst`` calls at once, refilled at ``refill_per_second`` (eDesk's kind)."""
+
+    burst: int
+    refill_per_second: float
+
+
+@dataclass(frozen=True)
 class EmulatorProfile:
     """How one platform's API behaves around every call."""
 
@@ -63,6 +72,11 @@ class EmulatorProfile:
     rate_limit_headers: Callable[[int, int, int], dict[str, str]] = field(
         default=lambda limit, remaining, reset: {}
     )
+    #: The documented bucket of a platform limited by burst and refill rather than per
+    #: window; an account's ``rate_limit_per_minute`` then sets a bucket of that many
+    #: calls refilled over ``options["rate_window_seconds"]`` (60 by default), and
+    #: ``options["rate_burst"]``/``options["rate_refill_per_second"]`` set one outright.
+    token_bucket: TokenBucket | None = None
 
     def error(self, status: int, code: str, message: str, **headers: str) -> EmulatorError:
         return EmulatorError(status, self.error_body(status, code, message), headers=headers)
@@ -118,6 +132,8 @@ class EmulatorProfile:
 
     def _spend_rate_budget(self, account: EmulatedAccount) -> dict[str, str]:
         """Count the call in the account's current window; past the limit, answer 429."""
+        if self.token_bucket is not None:
+            return self._spend_token(account)
         limit = account.rate_limit_per_minute
         if limit is None:
             limit = self.default_rate_limit_per_minute
@@ -145,6 +161,61 @@ class EmulatorProfile:
                 **{"Retry-After": str(reset_in), **headers},
             )
         return headers
+
+    def account_bucket(self, account: EmulatedAccount) -> TokenBucket | None:
+        """The bucket an account's calls draw from; ``None`` when unlimited."""
+        assert self.token_bucket is not None
+        options = account.options
+        if "rate_burst" in options or "rate_refill_per_second" in options:
+            return TokenBucket(
+                burst=int(options.get("rate_burst", self.token_bucket.burst)),
+                refill_per_second=float(
+                    options.get("rate_refill_per_second", self.token_bucket.refill_per_second)
+                ),
+            )
+        limit = account.rate_limit_per_minute
+        if limit is None:
+            return self.token_bucket
+        if not limit:
+            return None
+        window_seconds = float(options.get("rate_window_seconds", 60))
+        return TokenBucket(burst=limit, refill_per_second=limit / window_seconds)
+
+    def _spend_token(self, account: EmulatedAccount) -> dict[str, str]:
+        """Take a token from the account's bucket; an empty bucket answers 429 with the
+        wait until the next token.
+
+        The bucket is kept as one number, the moment it will be full again ("generic
+        cell rate algorithm"): a call is let through while that moment is less than a
+        full bucket ahead, and pushes it one refill interval further.
+        """
+        bucket = self.account_bucket(account)
+        if bucket is None:
+            return {}
+        interval = 1 / bucket.refill_per_second
+        capacity = bucket.burst * interval
+        key = f"emulator-bucket:{self.platform}:{account.pk}"
+        # The cache has no compare-and-set; a lock keeps the read and the write together
+        # for the threads of one process (the sandbox's server).
+        with _bucket_lock:
+            now = time.time()
+            full_at = max(float(cache.get(key) or 0.0), now)
+            if full_at + interval - now > capacity:
+                wait = full_at + interval - now - capacity
+                headers = self.rate_limit_headers(bucket.burst, 0, math.ceil(full_at - now))
+                raise self.error(
+                    429,
+                    "TooManyRequests",
+                    "Rate limit exceeded.",
+                    **{"Retry-After": str(max(1, math.ceil(wait))), **headers},
+                )
+            full_at += interval
+            cache.set(key, full_at, timeout=math.ceil(full_at - now) + 1)
+        remaining = math.floor((capacity - (full_at - now)) / interval)
+        return self.rate_limit_headers(bucket.burst, remaining, math.ceil(full_at - now))
+
+
+_bucket_lock = threading.Lock()
 
 
 def _draw_fault(account: EmulatedAccount) -> str | None:
