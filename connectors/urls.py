@@ -5,4 +5,5 @@ from django.urls import include, path
 urlpatterns: list = [
     path("zendesk/<slug:account_slug>/", include("connectors.zendesk.emulator")),
     path("freshdesk/<slug:account_slug>/", include("connectors.freshdesk.emulator")),
+    path("edesk/<slug:account_slug>/", include("connectors.edesk.emulator")),
 ]

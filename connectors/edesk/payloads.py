@@ -483,12 +483,14 @@ def ticket_to_edesk(
 def ticket_update_to_edesk(ticket: Ticket) -> dict[str, Any]:
     """Body of ``PUT /tickets/{id}`` for a delta run: the fields, not the conversation."""
     record = f"ticket {ticket.source_id}"
-    return {
-        "subject": _subject(ticket),
-        "type": ticket.type if ticket.type in TICKET_TYPES else None,
-        "status": status_to_edesk(ticket),
-        "owner_user_id": edesk_id(ticket.assignee_id, field="assignee_id", record=record),
-    }
+    return _without_none(
+        {
+            "subject": _subject(ticket),
+            "type": ticket.type if ticket.type in TICKET_TYPES else None,
+            "status": status_to_edesk(ticket),
+            "owner_user_id": edesk_id(ticket.assignee_id, field="assignee_id", record=record),
+        }
+    )
 
 
 def message_key(marker: str, comment_id: str) -> str:

@@ -15,7 +15,7 @@ from connectors.sandbox import (
 )
 
 SANDBOX_SOURCE = "zendesk"
-SANDBOX_TARGETS = ("freshdesk",)
+SANDBOX_TARGETS = ("freshdesk", "edesk")
 SANDBOX_SLUG = "acme"
 
 
