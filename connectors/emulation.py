@@ -193,7 +193,9 @@ class EmulatorProfile:
         if bucket is None:
             return {}
         interval = 1 / bucket.refill_per_second
-        capacity = bucket.burst * interval
+        # A microsecond over the burst: sums of epoch seconds round, and must not refuse
+        # the last token of a burst.
+        capacity = bucket.burst * interval + 1e-6
         key = f"emulator-bucket:{self.platform}:{account.pk}"
         # The cache has no compare-and-set; a lock keeps the read and the write together
         # for the threads of one process (the sandbox's server).

@@ -532,27 +532,31 @@ def _messages(account: EmulatedAccount, ticket: int) -> QuerySet[EmulatedRecord]
 
 
 def _ticket_json(
-    request: HttpRequest, record: EmulatedRecord, messages: list[EmulatedRecord]
+    request: HttpRequest,
+    account: EmulatedAccount,
+    record: EmulatedRecord,
+    messages: list[EmulatedRecord],
 ) -> dict[str, Any]:
     data = dict(record.data)
     data["messages_ids"] = [message.number for message in messages]
     data["replies"] = sum(1 for m in messages if m.data.get("direction") == "Outgoing")
     data["uri"] = request.build_absolute_uri(
-        reverse("edesk-ticket-page", kwargs={"account_slug": record.account.slug})
+        reverse("edesk-ticket-page", kwargs={"account_slug": account.slug})
         + f"?ticket={record.number}"
     )
     return data
 
 
-def _tickets_json(request: HttpRequest, rows: list[EmulatedRecord]) -> list[dict[str, Any]]:
+def _tickets_json(
+    request: HttpRequest, account: EmulatedAccount, rows: list[EmulatedRecord]
+) -> list[dict[str, Any]]:
     """Tickets with their messages' ids, in one query for the whole page."""
     by_ticket: dict[int, list[EmulatedRecord]] = {row.number: [] for row in rows}
-    if rows:
-        for message in EmulatedRecord.objects.filter(
-            account=rows[0].account, collection="messages", parent_number__in=list(by_ticket)
-        ).order_by("created_at", "number"):
-            by_ticket[message.parent_number or 0].append(message)
-    return [_ticket_json(request, row, by_ticket[row.number]) for row in rows]
+    for message in EmulatedRecord.objects.filter(
+        account=account, collection="messages", parent_number__in=list(by_ticket)
+    ).order_by("created_at", "number"):
+        by_ticket[message.parent_number or 0].append(message)
+    return [_ticket_json(request, account, row, by_ticket[row.number]) for row in rows]
 
 
 def _message_json(request: HttpRequest, record: EmulatedRecord) -> dict[str, Any]:
@@ -637,12 +641,12 @@ def tickets_list(request: HttpRequest, account: EmulatedAccount) -> HttpResponse
     sign = "-" if direction == "desc" else ""
     rows = rows.order_by(f"{sign}{TICKET_ORDER_FIELDS[order_by]}", f"{sign}number")
     page, paginator = _page_of(request, rows)
-    return JsonResponse({"data": _tickets_json(request, page), "paginator": paginator})
+    return JsonResponse({"data": _tickets_json(request, account, page), "paginator": paginator})
 
 
 def ticket_show(request: HttpRequest, account: EmulatedAccount, number: int) -> HttpResponseBase:
     record = _get(account, "tickets", number, what="Ticket")
-    return _data(_ticket_json(request, record, list(_messages(account, number))))
+    return _data(_ticket_json(request, account, record, list(_messages(account, number))))
 
 
 def _text_errors(
@@ -828,7 +832,7 @@ def ticket_update(request: HttpRequest, account: EmulatedAccount, number: int) -
 
 def ticket_delete(request: HttpRequest, account: EmulatedAccount, number: int) -> HttpResponseBase:
     ticket = _get(account, "tickets", number, what="Ticket")
-    body = _ticket_json(request, ticket, list(_messages(account, number)))
+    body = _ticket_json(request, account, ticket, list(_messages(account, number)))
     _messages(account, number).delete()
     ticket.delete()
     return _data(body)
