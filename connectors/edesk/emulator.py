@@ -242,13 +242,10 @@ def _page_of(
     return rows, paginator
 
 
-def _listed(
-    request: HttpRequest,
-    queryset: QuerySet[EmulatedRecord],
-    render: Callable[[EmulatedRecord], dict[str, Any]] = lambda row: row.data,
-) -> JsonResponse:
+def _listed(request: HttpRequest, queryset: QuerySet[EmulatedRecord]) -> JsonResponse:
+    """A page of records kept as the API shows them."""
     rows, paginator = _page_of(request, queryset)
-    return JsonResponse({"data": [render(row) for row in rows], "paginator": paginator})
+    return JsonResponse({"data": [row.data for row in rows], "paginator": paginator})
 
 
 def _get(account: EmulatedAccount, collection: str, number: int, *, what: str) -> EmulatedRecord:
