@@ -25,6 +25,8 @@ after a crash or an ambiguous answer. Where each platform stores it:
 * Freshdesk: a tag on tickets, contacts and solution articles. Companies, groups,
   solution categories and folders are found by name (unique on Freshdesk), agents
   by e-mail.
+* eDesk: the ``external_id`` of a ticket's first message. Contacts are found by the
+  address written in the channel, agents (matched, never created) by e-mail.
 
 For entities without a marker slot, ``find_by_marker`` receives the record and
 looks it up by its natural key.
