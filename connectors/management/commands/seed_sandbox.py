@@ -7,6 +7,7 @@ import time
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from connectors.registry import registry
 from connectors.sandbox import (
     SANDBOX_SOURCE_PLAN,
     SANDBOX_TARGET_PLAN,
@@ -15,7 +16,7 @@ from connectors.sandbox import (
 )
 
 SANDBOX_SOURCE = "zendesk"
-SANDBOX_TARGETS = ("freshdesk",)
+SANDBOX_TARGETS = ("freshdesk", "teamwork_desk")
 SANDBOX_SLUG = "acme"
 
 
@@ -50,7 +51,7 @@ class Command(BaseCommand):
             platform = sandbox_platform(key)
             plan = SANDBOX_SOURCE_PLAN if key == SANDBOX_SOURCE else SANDBOX_TARGET_PLAN
             role = "source" if key == SANDBOX_SOURCE else "target"
-            name = f"Acme on {key.capitalize()}"
+            name = f"Acme on {registry.get(key).display_name}"
             account = platform.existing_account(slug=SANDBOX_SLUG) if if_empty else None
             if account is None:
                 started = time.monotonic()
