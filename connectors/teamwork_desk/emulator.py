@@ -378,6 +378,24 @@ class _Filter:
                     return False
         return True
 
+    def check(self, node: dict[str, Any] | None = None) -> None:
+        """Refuse unknown fields and operators at once, whether or not a record is met."""
+        for key, condition in (self.node if node is None else node).items():
+            if key in ("$and", "$or"):
+                if not isinstance(condition, list) or not all(
+                    isinstance(item, dict) for item in condition
+                ):
+                    raise invalid(f"filter: {key} needs a list of conditions")
+                for item in condition:
+                    self.check(item)
+                continue
+            if key not in self.fields:
+                allowed = ", ".join(sorted(self.fields))
+                raise invalid(f"filter: {key} is not a filterable field (allowed: {allowed})")
+            for operator in condition if isinstance(condition, dict) else ():
+                if operator not in _COMPARISONS:
+                    raise invalid(f"filter: unknown operator {operator}")
+
     def mentions(self, field: str) -> bool:
         return field in json.dumps(self.node)
 
@@ -393,6 +411,7 @@ def _filter(request: HttpRequest, fields: dict[str, Accessor]) -> _Filter | None
     if not isinstance(node, dict):
         raise invalid("filter: must be a JSON object")
     parsed = _Filter(node=node, fields=fields)
+    parsed.check()
     return parsed
 
 
@@ -496,11 +515,22 @@ def _touch(record: EmulatedRecord, *, moment: datetime | None = None) -> None:
     record.save(update_fields=["data", "updated_at"])
 
 
+#: Deleted tickets and customers leave the lists and cannot be read any more.
+TRASHED_COLLECTIONS = frozenset({"tickets", "customers"})
+
+
+def _hidden_when_deleted(data: dict[str, Any], condition: _Filter | None) -> bool:
+    """A deleted record is listed only when the filter asks about ``state``."""
+    return data.get("state") == "deleted" and not (condition and condition.mentions("state"))
+
+
 def _get(account: EmulatedAccount, collection: str, number: int) -> EmulatedRecord:
     record = EmulatedRecord.objects.filter(
         account=account, collection=collection, number=number
     ).first()
-    if record is None or (record.data.get("state") == "deleted" and collection == "tickets"):
+    if record is None or (
+        collection in TRASHED_COLLECTIONS and record.data.get("state") == "deleted"
+    ):
         raise not_found()
     return record
 
@@ -926,6 +956,7 @@ def customers_list(request: HttpRequest, account: EmulatedAccount) -> Any:
         fields=CUSTOMER_FIELDS,
         include=("contacts", "companies"),
         render=_customer_json,
+        hidden=_hidden_when_deleted,
     )
 
 
@@ -1195,9 +1226,7 @@ def tickets_list(request: HttpRequest, account: EmulatedAccount) -> Any:
         "tickets",
         fields=TICKET_FIELDS,
         include=TICKET_INCLUDES,
-        hidden=lambda data, condition: (
-            data.get("state") == "deleted" and not (condition and condition.mentions("state"))
-        ),
+        hidden=_hidden_when_deleted,
     )
 
 
