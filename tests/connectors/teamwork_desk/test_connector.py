@@ -3,6 +3,7 @@ every connector does is in tests/connectors/test_conformance.py."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -659,3 +660,50 @@ def test_the_target_sandbox_has_inboxes_and_agents_partly_matching_the_source(sa
     shared = target_emails & source_emails
     assert shared and shared != source_emails and shared != target_emails
     assert owner in target_emails
+
+
+# --- rate limits --------------------------------------------------------------------------
+
+
+def test_a_429_without_retry_after_waits_until_the_documented_reset(sandbox, account):
+    """Teamwork Desk's guide names X-Rate-Limit-Reset (UTC epoch seconds) as the end of the
+    window; a 429 that carries only that header is waited out until then."""
+    now = [1_000.0]
+    slept: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        now[0] += seconds
+
+    answers = iter(
+        [
+            httpx.Response(
+                429,
+                headers={
+                    "X-Rate-Limit-Limit": "120",
+                    "X-Rate-Limit-Remaining": "0",
+                    "X-Rate-Limit-Reset": str(int(time.time()) + 7),
+                },
+                json={"errors": [{"detail": "You have exceeded your rate limit."}]},
+            ),
+            httpx.Response(
+                200,
+                json={"user": {"id": 1, "email": "a@b.io", "updatedAt": "2024-01-01T00:00:00Z"}},
+            ),
+        ]
+    )
+
+    def factory(**options: Any) -> HttpClient:
+        options.update(
+            budget=LocalRateBudget(limit=None, clock=lambda: now[0]),
+            transport=httpx.MockTransport(lambda request: next(answers)),
+            sleep=sleep,
+            clock=lambda: now[0],
+        )
+        return HttpClient(allow_private_networks=True, **options)
+
+    credentials = TeamworkDeskCredentials(url="https://acme.teamwork.com", api_key="k")
+    with TeamworkDeskConnector(credentials=credentials, http_client_factory=factory) as connector:
+        assert connector.check_credentials().user_email == "a@b.io"
+        assert connector.http_statistics().rate_limited == 1
+    assert 5 <= sum(slept) <= 8
