@@ -79,6 +79,7 @@ from connectors.teamwork_desk.client import (
     LIST_PAGE_MAX,
     ListPage,
     TeamworkDeskApi,
+    error_details,
     filter_param,
     http_client_options,
 )
@@ -1026,20 +1027,35 @@ class TeamworkDeskConnector(Connector):
         opening = ticket.opening_comment
         uploads = self._uploads(opening.file_attachments if opening else [], opener)
         first, *more = _batches(uploads) or [[]]
-        body = ticket_to_teamwork(
-            ticket,
-            inbox_id=self._inbox_id(),
-            status_id=self._status_id(ticket),
-            tag_ids=tag_ids,
-            file_ids=first,
-        )
-        ticket_id = _created_id(
-            self.api.post("tickets.json", entity="tickets", body=body), key="ticket"
-        )
+        ticket_id = self._ticket_post(ticket, tag_ids=tag_ids, file_ids=first)
         self._attachment_notes(ticket_id, more, label="the ticket's first message")
         for comment in ticket.comments[1:]:
             self._message_post(ticket_id, comment, opener=opener)
         return ticket_id
+
+    def _ticket_post(self, ticket: Ticket, *, tag_ids: list[int], file_ids: list[int]) -> int:
+        """``POST /tickets.json``. A requester migrated as an agent has a user id, which is
+        no customer: the ticket then names the requester by e-mail address instead."""
+        options = {
+            "inbox_id": self._inbox_id(),
+            "status_id": self._status_id(ticket),
+            "tag_ids": tag_ids,
+            "file_ids": file_ids,
+        }
+        try:
+            created = self.api.post(
+                "tickets.json", entity="tickets", body=ticket_to_teamwork(ticket, **options)
+            )
+        except InvalidRecordError as refused:
+            by_id = ticket.requester_id is not None and ticket.requester_email
+            unknown = any(detail.startswith("customer:") for detail in error_details(refused))
+            if not (by_id and unknown):
+                raise
+            by_email = ticket.model_copy(update={"requester_id": None})
+            created = self.api.post(
+                "tickets.json", entity="tickets", body=ticket_to_teamwork(by_email, **options)
+            )
+        return _created_id(created, key="ticket")
 
     def _ticket_update(
         self, ticket_id: int, ticket: Ticket, *, opener: AttachmentOpener | None

@@ -707,3 +707,18 @@ def test_a_429_without_retry_after_waits_until_the_documented_reset(sandbox, acc
         assert connector.check_credentials().user_email == "a@b.io"
         assert connector.http_statistics().rate_limited == 1
     assert 5 <= sum(slept) <= 8
+
+
+def test_a_requester_migrated_as_an_agent_is_named_by_email(sandbox, seeded):
+    with connect(sandbox, seeded) as connector:
+        agent_id = owner_id(connector)
+        ticket = a_ticket(agent_id, None).model_copy(
+            update={"requester_email": "owner@agent.example"}
+        )
+        ticket_id = connector.create(Entity.TICKETS, ticket, marker=TICKET_MARKER)
+        [read] = connector.read_page(Entity.TICKETS, ids=[ticket_id]).records
+        assert read.requester_email == "owner@agent.example"
+        without_email = ticket.model_copy(update={"requester_email": None})
+        with pytest.raises(InvalidRecordError) as refused:
+            connector.create(Entity.TICKETS, without_email, marker=TICKET_MARKER)
+    assert f"customer: customer {agent_id} does not exist" in refused.value.user_message
