@@ -361,8 +361,35 @@ class TeamworkDeskConnector(Connector):
             params={"filter": filter_param({"email": {"$eq": address}})},
         )
         users = agents_from_teamwork(listed.payload, pending=self._pending_invites())
-        users = [user for user in users if user.email == address]
-        user = next((u for u in users if u.active), None) or next(iter(users), None)
+        return self._match_among(users, address=address)
+
+    def missing_agents(self, *, agents: Sequence[Agent]) -> list[AgentMatch]:
+        """The source's active agents that cannot be matched: missing on Teamwork Desk,
+        invited but not accepted, or deactivated. The matching step shows them as a
+        blocking warning with :attr:`missing_agent_instructions`.
+
+        The site's users are listed once, whatever the number of agents."""
+        users: list[Agent] = []
+        for listed in self.api.list_all(
+            "users.json", key="users", entity="agents", params={"orderBy": "id"}
+        ):
+            users.extend(agents_from_teamwork(listed.payload, pending=self._pending_invites()))
+        problems = []
+        for agent in agents:
+            if agent.deleted or not agent.active:
+                continue
+            if not agent.email:
+                message = f"The agent {agent.name} has no e-mail address to match by."
+                problems.append(AgentMatch(email="", state=AgentState.MISSING, message=message))
+                continue
+            match = self._match_among(users, address=agent.email)
+            if match.blocking:
+                problems.append(match)
+        return problems
+
+    def _match_among(self, users: Sequence[Agent], *, address: str) -> AgentMatch:
+        same = [user for user in users if user.email == address]
+        user = next((u for u in same if u.active), None) or next(iter(same), None)
         if user is None:
             return AgentMatch(
                 email=address,
@@ -387,28 +414,6 @@ class TeamworkDeskConnector(Connector):
             target_id=user.source_id,
             message=f"The agent {address} is not active on Teamwork Desk.",
         )
-
-    def missing_agents(self, *, agents: Sequence[Agent]) -> list[AgentMatch]:
-        """The source's active agents that cannot be matched: missing on Teamwork Desk,
-        invited but not accepted, or deactivated. The matching step shows them as a
-        blocking warning with :attr:`missing_agent_instructions`."""
-        problems = []
-        for agent in agents:
-            if agent.deleted or not agent.active:
-                continue
-            if not agent.email:
-                problems.append(
-                    AgentMatch(
-                        email="",
-                        state=AgentState.MISSING,
-                        message=f"The agent {agent.name} has no e-mail address to match by.",
-                    )
-                )
-                continue
-            match = self.agent_match(email=agent.email)
-            if match.blocking:
-                problems.append(match)
-        return problems
 
     def _pending_invites(self) -> frozenset[str]:
         if self._pending is None:

@@ -312,6 +312,7 @@ def test_agents_are_matched_by_email_and_missing_ones_block_with_the_steps(sandb
     ]
     with connect(sandbox, account) as connector:
         blocking = connector.missing_agents(agents=source_agents)
+        assert connector.http_statistics().calls["agents"] == 2  # the users, the invitations
         target = {agent.email for agent in read_all(connector, Entity.AGENTS, page_size=50)}
         assert {match.email for match in blocking} == {p.email for p in people} - target
         assert all(match.state is AgentState.MISSING and match.blocking for match in blocking)
