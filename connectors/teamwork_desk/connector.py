@@ -185,7 +185,6 @@ class _TicketRow(WireModel):
 
     id: int
     updatedAt: datetime
-    state: str = "active"
 
 
 @dataclass(frozen=True)
@@ -209,7 +208,7 @@ def _since_text(moment: datetime) -> str:
 
 
 def _whole_second(moment: datetime) -> datetime:
-    # Teamwork Desk's times have whole seconds here; counts and reads round the same way.
+    # Filters compare whole seconds; counts and reads round the same way.
     return moment.astimezone(UTC).replace(microsecond=0)
 
 
