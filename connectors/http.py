@@ -521,7 +521,7 @@ def _retry_after_seconds(headers: httpx.Headers) -> float | None:
 
 
 def _rate_limit_reset_seconds(headers: httpx.Headers) -> float | None:
-    for name in ("RateLimit-Reset", "X-RateLimit-Reset"):
+    for name in ("RateLimit-Reset", "X-RateLimit-Reset", "X-Rate-Limit-Reset"):
         value = headers.get(name)
         if value and _DELAY_SECONDS.match(value):
             seconds = float(value)

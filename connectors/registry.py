@@ -21,6 +21,7 @@ from connectors.base import Capabilities, ConnectorBase, Credentials, ScopeKind,
 BUILTIN_CONNECTOR_MODULES: tuple[str, ...] = (
     "connectors.zendesk.connector",
     "connectors.freshdesk.connector",
+    "connectors.teamwork_desk.connector",
     "connectors.edesk.connector",
 )
 

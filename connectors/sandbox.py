@@ -19,6 +19,7 @@ from connectors.models import EmulatedAccount
 SANDBOX_PLATFORM_MODULES: tuple[str, ...] = (
     "connectors.zendesk.sandbox",
     "connectors.freshdesk.sandbox",
+    "connectors.teamwork_desk.sandbox",
     "connectors.edesk.sandbox",
 )
 

@@ -1,9 +1,10 @@
 """The eDesk sandbox: accounts on the emulator, seeded straight into its storage.
 
-A new account has its e-mail channel, as an eDesk account always has one channel at least;
-seeding adds a marketplace channel, the users (Acme's agents from ``plan.agents_offset``),
-tags, contacts, and tickets with their messages, written as the emulator's own JSON in
-bulk, with their ids reserved so that the API's later ids follow them. Seeding is
+A new account has its e-mail channel and its administrator (whose API token it is), as an
+eDesk account always has. Seeding adds a marketplace channel, the users (Acme's agents
+from ``plan.agents_offset``), tags, contacts, and tickets with their messages, written as
+the emulator's own JSON in bulk, with their ids reserved so that the API's later ids
+follow them. Seeding is
 deterministic for a plan: ``random.Random(plan.seed)`` draws everything and dates count
 back from the start of the current day (UTC).
 """
@@ -125,6 +126,16 @@ class EdeskSandbox(SandboxPlatform):
         record_create(
             account=account, collection="channels", data=channel, number=ed.CHANNEL_ID_START
         )
+        admin = ed.user_template()
+        admin.update(
+            id=ed.USER_ID_START,
+            name=f"{name} Admin",
+            email=f"admin@{slug}.example",
+            username="admin",
+            role="admin",
+        )
+        numbers_reserve(account=account, collection="users", count=1, start=ed.USER_ID_START)
+        record_create(account=account, collection="users", data=admin, number=ed.USER_ID_START)
         return account
 
     def credentials(self, *, account: EmulatedAccount, site_url: str) -> dict[str, Any]:
@@ -231,8 +242,8 @@ class _Seeder:
         return [*existing, number]
 
     def _users(self) -> list[_Person]:
-        """Acme's agents from ``plan.agents_offset``: the first is the administrator the
-        token belongs to; the last ones deactivated. Deleted agents are gone from eDesk."""
+        """Acme's agents from ``plan.agents_offset``, after the account's administrator; the
+        last ones deactivated. Deleted agents are gone from eDesk."""
         plan = self.plan
         people = acme_agents(plan.agents_offset + plan.agents)[plan.agents_offset :]
         people = people[: max(0, len(people) - plan.deleted_agents)]
@@ -246,7 +257,7 @@ class _Seeder:
                 email=person.email,
                 active=index < inactive_from,
                 username=person.email.split("@")[0],
-                role="admin" if index == 0 else "agent",
+                role="agent",
             )
             self._store("users", first + index, data)
             users.append(_Person(number=first + index, data=data))

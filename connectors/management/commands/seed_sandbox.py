@@ -16,7 +16,7 @@ from connectors.sandbox import (
 )
 
 SANDBOX_SOURCE = "zendesk"
-SANDBOX_TARGETS = ("freshdesk", "edesk")
+SANDBOX_TARGETS = ("freshdesk", "teamwork_desk", "edesk")
 SANDBOX_SLUG = "acme"
 
 

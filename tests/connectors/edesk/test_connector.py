@@ -89,7 +89,7 @@ def sandbox() -> EdeskSandbox:
 
 @pytest.fixture
 def account(sandbox) -> EmulatedAccount:
-    """A fresh account: its one e-mail channel, no users yet."""
+    """A fresh account: its e-mail channel and its administrator."""
     return sandbox.account_create(slug="ed-connector", name="Connector", rate_limit_per_minute=0)
 
 
@@ -469,7 +469,7 @@ def test_agents_are_matched_by_email_and_never_created(sandbox, account):
     assert "x@acme.example is not a user" in refused.value.user_message
     assert "+ Invite users" in refused.value.user_message
     assert {method for method, _, _ in recorder.requests} == {"GET"}
-    assert stored(account, "users").count() == 1
+    assert stored(account, "users").count() == 2
 
 
 def test_a_ticket_is_found_again_by_its_marker(sandbox, account):
@@ -565,7 +565,7 @@ def test_tickets_read_with_their_messages_and_counts_match(sandbox, seeded):
         kinds = {(c.author_kind, c.public) for t in tickets for c in t.comments}
         assert (AuthorKind.AGENT, False) in kinds and (AuthorKind.AGENT, True) in kinds
         agents = read_all(connector, Entity.AGENTS)
-        assert len(agents) == SMALL_PLAN.agents - SMALL_PLAN.deleted_agents
+        assert len(agents) == 1 + SMALL_PLAN.agents - SMALL_PLAN.deleted_agents
         assert sum(not agent.active for agent in agents) == SMALL_PLAN.inactive_agents
         assert len(read_all(connector, Entity.CONTACTS)) == SMALL_PLAN.contacts
         assert any(ticket.tags for ticket in tickets)
@@ -621,7 +621,7 @@ def test_the_seed_holds_what_the_plan_asks(sandbox, account):
         .annotate(Count("id"))
     )
     assert counts["channels"] == 2
-    assert counts["users"] == plan.agents - plan.deleted_agents
+    assert counts["users"] == 1 + plan.agents - plan.deleted_agents
     assert counts["contacts"] == plan.contacts
     assert counts["tickets"] == plan.tickets
     sizes = EmulatedBlob.objects.filter(account=account).values_list("size", flat=True)

@@ -11,7 +11,6 @@ import httpx
 import pytest
 import time_machine
 
-from connectors import emulation
 from connectors.edesk import emulator as ed
 from connectors.edesk.sandbox import EdeskSandbox, sandbox_api_token, sandbox_read_only_token
 from connectors.models import EmulatedRecord
@@ -74,11 +73,8 @@ def channel(account) -> int:
 
 @pytest.fixture
 def agent(account) -> int:
-    data = ed.user_template()
-    data.update(name="Alice Agent", email="alice@acme.example", username="alice", role="admin")
-    return emulation.record_create(
-        account=account, collection="users", data={**data, "id": 7001}, number=7001
-    ).number
+    """The account's administrator, whose token the calls use."""
+    return EmulatedRecord.objects.get(account=account, collection="users").number
 
 
 def new_contact(api: Api, channel: int, **fields) -> dict:
@@ -292,7 +288,7 @@ def test_a_ticket_is_created_with_its_messages_dates_and_authors(api, channel, a
         contact["id"],
         "hdm-1",
     )
-    assert reply["from_user"]["email"] == "alice@acme.example"
+    assert reply["from_user"]["email"] == "admin@acme.example"
     assert (note["type"], note["direction"], note["created_at"]) == (
         "Note",
         "Other",
