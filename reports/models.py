@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 #: RunRecord.entity of an attachment left out of a record that was itself migrated.
@@ -33,7 +34,7 @@ class RunRecord(models.Model):
     detail = models.TextField(blank=True)
     #: For an attachment: the ticket or article it belongs to.
     parent_source_id = models.CharField(max_length=255, blank=True)
-    recorded_at = models.DateTimeField(auto_now=True)
+    recorded_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         ordering = ["run", "entity", "id"]
