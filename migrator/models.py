@@ -311,6 +311,8 @@ class RunBatch(models.Model):
     failed = models.PositiveIntegerField(default=0)
     source_calls = models.PositiveIntegerField(default=0)
     target_calls = models.PositiveIntegerField(default=0)
+    #: Answers 429 (rate limited) both platforms gave this batch.
+    rate_limited = models.PositiveIntegerField(default=0)
     last_error = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)

@@ -334,14 +334,17 @@ class BatchWork:
             self._check_running()
             self._process_with_retries(record)
         self._check_failure_ratio()
+        source_statistics = self.source.http_statistics()
+        target_statistics = self.target.http_statistics()
         scheduling.batch_finish(
             batch=self.batch,
             worker=self.worker,
             migrated=self.tally.migrated,
             skipped=self.tally.skipped,
             failed=self.tally.failed,
-            source_calls=self.source.http_statistics().total_calls,
-            target_calls=self.target.http_statistics().total_calls,
+            source_calls=source_statistics.total_calls,
+            target_calls=target_statistics.total_calls,
+            rate_limited=source_statistics.rate_limited + target_statistics.rate_limited,
         )
 
     def _read(self) -> list[Record]:
