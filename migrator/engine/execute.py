@@ -500,10 +500,15 @@ class BatchWork:
             try:
                 target_id = self._create(prepared, marker)
             except ConnectorError as error:
-                if not error.retryable:
-                    # Refused outright: nothing was created, the next try starts clean.
+                if error.retryable or error.systemic:
+                    raise
+                # A create of several calls may have stopped after the record itself.
+                found = self.target.find_by_marker(self.entity, marker, record=prepared.record)
+                if not found:
                     RecordMap.objects.filter(pk=mapping.pk, state=RecordMap.State.PENDING).delete()
-                raise
+                    raise
+                prepared.notes.append(f"Created, but part of it was refused: {error.user_message}")
+                target_id = found
             crash_point("after_create")
             self._done(record, mapping, target_id, prepared)
 

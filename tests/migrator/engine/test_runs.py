@@ -504,3 +504,23 @@ def test_reports_stream_as_csv_with_links_per_outcome(pair):
     assert len(lines) == 1 + len(RunRecord.objects.filter(run=run, outcome="migrated"))
     skipped = list(run_records_csv(run=run, outcome="skipped"))
     assert any(line.startswith("agents,9,") for line in skipped)
+
+
+def test_a_create_refused_halfway_keeps_what_the_target_made(pair, monkeypatch):
+    seed_helpdesk(pair.source, tickets=3)
+    original = memory.MemoryDesk.create
+
+    def refuse_after_creating(self, entity, record, **kwargs):
+        target_id = original(self, entity, record, **kwargs)
+        if entity is Entity.TICKETS and record.source_id == "2":
+            raise InvalidRecordError("the translation's language is not enabled (HTTP 404)")
+        return target_id
+
+    monkeypatch.setattr(memory.MemoryDesk, "create", refuse_after_creating)
+    run = drain(start(pair))
+    monkeypatch.undo()
+    second = RunRecord.objects.get(run=run, entity="tickets", source_id="2")
+    assert second.outcome == "migrated"
+    assert "part of it was refused: the translation's language" in second.reason
+    assert RecordMap.objects.get(entity="tickets", source_id="2").state == RecordMap.State.DONE
+    assert_written_once(pair.target, Entity.TICKETS, 3)
