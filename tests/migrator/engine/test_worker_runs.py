@@ -4,11 +4,16 @@ killed with SIGKILL."""
 
 from __future__ import annotations
 
+import random
+import time
+
 import pytest
 
+from connectors.base import is_marker
 from connectors.sandbox import SeedPlan
+from connectors.schema import Entity
 from migrator import services
-from migrator.models import Run
+from migrator.models import RecordMap, Run
 from reports.models import RunRecord
 from reports.selectors import run_summary
 from tests.migrator.engine import stack as harness
@@ -19,6 +24,7 @@ pytestmark = [
     pytest.mark.skipif(harness.skip_reason() is not None, reason=str(harness.skip_reason())),
 ]
 
+TICKETS = 2000
 TARGET_PLAN = SeedPlan(agents=6, agents_offset=2, groups=2, custom_fields=False, seed=11)
 
 
@@ -65,5 +71,67 @@ def test_a_demo_writes_exactly_twenty_tickets_and_twenty_articles(user, stack):
         if row.entity != "attachments":
             assert row.migrated + row.skipped + row.failed == row.available, row
     assert not RunRecord.objects.filter(run=run, outcome=RunRecord.Outcome.FAILED).exists(), list(
-        RunRecord.objects.filter(run=run, outcome="failed").values_list("entity", "reason")
+        RunRecord.objects.filter(run=run, outcome="failed").values_list(
+            "entity", "source_id", "reason"
+        )
     )
+
+
+def ticket_markers(account) -> list[str]:
+    return [
+        tag
+        for tags in harness.target_records(account, "tickets").values_list("data__tags", flat=True)
+        for tag in tags or []
+        if is_marker(tag)
+    ]
+
+
+def migrated_tickets(run: Run) -> int:
+    return RunRecord.objects.filter(run=run, entity="tickets").count()
+
+
+def test_a_full_run_killed_five_times_moves_every_ticket_exactly_once(user, stack):
+    source_plan = SeedPlan(
+        agents=6,
+        contacts=40,
+        organizations=5,
+        groups=3,
+        tickets=TICKETS,
+        comments_per_ticket=(1, 1),
+        attachment_ratio=0.0,
+        inline_image_ratio=0.0,
+        custom_fields=False,
+        seed=9,
+    )
+    accounts = harness.accounts_seed(
+        owner=user,
+        stack=stack,
+        source_plan=source_plan,
+        target_plan=TARGET_PLAN,
+        entities=[Entity.ORGANIZATIONS, Entity.GROUPS, Entity.AGENTS, Entity.CONTACTS,
+                  Entity.TICKETS],
+    )  # fmt: skip
+    worker = stack.worker(concurrency=3)
+    run = services.run_start(migration=accounts.migration, kind=Run.Kind.FULL)
+    moments = random.Random()
+    for kill in range(5):
+        # Anywhere in the run: planning, small entities, or in the middle of the tickets.
+        goal = moments.randint(kill * TICKETS // 6, (kill + 1) * TICKETS // 6)
+        harness.wait_for_run(
+            run, timeout=120, until=lambda current, goal=goal: migrated_tickets(current) >= goal
+        )
+        time.sleep(moments.uniform(0, 1.5))
+        worker.kill()
+        worker = stack.worker(concurrency=3)
+    run = harness.wait_for_run(run, timeout=300)
+    assert run.status == Run.Status.COMPLETED, run.pause_reason
+    markers = ticket_markers(accounts.target)
+    assert len(markers) == TICKETS
+    assert len(set(markers)) == TICKETS, "a ticket was created twice"
+    assert harness.target_records(accounts.target, "tickets").count() == TICKETS
+    reported = RunRecord.objects.filter(run=run, entity="tickets")
+    assert reported.count() == TICKETS
+    assert set(reported.values_list("outcome", flat=True)) == {RunRecord.Outcome.MIGRATED}
+    assert not RecordMap.objects.filter(
+        migration=accounts.migration, state=RecordMap.State.PENDING
+    ).exists()
