@@ -496,7 +496,7 @@ class BatchWork:
                 if found:
                     self._done(record, mapping, found, prepared)
                     return
-            crash_point("before_create")
+            crash_point("before_create", key=record.source_id)
             try:
                 target_id = self._create(prepared, marker)
             except ConnectorError as error:
@@ -509,7 +509,7 @@ class BatchWork:
                     raise
                 prepared.notes.append(f"Created, but part of it was refused: {error.user_message}")
                 target_id = found
-            crash_point("after_create")
+            crash_point("after_create", key=record.source_id)
             self._done(record, mapping, target_id, prepared)
 
     def _pending_row(self, record: Record) -> RecordMap:
@@ -628,7 +628,7 @@ class BatchWork:
             RecordMap.objects.filter(pk=mapping.pk).delete()
             self._process(record)
             return
-        crash_point("after_update")
+        crash_point("after_update", key=record.source_id)
         self._done(record, mapping, mapping.target_id, prepared, note="Updated on the target.")
 
     def _done(
@@ -707,8 +707,8 @@ class BatchWork:
             self._report(
                 source_id,
                 RunRecord.Outcome.SKIPPED,
-                reason="It was deleted on the source after it was counted, before it could be "
-                "read.",
+                reason="It was not found on the source when it was read: deleted since it "
+                "was counted or chosen.",
             )
 
 

@@ -415,7 +415,7 @@ def test_a_demo_of_chosen_ids_reports_one_deleted_before_it_was_read(pair):
     assert outcomes(run, Entity.TICKETS) == {"2": "migrated", "4": "skipped", "6": "migrated"}
     vanished = RunRecord.objects.get(run=run, entity="tickets", source_id="4")
     assert vanished.reason == (
-        "It was deleted on the source after it was counted, before it could be read."
+        "It was not found on the source when it was read: deleted since it was counted or chosen."
     )
     [tickets] = [row for row in run_summary(run=run) if row.entity == "tickets"]
     assert (tickets.available, tickets.migrated, tickets.skipped) == (3, 2, 1)
