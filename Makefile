@@ -36,7 +36,7 @@ lint: install
 
 # Refresh the French catalogue after changing user-facing strings (needs gettext).
 messages: install
-	DEBUG=true $(BIN)/python manage.py makemessages --locale fr --ignore '.venv/*' --ignore 'data/*'
+	DEBUG=true $(BIN)/python manage.py makemessages --locale fr --no-obsolete --ignore '.venv/*' --ignore 'data/*' --ignore 'tests/*' --ignore 'test-output/*'
 	DEBUG=true $(BIN)/python manage.py compilemessages --locale fr --ignore '.venv/*'
 
 clean:

@@ -78,6 +78,9 @@ def credential_field(
     ``secret`` masks the input and keeps the value out of displays and logs.
     """
     extra: dict[str, Any] = {"hint": hint, "secret": secret}
+    if secret:
+        # Pydantic marks SecretStr write-only, but inside anyOf when the field is optional.
+        extra["writeOnly"] = True
     if placeholder is not None:
         extra["placeholder"] = placeholder
     return Field(
@@ -134,7 +137,9 @@ def normalise_account_url(value: str, *, hosted_domain: str) -> str:
     """``https://acme.<hosted_domain>`` from "acme", "acme.<hosted_domain>" or a full URL.
 
     Full URLs keep their scheme, host and port (custom domains, local emulators);
-    the HTTP layer's SSRF guard decides whether the address may be called.
+    the HTTP layer's SSRF guard decides whether the address may be called. Other paths
+    are dropped (a pasted ticket link gives the account), except a sandbox account's
+    ``/sandbox/<platform>/<account>`` (:meth:`connectors.sandbox.SandboxPlatform.base_url`).
     """
     text = value.strip().rstrip("/")
     if not text:
@@ -150,7 +155,11 @@ def normalise_account_url(value: str, *, hosted_domain: str) -> str:
     if parts.username or parts.password or parts.query or parts.fragment:
         raise ValueError("enter the address of your account without user, query or fragment")
     netloc = str(parts.hostname) + (f":{parts.port}" if parts.port else "")
-    return f"{parts.scheme}://{netloc}"
+    sandbox = _SANDBOX_ACCOUNT_PATH.match(parts.path)
+    return f"{parts.scheme}://{netloc}{sandbox.group(0) if sandbox else ''}"
+
+
+_SANDBOX_ACCOUNT_PATH = re.compile(r"/sandbox/[a-z][a-z0-9_]*/[A-Za-z0-9_-]+(?=/|$)")
 
 
 # --------------------------------------------------------------------------- capabilities

@@ -208,6 +208,27 @@ def number_next(*, account: EmulatedAccount, collection: str, start: int = 1) ->
         return sequence.last_number
 
 
+def numbers_reserve(
+    *, account: EmulatedAccount, collection: str, count: int, start: int = 1
+) -> int:
+    """Reserve ``count`` consecutive ids of a collection and return the first one.
+
+    Seeders that bulk-create records take their ids here, so that ids the API hands
+    out afterwards (:func:`number_next`) follow them.
+    """
+    if count < 1:
+        raise ValueError("reserve at least one id")
+    with transaction.atomic():
+        sequence, created = EmulatedSequence.objects.select_for_update().get_or_create(
+            account=account, collection=collection, defaults={"last_number": start + count - 1}
+        )
+        if created:
+            return start
+        EmulatedSequence.objects.filter(pk=sequence.pk).update(last_number=F("last_number") + count)
+        sequence.refresh_from_db(fields=["last_number"])
+        return sequence.last_number - count + 1
+
+
 def record_create(
     *,
     account: EmulatedAccount,

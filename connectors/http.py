@@ -31,7 +31,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import IO, TYPE_CHECKING, Any, Protocol
 
 import httpcore
 import httpx
@@ -827,6 +827,7 @@ class HttpClient:
         json: Any = None,
         data: Mapping[str, Any] | None = None,
         files: Mapping[str, Any] | None = None,
+        content: bytes | IO[bytes] | None = None,
         headers: Mapping[str, str] | None = None,
         idempotent: bool | None = None,
         stream: bool = False,
@@ -837,15 +838,25 @@ class HttpClient:
         attachment URLs). ``entity`` labels the call in :attr:`calls`.
         ``idempotent`` overrides what the method implies (GET, HEAD, OPTIONS, PUT,
         DELETE are idempotent). With ``stream=True`` the body is left unread and the
-        caller must close the response.
+        caller must close the response. ``content`` is a raw body: bytes, or a seekable
+        binary file, streamed and rewound before every attempt (uploads).
         """
         method = method.upper()
         is_idempotent = method in SAFE_METHODS if idempotent is None else idempotent
         label = entity or "other"
         attempt = 0
         while True:
+            if content is not None and not isinstance(content, bytes):
+                content.seek(0)
             request = self._http.build_request(
-                method, path, params=params, json=json, data=data, files=files, headers=headers
+                method,
+                path,
+                params=params,
+                json=json,
+                data=data,
+                files=files,
+                content=content,
+                headers=headers,
             )
             url = request.url
             on_account = _is_account_origin(account_url=self._account_url, url=url)
@@ -908,6 +919,7 @@ class HttpClient:
         json: Any = None,
         data: Mapping[str, Any] | None = None,
         files: Mapping[str, Any] | None = None,
+        content: bytes | IO[bytes] | None = None,
         params: Mapping[str, Any] | None = None,
         headers: Mapping[str, str] | None = None,
         idempotent: bool | None = None,
@@ -925,6 +937,7 @@ class HttpClient:
                 json=json,
                 data=data,
                 files=files,
+                content=content,
                 params=params,
                 headers=headers,
                 idempotent=idempotent,
@@ -941,8 +954,13 @@ class HttpClient:
         files: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         headers: Mapping[str, str] | None = None,
+        idempotent: bool | None = None,
     ) -> Any:
-        """PUT and return the parsed JSON body (None when empty)."""
+        """PUT and return the parsed JSON body (None when empty).
+
+        Pass ``idempotent=False`` when the PUT adds something each time it is applied
+        (a comment on a ticket), so that an answer lost in a 5xx is not sent again.
+        """
         return self._parse_json(
             self.request(
                 "PUT",
@@ -953,6 +971,7 @@ class HttpClient:
                 files=files,
                 params=params,
                 headers=headers,
+                idempotent=idempotent,
             )
         )
 

@@ -1,12 +1,15 @@
 """Zendesk Support and Help Center: credentials, capabilities, checklist.
 
-Payload conversion lives in :mod:`connectors.zendesk.payloads`; the HTTP client,
-source, target and emulator modules build on these declarations.
+Payload conversion lives in :mod:`connectors.zendesk.payloads`; the HTTP layer in
+:mod:`~connectors.zendesk.client`, the source and target in
+:mod:`~connectors.zendesk.connector`, the emulated API in :mod:`~connectors.zendesk.emulator`
+and the seeded sandbox accounts in :mod:`~connectors.zendesk.sandbox` build on these
+declarations.
 """
 
 from __future__ import annotations
 
-from pydantic import SecretStr, field_validator
+from pydantic import SecretStr, field_validator, model_validator
 
 from connectors.base import Capabilities, Credentials, _, credential_field, normalise_account_url
 from connectors.schema import Entity
@@ -17,23 +20,37 @@ HOSTED_DOMAIN = "zendesk.com"
 
 
 class ZendeskCredentials(Credentials):
+    """An administrator's e-mail and API token, or an OAuth access token instead."""
+
     url: str = credential_field(
         title=_("Zendesk address"),
         hint=_("The address you sign in at, such as https://yourcompany.zendesk.com."),
         placeholder="https://yourcompany.zendesk.com",
     )
-    email: str = credential_field(
+    email: str | None = credential_field(
         title=_("Administrator e-mail"),
         hint=_("The e-mail address of the Zendesk administrator the API token belongs to."),
+        default=None,
         min_length=3,
     )
-    api_token: SecretStr = credential_field(
+    api_token: SecretStr | None = credential_field(
         title=_("API token"),
         hint=_(
             "Admin Center > Apps and integrations > APIs > Zendesk API: turn on Token "
             "access, then Add API token and copy it before closing the window."
         ),
         secret=True,
+        default=None,
+        min_length=1,
+    )
+    oauth_token: SecretStr | None = credential_field(
+        title=_("OAuth access token"),
+        hint=_(
+            "Only instead of the e-mail and API token: an OAuth access token of an "
+            "administrator with the read and write scopes."
+        ),
+        secret=True,
+        default=None,
         min_length=1,
     )
 
@@ -44,10 +61,18 @@ class ZendeskCredentials(Credentials):
 
     @field_validator("email")
     @classmethod
-    def _plausible_email(cls, value: str) -> str:
+    def _plausible_email(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
         if "@" not in value:
             raise ValueError("enter the administrator's e-mail address")
         return value.lower()
+
+    @model_validator(mode="after")
+    def _one_way_to_sign_in(self) -> ZendeskCredentials:
+        if self.oauth_token is None and (self.email is None or self.api_token is None):
+            raise ValueError("enter the administrator's e-mail and API token, or an OAuth token")
+        return self
 
 
 MAX_ATTACHMENT_BYTES = 50 * 1024 * 1024

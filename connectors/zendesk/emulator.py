@@ -15,6 +15,13 @@ Every account starts, on its first request, with what a new Zendesk account has:
 fields, the five built-in ticket statuses and the Help Center's default permission groups
 and user segments (see ``zendesk_account_defaults_ensure``).
 
+Besides the lists, shows and writes of each kind of object, it answers the soft-deleted users
+(``/api/v2/deleted_users``) and the sideloads a migration leans on: ``include=users`` on a
+ticket's comments and ``include=metric_sets`` (solved dates) on the ticket export and
+show_many. Seeders store objects directly with ``record_unsaved`` and
+``emulation.numbers_reserve``; a stored comment body may point its inline images at
+``src="/attachments/token/…"``, made absolute with the serving host on every read.
+
 Switches in ``EmulatedAccount.options`` (besides the shared latency, faults and rate limit):
 
 - ``incremental_exports_per_minute`` (default 10, 0: none): the incremental exports' own
@@ -406,10 +413,20 @@ def _attachment_links(ctx: Ctx, shown: dict[str, Any], data: dict[str, Any]) -> 
     shown["mapped_content_url"] = content_url
 
 
+# Seeded bodies point their inline images at the account's root, which depends on the host
+# serving the request: "/attachments/token/…" becomes the absolute content_url Zendesk writes.
+ROOT_RELATIVE_IMAGE = 'src="/attachments/token/'
+
+
 def _comment_links(ctx: Ctx, shown: dict[str, Any], data: dict[str, Any]) -> None:
     shown["attachments"] = [
         _render(ctx, ATTACHMENTS, attachment) for attachment in data.get("attachments", [])
     ]
+    html_body = shown.get("html_body")
+    if isinstance(html_body, str) and ROOT_RELATIVE_IMAGE in html_body:
+        shown["html_body"] = html_body.replace(
+            ROOT_RELATIVE_IMAGE, f'src="{ctx.root}/attachments/token/'
+        )
 
 
 def _help_center_slug(title: str) -> str:
@@ -469,6 +486,10 @@ ATTACHMENTS = Kind(
 )
 USERS = Kind(
     "users", "user", "users", 360_000_000_001, "users/{id}", deleted_collection="deleted_users"
+)
+# Where deleted users are kept and how GET /api/v2/deleted_users shows them.
+DELETED_USERS = Kind(
+    "deleted_users", "deleted_user", "deleted_users", USERS.id_start, "deleted_users/{id}"
 )
 ORGANIZATIONS = Kind(
     "organizations", "organization", "organizations", 360_001_000_001, "organizations/{id}"
@@ -568,21 +589,54 @@ def _insert(
     """Store a new object under the next id, its JSON carrying that id and its dates."""
     if number is None:
         number = _next_number(account, kind)
-    created = created_at or timezone.now()
-    updated = max(updated_at or created, created)
+    row = record_unsaved(
+        account,
+        kind,
+        data,
+        number=number,
+        parent_number=parent_number,
+        created_at=created_at or timezone.now(),
+        updated_at=updated_at,
+    )
+    return record_create(
+        account=account,
+        collection=row.collection,
+        data=row.data,
+        number=number,
+        parent_number=parent_number,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )
+
+
+def record_unsaved(
+    account: EmulatedAccount,
+    kind: Kind,
+    data: dict[str, Any],
+    *,
+    number: int,
+    created_at: datetime,
+    updated_at: datetime | None = None,
+    parent_number: int | None = None,
+    collection: str | None = None,
+) -> EmulatedRecord:
+    """An object stored as the API stores it, not yet saved: seeders ``bulk_create`` these
+    (with ids from ``numbers_reserve``). ``collection`` overrides the kind's own (deleted
+    objects)."""
+    updated = max(updated_at or created_at, created_at)
     stored = {
         "id": number,
         **data,
-        "created_at": isoformat(created),
+        "created_at": isoformat(created_at),
         "updated_at": isoformat(updated),
     }
-    return record_create(
+    return EmulatedRecord(
         account=account,
-        collection=kind.collection,
-        data=stored,
+        collection=collection or kind.collection,
         number=number,
         parent_number=parent_number,
-        created_at=created,
+        data=stored,
+        created_at=created_at,
         updated_at=updated,
     )
 
@@ -1098,7 +1152,7 @@ def zendesk_account_defaults_ensure(*, account: EmulatedAccount) -> None:
             owner = _insert(
                 account,
                 USERS,
-                _user_defaults(
+                user_defaults(
                     name=str(account.secrets.get("name") or "Account Owner"),
                     email=_owner_email(account),
                     role="admin",
@@ -1181,7 +1235,7 @@ DEFAULT_CUSTOM_STATUSES = {
 }
 
 
-def _ticket_field_base(field_type: str, title: str, position: int) -> dict[str, Any]:
+def ticket_field_base(field_type: str, title: str, position: int) -> dict[str, Any]:
     return {
         "type": field_type,
         "title": title,
@@ -1206,7 +1260,7 @@ def _ticket_field_base(field_type: str, title: str, position: int) -> dict[str, 
 
 
 def _system_ticket_field(field_type: str, title: str, position: int) -> dict[str, Any]:
-    field = _ticket_field_base(field_type, title, position)
+    field = ticket_field_base(field_type, title, position)
     field.update(
         {
             "removable": False,
@@ -1273,7 +1327,7 @@ USER_WRITABLE = (
 )
 
 
-def _user_defaults(*, name: str, email: str | None, role: str = "end-user") -> dict[str, Any]:
+def user_defaults(*, name: str, email: str | None, role: str = "end-user") -> dict[str, Any]:
     return {
         "name": name,
         "email": email,
@@ -1326,7 +1380,7 @@ def _user_fields(
     if role not in USER_ROLES:
         problems.add("role", f"Role: {role} is not a valid role", "InvalidValue")
         role = "end-user"
-    data = current or _user_defaults(name=str(name or ""), email=email, role=role)
+    data = current or user_defaults(name=str(name or ""), email=email, role=role)
     others = _rows(ctx.account, USERS).exclude(number=data.get("id"))
     if email and email != (current or {}).get("email"):
         if "@" not in email:
@@ -1545,7 +1599,7 @@ def _ticket_field_fields(
             break
     problems.raise_any()
     data = current or {
-        **_ticket_field_base(field_type, title, payload.get("position", 9999)),
+        **ticket_field_base(field_type, title, payload.get("position", 9999)),
         "sub_type_id": 0,
     }
     data.update(_pick(payload, TICKET_FIELD_WRITABLE))
@@ -1604,7 +1658,7 @@ class CommentDraft:
     created_at: datetime | None
 
 
-def _ticket_defaults() -> dict[str, Any]:
+def ticket_defaults() -> dict[str, Any]:
     return {
         "external_id": None,
         "via": {"channel": "api", "source": {"from": {}, "to": {}, "rel": None}},
@@ -1682,7 +1736,7 @@ def _ticket_write(
     problems = _Problems()
     account = ctx.account
     acting_user_id = ctx.current_user.get("id")
-    data = current or _ticket_defaults()
+    data = current or ticket_defaults()
 
     comments = _ticket_comment_drafts(payload, importing=importing, creating=current is None)
     if current is None and not comments:
@@ -1840,7 +1894,7 @@ def _requester_from_object(ctx: Ctx, requester: dict[str, Any], problems: _Probl
     existing = _rows(ctx.account, USERS).filter(data__email=email).first()
     if existing is not None:
         return existing.number
-    data = _user_defaults(name=str(requester.get("name") or email.split("@")[0]), email=email)
+    data = user_defaults(name=str(requester.get("name") or email.split("@")[0]), email=email)
     if requester.get("locale_id"):
         data["locale_id"] = requester["locale_id"]
     return _insert(ctx.account, USERS, data).number
@@ -2101,7 +2155,7 @@ def _article_fields(
     return data
 
 
-def _translation_data(
+def translation_data(
     article: dict[str, Any], *, locale: str, title: str, body: str, draft: bool, user_id: Any
 ) -> dict[str, Any]:
     return {
@@ -2156,8 +2210,14 @@ def _articles_in_locale(
 def _article_queryset(ctx: Ctx) -> QuerySet[EmulatedRecord]:
     queryset = _rows(ctx.account, ARTICLES)
     if ctx.params().get("label_names"):
-        for label in ctx.params()["label_names"].split(","):
-            queryset = queryset.filter(data__label_names__contains=label)
+        # JSON list containment is not portable (SQLite has none): match in Python.
+        labels = {label for label in ctx.params()["label_names"].split(",") if label}
+        numbers = [
+            number
+            for number, names in queryset.values_list("number", "data__label_names")
+            if labels <= set(names or [])
+        ]
+        queryset = queryset.filter(number__in=numbers)
     return queryset
 
 
@@ -2178,7 +2238,7 @@ def _endpoint(view: Callable[..., Any]) -> Callable[..., HttpResponseBase]:
 @_endpoint
 def users_me(ctx: Ctx) -> Any:
     if not ctx.request.headers.get("Authorization"):
-        anonymous = _user_defaults(name="Anonymous user", email="invalid@example.com")
+        anonymous = user_defaults(name="Anonymous user", email="invalid@example.com")
         return {"user": {"id": None, "url": None, **anonymous}}
     return _dispatch(ctx, GET=lambda: {"user": _render(ctx, USERS, ctx.current_user)})
 
@@ -2278,6 +2338,24 @@ def users_create_or_update(ctx: Ctx) -> Any:
         return _update_response(ctx, USERS, existing.number, _user_fields)
 
     return _dispatch(ctx, POST=create_or_update)
+
+
+@_endpoint
+def deleted_users_view(ctx: Ctx) -> Any:
+    """Soft-deleted users (``active: false``), which the users list leaves out."""
+    return _dispatch(
+        ctx, GET=lambda: _list_response(ctx, DELETED_USERS, _rows(ctx.account, DELETED_USERS))
+    )
+
+
+@_endpoint
+def deleted_users_count(ctx: Ctx) -> Any:
+    return _dispatch(ctx, GET=lambda: _count_response(_rows(ctx.account, DELETED_USERS)))
+
+
+@_endpoint
+def deleted_user_view(ctx: Ctx, number: int) -> Any:
+    return _dispatch(ctx, GET=lambda: _show_response(ctx, DELETED_USERS, number))
 
 
 @_endpoint
@@ -2518,9 +2596,61 @@ def tickets_count(ctx: Ctx) -> Any:
     return _dispatch(ctx, GET=lambda: _count_response(_rows(ctx.account, TICKETS)))
 
 
+def _sideloads(ctx: Ctx) -> set[str]:
+    """What ``include=`` asks to sideload (``include=users,metric_sets``)."""
+    return {part.strip() for part in ctx.params().get("include", "").split(",") if part.strip()}
+
+
+def _ticket_metric(ctx: Ctx, data: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": data["id"],
+        "url": f"{ctx.api}/ticket_metrics/{data['id']}.json",
+        "ticket_id": data["id"],
+        "created_at": data["created_at"],
+        "updated_at": data["updated_at"],
+        "solved_at": data.get(SOLVED_AT),
+        "status_updated_at": data["updated_at"],
+        "assignee_updated_at": None,
+        "requester_updated_at": None,
+        "initially_assigned_at": None,
+        "assigned_at": None,
+        "latest_comment_added_at": None,
+        "group_stations": 0,
+        "assignee_stations": 0,
+        "reopens": 0,
+        "replies": 0,
+    }
+
+
+def _with_metric_sets(ctx: Ctx, body: dict[str, Any], tickets: Iterable[dict[str, Any]]) -> Any:
+    """``include=metric_sets``: the metrics of the page's tickets beside them, as Zendesk
+    sideloads them (from the stored tickets, whose bookkeeping holds the solved date)."""
+    if "metric_sets" in _sideloads(ctx):
+        stored = _records_by_number(ctx.account, TICKETS, [ticket["id"] for ticket in tickets])
+        body["metric_sets"] = [
+            _ticket_metric(ctx, data) for _number, data in sorted(stored.items())
+        ]
+    return body
+
+
+def _users_sideloaded(ctx: Ctx, user_ids: Iterable[Any]) -> list[dict[str, Any]]:
+    """Users named by a page, deleted ones included (as Zendesk sideloads them)."""
+    wanted = {number for number in user_ids if isinstance(number, int)}
+    rows = EmulatedRecord.objects.filter(
+        account=ctx.account,
+        collection__in=[USERS.collection, USERS.deleted_collection],
+        number__in=wanted,
+    ).order_by("number")
+    return _render_all(ctx, USERS, rows)
+
+
 @_endpoint
 def tickets_show_many(ctx: Ctx) -> Any:
-    return _dispatch(ctx, GET=lambda: _show_many_response(ctx, TICKETS))
+    def show_many() -> Any:
+        body = _show_many_response(ctx, TICKETS)
+        return _with_metric_sets(ctx, body, body["tickets"])
+
+    return _dispatch(ctx, GET=show_many)
 
 
 @_endpoint
@@ -2530,39 +2660,24 @@ def ticket_comments_view(ctx: Ctx, number: int) -> Any:
         queryset = EmulatedRecord.objects.filter(
             account=ctx.account, collection=COMMENTS.collection, parent_number=number
         )
-        return _list_response(
+        body = _list_response(
             ctx, COMMENTS, queryset, default_order=Order(("created_at", "number"))
         )
+        if "users" in _sideloads(ctx):
+            body["users"] = _users_sideloaded(
+                ctx, [comment["author_id"] for comment in body["comments"]]
+            )
+        return body
 
     return _dispatch(ctx, GET=listing)
 
 
 @_endpoint
 def ticket_metrics_view(ctx: Ctx, number: int) -> Any:
-    def show() -> Any:
-        data = _record(ctx, TICKETS, number).data
-        return {
-            "ticket_metric": {
-                "id": data["id"],
-                "url": f"{ctx.api}/ticket_metrics/{data['id']}.json",
-                "ticket_id": data["id"],
-                "created_at": data["created_at"],
-                "updated_at": data["updated_at"],
-                "solved_at": data.get(SOLVED_AT),
-                "status_updated_at": data["updated_at"],
-                "assignee_updated_at": None,
-                "requester_updated_at": None,
-                "initially_assigned_at": None,
-                "assigned_at": None,
-                "latest_comment_added_at": None,
-                "group_stations": 0,
-                "assignee_stations": 0,
-                "reopens": 0,
-                "replies": 0,
-            }
-        }
-
-    return _dispatch(ctx, GET=show)
+    return _dispatch(
+        ctx,
+        GET=lambda: {"ticket_metric": _ticket_metric(ctx, _record(ctx, TICKETS, number).data)},
+    )
 
 
 @_endpoint
@@ -2578,9 +2693,11 @@ def tickets_incremental(ctx: Ctx) -> Any:
             for row in rows
         ]
 
-    return _dispatch(
-        ctx, GET=lambda: _cursor_export(ctx, queryset=queryset, plural="tickets", render=render)
-    )
+    def export() -> Any:
+        body = _cursor_export(ctx, queryset=queryset, plural="tickets", render=render)
+        return _with_metric_sets(ctx, body, body["tickets"])
+
+    return _dispatch(ctx, GET=export)
 
 
 @_endpoint
@@ -2961,7 +3078,7 @@ def section_articles_view(ctx: Ctx, number: int, locale: str | None = None) -> A
             _insert(
                 ctx.account,
                 TRANSLATIONS,
-                _translation_data(
+                translation_data(
                     article.data,
                     locale=data["locale"],
                     title=data["title"],
@@ -3017,7 +3134,7 @@ def article_translations_view(ctx: Ctx, number: int) -> Any:
         record = _insert(
             ctx.account,
             TRANSLATIONS,
-            _translation_data(
+            translation_data(
                 article.data,
                 locale=locale,
                 title=str(payload["title"]).strip(),
@@ -3231,6 +3348,9 @@ urlpatterns = [
     *_api("users/<int:number>", user_view),
     *_api("users/<int:number>/group_memberships", group_memberships_of_user),
     *_api("incremental/users/cursor", users_incremental),
+    *_api("deleted_users", deleted_users_view),
+    *_api("deleted_users/count", deleted_users_count),
+    *_api("deleted_users/<int:number>", deleted_user_view),
     # Organizations and groups
     *_api("organizations", organizations_view),
     *_api("organizations/count", organizations_count),

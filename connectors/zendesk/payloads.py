@@ -358,7 +358,12 @@ def comment_from_zendesk(payload: Any, *, agent_ids: Iterable[str] | None = None
     return _comment(wire, agent_ids=None if agent_ids is None else set(agent_ids))
 
 
-def _comment(wire: ZendeskComment, *, agent_ids: set[str] | None) -> Comment:
+def _comment(
+    wire: ZendeskComment,
+    *,
+    agent_ids: set[str] | None,
+    authors: Mapping[str, ZendeskUser] | None = None,
+) -> Comment:
     attachments = [_attachment(a) for a in wire.attachments if not a.deleted]
     kind = CommentKind.MESSAGE
     if wire.type == "VoiceComment":
@@ -373,10 +378,18 @@ def _comment(wire: ZendeskComment, *, agent_ids: set[str] | None) -> Comment:
                 )
             )
     author_id = optional_source_id(wire.author_id)
+    author = authors.get(author_id) if authors is not None and author_id is not None else None
+    author_kind = _author_kind(author_id, agent_ids)
+    if authors is not None and agent_ids is None and author_id is not None:
+        author_kind = AuthorKind.UNKNOWN
+        if author is not None:
+            author_kind = AuthorKind.AGENT if author.role != "end-user" else AuthorKind.CONTACT
     return Comment(
         source_id=as_source_id(wire.id),
         author_id=author_id,
-        author_kind=_author_kind(author_id, agent_ids),
+        author_kind=author_kind,
+        author_name=author.name if author is not None else None,
+        author_email=author.email if author is not None else None,
         public=wire.public,
         html_body=wire.html_body or "",
         text_body=wire.plain_body or wire.body,
@@ -395,13 +408,24 @@ def _author_kind(author_id: str | None, agent_ids: set[str] | None) -> AuthorKin
 
 
 def comments_from_zendesk(payload: Any, *, agent_ids: Iterable[str] | None = None) -> list[Comment]:
-    """The ``comments`` page of a ticket, oldest first."""
+    """The ``comments`` page of a ticket, oldest first.
+
+    When the page sideloads its authors (``include=users``) they give each comment its
+    author's kind, name and e-mail (``agent_ids``, when given, still decides the kind).
+    """
     wires = parse_wire_list(
         ZendeskComment, payload, key="comments", platform=PLATFORM, what="comment"
     )
     agents = None if agent_ids is None else set(agent_ids)
-    comments = [_comment(wire, agent_ids=agents) for wire in wires]
+    authors = sideloaded_users(payload) if "users" in payload else None
+    comments = [_comment(wire, agent_ids=agents, authors=authors) for wire in wires]
     return sorted(comments, key=lambda comment: comment.created_at)
+
+
+def sideloaded_users(payload: Any) -> dict[str, ZendeskUser]:
+    """The users a page sideloads (``include=users``), by id."""
+    wires = parse_wire_list(ZendeskUser, payload, key="users", platform=PLATFORM, what="user")
+    return {as_source_id(wire.id): wire for wire in wires}
 
 
 def comments_from_zendesk_ticket_events(
@@ -450,6 +474,18 @@ def comments_from_zendesk_ticket_events(
     for comments in by_ticket.values():
         comments.sort(key=lambda comment: comment.created_at)
     return by_ticket
+
+
+PERMANENTLY_DELETED_USER_NAME = "Permanently Deleted User"
+
+
+def is_permanently_deleted_user(payload: Any) -> bool:
+    """Deleted users Zendesk has scrubbed (no e-mail, a placeholder name): nothing to move."""
+    return (
+        isinstance(payload, Mapping)
+        and payload.get("name") == PERMANENTLY_DELETED_USER_NAME
+        and not payload.get("email")
+    )
 
 
 def is_deleted_ticket(payload: Any) -> bool:
@@ -509,6 +545,26 @@ def _ticket(
         due_at=wire.due_at,
         comments=sorted(comments, key=lambda comment: comment.created_at),
     )
+
+
+class _TicketMetric(WireModel):
+    ticket_id: int
+    solved_at: datetime | None = None
+
+
+def solved_dates_from_zendesk(payload: Any) -> dict[str, datetime]:
+    """Solved dates by ticket id, from the ticket metrics a page sideloads
+    (``include=metric_sets``); tickets carry no solved date of their own."""
+    if not isinstance(payload, Mapping) or payload.get("metric_sets") is None:
+        return {}
+    metrics = parse_wire_list(
+        _TicketMetric, payload, key="metric_sets", platform=PLATFORM, what="ticket metric"
+    )
+    return {
+        as_source_id(metric.ticket_id): metric.solved_at
+        for metric in metrics
+        if metric.solved_at is not None
+    }
 
 
 def tickets_from_zendesk(
@@ -892,7 +948,8 @@ def articles_from_zendesk(payload: Any) -> list[Article]:
 # --------------------------------------------------------------------------- writing
 
 
-def _zendesk_id(value: str | None, *, field: str, record: str) -> int | None:
+def zendesk_id(value: str | None, *, field: str, record: str) -> int | None:
+    """A reference as the integer id Zendesk wants; :class:`InvalidRecordError` otherwise."""
     if value is None:
         return None
     try:
@@ -903,11 +960,11 @@ def _zendesk_id(value: str | None, *, field: str, record: str) -> int | None:
         ) from None
 
 
-def _zendesk_ids(values: Iterable[str], *, field: str, record: str) -> list[int]:
+def zendesk_ids(values: Iterable[str], *, field: str, record: str) -> list[int]:
     return [
         identifier
         for value in values
-        if (identifier := _zendesk_id(value, field=field, record=record)) is not None
+        if (identifier := zendesk_id(value, field=field, record=record)) is not None
     ]
 
 
@@ -932,7 +989,7 @@ def comment_to_zendesk(
     """A comment of a ticket import (author and date kept)."""
     return _without_none(
         {
-            "author_id": _zendesk_id(comment.author_id, field="author_id", record=record),
+            "author_id": zendesk_id(comment.author_id, field="author_id", record=record),
             "created_at": _timestamp(comment.created_at),
             "public": comment.public,
             "html_body": comment.html_body or text_to_html(comment.text_body) or "<p></p>",
@@ -966,16 +1023,16 @@ def ticket_to_zendesk_import(
     for key, value in ticket.custom_fields.items():
         if value is None:
             continue
-        field_id = _zendesk_id(key, field="custom field", record=record)
+        field_id = zendesk_id(key, field="custom field", record=record)
         custom_fields.append({"id": field_id, "value": value})
     solved = ticket.status_category in (StatusCategory.SOLVED, StatusCategory.CLOSED)
     body: dict[str, Any] = {
         "subject": ticket.subject,
-        "requester_id": _zendesk_id(ticket.requester_id, field="requester_id", record=record),
-        "submitter_id": _zendesk_id(ticket.submitter_id, field="submitter_id", record=record),
-        "assignee_id": _zendesk_id(ticket.assignee_id, field="assignee_id", record=record),
-        "group_id": _zendesk_id(ticket.group_id, field="group_id", record=record),
-        "organization_id": _zendesk_id(
+        "requester_id": zendesk_id(ticket.requester_id, field="requester_id", record=record),
+        "submitter_id": zendesk_id(ticket.submitter_id, field="submitter_id", record=record),
+        "assignee_id": zendesk_id(ticket.assignee_id, field="assignee_id", record=record),
+        "group_id": zendesk_id(ticket.group_id, field="group_id", record=record),
+        "organization_id": zendesk_id(
             ticket.organization_id, field="organization_id", record=record
         ),
         **status_fields,
@@ -984,9 +1041,9 @@ def ticket_to_zendesk_import(
         "tags": _with_marker(ticket.tags, marker),
         "external_id": marker or None,
         "custom_fields": custom_fields or None,
-        "collaborator_ids": _zendesk_ids(ticket.cc_ids, field="cc_ids", record=record) or None,
+        "collaborator_ids": zendesk_ids(ticket.cc_ids, field="cc_ids", record=record) or None,
         "collaborators": list(ticket.cc_emails) or None,
-        "follower_ids": _zendesk_ids(ticket.follower_ids, field="follower_ids", record=record)
+        "follower_ids": zendesk_ids(ticket.follower_ids, field="follower_ids", record=record)
         or None,
         "due_at": _timestamp(ticket.due_at),
         "created_at": _timestamp(ticket.created_at),
@@ -1047,14 +1104,14 @@ def user_to_zendesk(user: Agent | Contact, *, marker: str) -> dict[str, Any]:
     if isinstance(user, Agent):
         body["role"] = "admin" if user.role == "admin" else "agent"
         if user.group_ids:
-            body["default_group_id"] = _zendesk_id(
+            body["default_group_id"] = zendesk_id(
                 user.group_ids[0], field="group_ids", record=record
             )
         if not user.active:
             body["suspended"] = True
     else:
         body["role"] = "end-user"
-        body["organization_id"] = _zendesk_id(
+        body["organization_id"] = zendesk_id(
             user.organization_id, field="organization_id", record=record
         )
         body["tags"] = list(user.tags) or None
@@ -1102,7 +1159,7 @@ def section_to_zendesk(section: ArticleSection, *, locale: str) -> dict[str, Any
         "description": section.description,
         "locale": section.locale or locale,
         "position": section.position,
-        "parent_section_id": _zendesk_id(
+        "parent_section_id": zendesk_id(
             section.parent_section_id, field="parent_section_id", record=record
         ),
     }
@@ -1134,7 +1191,7 @@ def article_to_zendesk(
         "body": article.html_body,
         "locale": article.locale or locale,
         "draft": article.status == "draft",
-        "author_id": _zendesk_id(article.author_id, field="author_id", record=record),
+        "author_id": zendesk_id(article.author_id, field="author_id", record=record),
         "label_names": labels,
         "permission_group_id": permission_group_id,
         "user_segment_id": user_segment_id,

@@ -57,7 +57,9 @@ def ticket(source_id: str = "1") -> Ticket:
 def test_credentials_schema_carries_labels_hints_and_secrets() -> None:
     schema = zendesk.ZendeskCredentials.form_schema()
 
-    assert schema["required"] == ["url", "email", "api_token"]
+    # E-mail + API token, or an OAuth token: the model checks that one of the two is given.
+    assert schema["required"] == ["url"]
+    assert zendesk.ZendeskCredentials.secret_field_names() == {"api_token", "oauth_token"}
     token = schema["properties"]["api_token"]
     assert token["title"] == "API token"
     assert token["secret"] is True
@@ -94,6 +96,11 @@ def test_credentials_keep_secrets_out_of_displays_and_errors() -> None:
         ("https://ACME.freshdesk.com/", "https://acme.freshdesk.com"),
         ("https://support.acme.test/a/tickets", "https://support.acme.test"),
         ("http://127.0.0.1:8025", "http://127.0.0.1:8025"),
+        (
+            "http://127.0.0.1:8000/sandbox/freshdesk/acme/",
+            "http://127.0.0.1:8000/sandbox/freshdesk/acme",
+        ),
+        ("http://testserver/sandbox/zendesk/acme/api/v2", "http://testserver/sandbox/zendesk/acme"),
     ],
 )
 def test_account_url_is_normalised(given: str, expected: str) -> None:

@@ -23,7 +23,7 @@ from django.core.handlers.wsgi import WSGIHandler
 
 from connectors.base import ConnectorBase, Source, Target, source_marker
 from connectors.errors import AuthenticationError, UnreachableError
-from connectors.http import HttpClient
+from connectors.http import HttpClient, LocalRateBudget
 from connectors.models import EmulatedAccount, EmulatedBlob
 from connectors.registry import registry
 from connectors.sandbox import SandboxPlatform, SeedPlan, sandbox_platforms
@@ -78,6 +78,7 @@ class Harness:
     account: EmulatedAccount
     site_url: str
     in_process: bool
+    budget: LocalRateBudget | None = None
 
     def connector(self, **credential_overrides: Any) -> ConnectorBase:
         connector_class = registry.get(self.platform.key)
@@ -87,6 +88,13 @@ class Harness:
         return connector_class(credentials=credentials, http_client_factory=self.http_client)
 
     def http_client(self, **options: Any) -> HttpClient:
+        # Rate budgets are shared per account address in the process: one per harness, so
+        # that a test's fresh account does not inherit the calls of earlier tests.
+        if self.budget is None:
+            self.budget = LocalRateBudget(
+                limit=options.get("rate_limit"), period=options.get("rate_period", 60.0)
+            )
+        options.setdefault("budget", self.budget)
         options.setdefault("max_retries", 6)
         options.setdefault("backoff_base", 0.01)
         options.setdefault("backoff_cap", 0.05)
@@ -255,18 +263,24 @@ def sample_record(
     now = datetime(2024, 3, 5, 9, 30, tzinfo=UTC)
     match entity:
         case Entity.ORGANIZATIONS:
-            return Organization(source_id=f"org-{suffix}", name=f"Conformance Org {suffix}")
+            return Organization(
+                source_id=f"org-{suffix}", updated_at=now, name=f"Conformance Org {suffix}"
+            )
         case Entity.GROUPS:
-            return Group(source_id=f"grp-{suffix}", name=f"Conformance Group {suffix}")
+            return Group(
+                source_id=f"grp-{suffix}", updated_at=now, name=f"Conformance Group {suffix}"
+            )
         case Entity.AGENTS:
             return Agent(
                 source_id=f"agt-{suffix}",
+                updated_at=now,
                 name=f"Conformance Agent {suffix}",
                 email=f"agent-{suffix}@conformance.example",
             )
         case Entity.CONTACTS:
             return Contact(
                 source_id=f"ctc-{suffix}",
+                updated_at=now,
                 name=f"Conformance Contact {suffix}",
                 email=f"contact-{suffix}@conformance.example",
                 organization_id=ids.get(Entity.ORGANIZATIONS),
@@ -317,10 +331,13 @@ def sample_record(
                 comments=[opening, reply],
             )
         case Entity.ARTICLE_CATEGORIES:
-            return ArticleCategory(source_id=f"cat-{suffix}", name=f"Conformance Category {suffix}")
+            return ArticleCategory(
+                source_id=f"cat-{suffix}", updated_at=now, name=f"Conformance Category {suffix}"
+            )
         case Entity.ARTICLE_SECTIONS:
             return ArticleSection(
                 source_id=f"sec-{suffix}",
+                updated_at=now,
                 name=f"Conformance Section {suffix}",
                 category_id=ids[Entity.ARTICLE_CATEGORIES],
             )
@@ -332,6 +349,7 @@ def sample_record(
             ]
             return Article(
                 source_id=f"art-{suffix}",
+                updated_at=now,
                 title=f"Conformance article {suffix}",
                 html_body="<p>How to put out a printer fire.</p>",
                 status=published[0] if published else fields.article_statuses[0].key,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import email.utils
+import io
 import ipaddress
 import itertools
 import json
@@ -521,6 +522,35 @@ def test_put_and_delete_are_retried(make_client: Callable[..., HttpClient]) -> N
     client = make_client(handler)
     assert client.delete("tickets/1.json") is None
     assert len(seen) == 2
+
+
+def test_a_raw_file_body_is_sent_again_whole_on_a_retry(
+    make_client: Callable[..., HttpClient],
+) -> None:
+    handler, seen = sequence(httpx.Response(503), httpx.Response(201, json={"upload": 1}))
+    client = make_client(handler)
+    content = io.BytesIO(b"attachment bytes" * 1000)
+
+    result = client.post(
+        "uploads.json",
+        content=content,
+        headers={"Content-Length": str(len(content.getvalue()))},
+        idempotent=True,
+    )
+    assert result == {"upload": 1}
+    assert [request.read() for request in seen] == [content.getvalue()] * 2
+    assert all("Transfer-Encoding" not in request.headers for request in seen)
+
+
+def test_a_put_marked_not_idempotent_is_not_sent_again(
+    make_client: Callable[..., HttpClient],
+) -> None:
+    handler, seen = sequence(httpx.Response(500), httpx.Response(200, json={"ok": 1}))
+    client = make_client(handler)
+    with pytest.raises(TransientError) as failure:
+        client.put("tickets/1.json", json={"ticket": {"comment": {}}}, idempotent=False)
+    assert failure.value.ambiguous
+    assert len(seen) == 1
 
 
 def test_exhausted_server_errors_raise_transient_error(
