@@ -212,6 +212,9 @@ class Run(models.Model):
     updated_since = models.DateTimeField(null=True, blank=True)
     #: What the planning step found: the field schemas of both sides, the demo selection.
     plan = models.JSONField(default=dict, blank=True)
+    #: The failure ratio that pauses a run counts the records written since this moment
+    #: (the start, or the last resume after the user fixed what made it pause).
+    failures_counted_since = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -398,6 +398,11 @@ class BatchWork:
 
     def _check_failure_ratio(self) -> None:
         counts = RunRecord.objects.filter(run_id=self.run_obj.pk).exclude(entity=ATTACHMENTS)
+        since = Run.objects.filter(pk=self.run_obj.pk).values_list(
+            "failures_counted_since", flat=True
+        )[0]
+        if since is not None:
+            counts = counts.filter(recorded_at__gte=since)
         totals = counts.aggregate(
             total=Count("id"), failed=Count("id", filter=Q(outcome=RunRecord.Outcome.FAILED))
         )

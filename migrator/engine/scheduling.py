@@ -363,7 +363,8 @@ def run_resume(*, run: Run) -> bool:
         locked.status = Run.Status.RUNNING if locked.started_at else Run.Status.QUEUED
         locked.paused_by = ""
         locked.pause_reason = ""
-        locked.save(update_fields=["status", "paused_by", "pause_reason"])
+        locked.failures_counted_since = timezone.now()
+        locked.save(update_fields=["status", "paused_by", "pause_reason", "failures_counted_since"])
         if locked.status == Run.Status.QUEUED:
             transaction.on_commit(lambda: run_begin(locked))
         else:

@@ -250,6 +250,12 @@ def test_too_many_failures_pause_the_run(pair):
     run = drain(start(pair))
     assert run.status == Run.Status.PAUSED
     assert "failed" in run.pause_reason and "fix the mapping" in run.pause_reason
+    # Fixed: the failures before the resume no longer count against the run.
+    pair.target.on_create = None
+    services.run_resume(run=run)
+    run = drain(run)
+    assert run.status == Run.Status.COMPLETED
+    assert pair.target.creates[Entity.TICKETS] > 0
 
 
 def test_pause_resume_and_cancel(pair):
