@@ -18,7 +18,10 @@ from typing import Literal, TypeVar
 from connectors.base import Capabilities, ConnectorBase, Credentials, ScopeKind, Source, Target
 
 #: Modules defining the shipped connectors, imported on the first lookup.
-BUILTIN_CONNECTOR_MODULES: tuple[str, ...] = ("connectors.zendesk.connector",)
+BUILTIN_CONNECTOR_MODULES: tuple[str, ...] = (
+    "connectors.zendesk.connector",
+    "connectors.freshdesk.connector",
+)
 
 _KEY = re.compile(r"[a-z][a-z0-9_]{1,39}")
 

@@ -16,7 +16,10 @@ from typing import Any, ClassVar
 from connectors.models import EmulatedAccount
 
 #: Modules defining a sandbox platform, imported on the first lookup.
-SANDBOX_PLATFORM_MODULES: tuple[str, ...] = ("connectors.zendesk.sandbox",)
+SANDBOX_PLATFORM_MODULES: tuple[str, ...] = (
+    "connectors.zendesk.sandbox",
+    "connectors.freshdesk.sandbox",
+)
 
 
 @dataclass(frozen=True)

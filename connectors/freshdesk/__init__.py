@@ -71,6 +71,10 @@ CAPABILITIES = Capabilities(
             "Freshdesk cannot backdate tickets or comments: the original dates are written "
             "in a private note on each ticket and at the top of each comment."
         ),
+        _(
+            "Agents' public answers arrive as public notes, not replies: Freshdesk e-mails "
+            "every reply to the customer."
+        ),
     ),
 )
 

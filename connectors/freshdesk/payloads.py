@@ -908,22 +908,19 @@ def comment_header(comment: Comment) -> str:
 def comment_to_freshdesk(
     comment: Comment, *, original_date_header: bool = True
 ) -> FreshdeskConversationBody:
-    """A comment after the opening one as a reply or a note.
+    """A comment after the opening one, as a note.
 
-    Public comments of agents become replies, everything else notes: private ones
-    stay private, public ones from contacts become public incoming notes (a reply
-    can only come from an agent). ``original_date_header`` starts the body with the
-    original date and author, which Freshdesk cannot set.
+    Never a reply: Freshdesk e-mails every reply to the requester, whatever the
+    notification settings, so a migration would re-send old answers to customers.
+    Public comments become public notes (incoming when a contact wrote them), private
+    ones private notes. ``original_date_header`` starts the body with the original
+    date and author, which Freshdesk cannot set.
     """
     record = f"comment {comment.source_id}"
     body_html = comment.html_body or text_to_html(comment.text_body) or "<p></p>"
     if original_date_header:
         body_html = comment_header(comment) + body_html
     user_id = _freshdesk_id(comment.author_id, field="author_id", record=record)
-    if comment.public and comment.author_kind is AuthorKind.AGENT:
-        return FreshdeskConversationBody(
-            "reply", _without_none({"body": body_html, "user_id": user_id})
-        )
     note = {
         "body": body_html,
         "private": not comment.public,

@@ -13,7 +13,7 @@ import hashlib
 import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -78,7 +78,9 @@ class Harness:
     account: EmulatedAccount
     site_url: str
     in_process: bool
-    budget: LocalRateBudget | None = None
+    #: The connectors' rate budgets, per test: the limit holds within a test, and what
+    #: one test spent does not hold the next one back (all use the same account URL).
+    budgets: dict[tuple[Any, ...], LocalRateBudget] = field(default_factory=dict)
 
     def connector(self, **credential_overrides: Any) -> ConnectorBase:
         connector_class = registry.get(self.platform.key)
@@ -88,16 +90,14 @@ class Harness:
         return connector_class(credentials=credentials, http_client_factory=self.http_client)
 
     def http_client(self, **options: Any) -> HttpClient:
-        # Rate budgets are shared per account address in the process: one per harness, so
-        # that a test's fresh account does not inherit the calls of earlier tests.
-        if self.budget is None:
-            self.budget = LocalRateBudget(
-                limit=options.get("rate_limit"), period=options.get("rate_period", 60.0)
-            )
-        options.setdefault("budget", self.budget)
         options.setdefault("max_retries", 6)
         options.setdefault("backoff_base", 0.01)
         options.setdefault("backoff_cap", 0.05)
+        limit, period = options.get("rate_limit"), options.get("rate_period", 60.0)
+        key = (options.get("platform"), options.get("account"), limit, period)
+        if key not in self.budgets:
+            self.budgets[key] = LocalRateBudget(limit=limit, period=period)
+        options.setdefault("budget", self.budgets[key])
         if self.in_process:
             options["transport"] = httpx.WSGITransport(app=WSGIHandler())
         return HttpClient(allow_private_networks=True, **options)

@@ -486,7 +486,7 @@ def test_original_dates_go_into_a_private_note() -> None:
     assert "Last updated on 2016-05-18 23:42 UTC." in note["body"]
 
 
-def test_comments_become_notes_or_replies_with_their_original_date() -> None:
+def test_comments_become_notes_never_replies_with_their_original_date() -> None:
     _, note, reply = fixture_ticket().comments
 
     note_body = fd.comment_to_freshdesk(note)
@@ -498,10 +498,12 @@ def test_comments_become_notes_or_replies_with_their_original_date() -> None:
         "incoming": False,
         "user_id": 1,
     }
+    # A reply would e-mail the requester again: an agent's public answer is a public note.
     reply_body = fd.comment_to_freshdesk(reply)
-    assert reply_body.endpoint == "reply"
+    assert reply_body.endpoint == "notes"
     assert "Rachel &lt;rachel@freshdesk.com&gt; wrote:" in reply_body.body["body"]
     assert reply_body.body["user_id"] == 1
+    assert (reply_body.body["private"], reply_body.body["incoming"]) == (False, False)
 
     from_customer = reply.model_copy(update={"author_kind": AuthorKind.CONTACT})
     customer_body = fd.comment_to_freshdesk(from_customer, original_date_header=False)
