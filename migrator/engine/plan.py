@@ -5,7 +5,6 @@ the ids the user chose)."""
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import timedelta
 from typing import Any
 
 from django.db import transaction
@@ -162,9 +161,3 @@ def pair_facts(*, run: Run, source: Source, target: Target) -> PairFacts:
         source_fields=FieldSchema.model_validate(plan.get("source_fields") or {}),
         target_fields=FieldSchema.model_validate(plan.get("target_fields") or {}),
     )
-
-
-def estimate_for_counts(
-    *, counts: dict[Entity, int], source: Capabilities, target: Capabilities
-) -> timedelta:
-    return estimate_duration(counts=counts, source=source, target=target)

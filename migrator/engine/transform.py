@@ -40,7 +40,14 @@ from connectors.schema import (
     fallback_status,
     match_custom_fields,
 )
-from migrator.configuration import PRIVATE_NOTE, FieldMappings, Filters, Matches, Options
+from migrator.configuration import (
+    CREATE_ON_TARGET,
+    PRIVATE_NOTE,
+    FieldMappings,
+    Filters,
+    Matches,
+    Options,
+)
 from migrator.models import RecordMap
 
 
@@ -162,7 +169,7 @@ class References:
                 entity, {}
             )
             matched = chosen.get(source_id)
-            if matched and matched != "create":
+            if matched and matched != CREATE_ON_TARGET:
                 return matched
         return found
 

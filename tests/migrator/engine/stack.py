@@ -101,9 +101,6 @@ class Stack:
         self.workers.append(worker)
         return worker.start(ready=WORKER_READY)
 
-    def peak_worker_rss_kb(self) -> int:
-        return max((worker.sample_memory() for worker in self.workers), default=0)
-
 
 @contextmanager
 def running_stack(*, data_dir: Path, web_workers: int = 3, **overrides: str) -> Iterator[Stack]:
