@@ -35,6 +35,7 @@ from django.db.models import Count, Q
 
 from connectors.base import AttachmentStream, Source, Target, source_marker
 from connectors.errors import ConnectorError, NotFoundError, RateLimitedError, TransientError
+from connectors.registry import UnknownConnectorError
 from connectors.schema import Agent, Article, Attachment, Entity, Group, Record, Ticket
 from migrator.configuration import CREATE_ON_TARGET
 from migrator.crypto import CredentialsUnreadable
@@ -209,10 +210,14 @@ def batch_execute(*, batch_id: int, worker: str | None = None) -> None:
                     plan.plan_run(run=run, source=source, target=target)
                     scheduling.batch_finish(batch=batch, worker=worker)
                 else:
-                    BatchWork(
-                        batch=batch, worker=worker, source=source, target=target,
+                    work = BatchWork(
+                        batch=batch,
+                        worker=worker,
+                        source=source,
+                        target=target,
                         heartbeat=heartbeat,
-                    ).run()  # fmt: skip
+                    )
+                    work.run()
         except (Interrupted, scheduling.ClaimLost):
             scheduling.batch_release(batch=batch, worker=worker)
         except SystemicFailure as failure:
@@ -232,7 +237,8 @@ def batch_execute(*, batch_id: int, worker: str | None = None) -> None:
                 )
             else:
                 _pause_for(batch=batch, worker=worker, reason=_systemic_reason(error))
-        except CredentialsUnreadable as error:
+        except (CredentialsUnreadable, UnknownConnectorError) as error:
+            # The operator's keys or installed platforms changed: nothing to retry.
             _pause_for(batch=batch, worker=worker, reason=str(error))
         except Exception as error:
             logger.exception("%s stopped on an unexpected error", batch)
@@ -304,9 +310,10 @@ class BatchWork:
         self.namespace = self.run_obj.namespace
         # Demo markers differ from the full run's: its records are found apart.
         self.marker_scope = (
-            f"{self.migration.pk}-demo" if self.namespace == RecordMap.Namespace.DEMO
+            f"{self.migration.pk}-demo"
+            if self.namespace == RecordMap.Namespace.DEMO
             else str(self.migration.pk)
-        )  # fmt: skip
+        )
         # A demo restarted after fixes, and a re-migration, write every record again.
         self.force_update = self.run_obj.kind in (Run.Kind.DEMO, Run.Kind.REMIGRATION)
         matches = self.migration.configured_matches()
