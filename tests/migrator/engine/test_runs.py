@@ -530,3 +530,12 @@ def test_a_create_refused_halfway_keeps_what_the_target_made(pair, monkeypatch):
     assert "part of it was refused: the translation's language" in second.reason
     assert RecordMap.objects.get(entity="tickets", source_id="2").state == RecordMap.State.DONE
     assert_written_once(pair.target, Entity.TICKETS, 3)
+
+
+def test_a_platform_no_longer_installed_pauses_the_run_with_the_reason(pair):
+    seed_helpdesk(pair.source, tickets=1)
+    pair.migration.source.platform = "retired_desk"
+    pair.migration.source.save()
+    run = drain(start(pair))
+    assert run.status == Run.Status.PAUSED
+    assert "No help desk platform is registered as 'retired_desk'" in run.pause_reason
