@@ -304,6 +304,9 @@ CELERY_RESULT_EXPIRES = 24 * 3600
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# A pool process is replaced after this many tasks, so its memory cannot creep up over a
+# long run (safe with late acknowledgement: it leaves between tasks).
+CELERY_WORKER_MAX_TASKS_PER_CHILD = _read("CELERY_WORKER_MAX_TASKS_PER_CHILD", env.int, default=100)
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]

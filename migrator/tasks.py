@@ -5,6 +5,7 @@ from __future__ import annotations
 import socket
 
 from celery import shared_task
+from django.db import reset_queries
 
 from migrator.engine import execute, scheduling
 
@@ -18,7 +19,11 @@ def ping(token: str) -> dict[str, str]:
 @shared_task(name="migrator.batch_execute", ignore_result=True)
 def batch_execute(batch_id: int) -> None:
     """Work one batch of a run (a page of records, or the run's planning)."""
-    execute.batch_execute(batch_id=batch_id)
+    try:
+        execute.batch_execute(batch_id=batch_id)
+    finally:
+        # With DEBUG, Django keeps every query of a process: a long-lived worker would grow.
+        reset_queries()
 
 
 @shared_task(name="migrator.runs_reconcile", ignore_result=True)
