@@ -28,6 +28,8 @@ class ChildProcess:
         self.lines: list[str] = []
         self._queue: queue.Queue[str] = queue.Queue()
         self.peak_rss_kb = 0
+        #: The highest VmHWM seen per process id (the main process first).
+        self.peaks_kb: dict[int, int] = {}
 
     def start(self, *, ready: str, timeout: float = 90) -> ChildProcess:
         self.process = subprocess.Popen(
@@ -95,8 +97,17 @@ class ChildProcess:
                 continue
             for line in status.splitlines():
                 if line.startswith("VmHWM:"):
-                    self.peak_rss_kb = max(self.peak_rss_kb, int(line.split()[1]))
+                    peak = int(line.split()[1])
+                    self.peaks_kb[pid] = max(self.peaks_kb.get(pid, 0), peak)
+                    self.peak_rss_kb = max(self.peak_rss_kb, peak)
         return self.peak_rss_kb
+
+    def peak_of_main_kb(self) -> int:
+        return self.peaks_kb.get(self.process.pid, 0) if self.process else 0
+
+    def peak_of_children_kb(self) -> int:
+        main = self.process.pid if self.process else None
+        return max((kb for pid, kb in self.peaks_kb.items() if pid != main), default=0)
 
     def kill(self) -> None:
         """SIGKILL the whole process group, as a machine losing power would."""
