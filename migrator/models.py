@@ -8,6 +8,9 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from connectors.schema import Entity
+from migrator import configuration
+
 
 class UserManager(BaseUserManager["User"]):
     use_in_migrations = True
@@ -64,6 +67,40 @@ class User(AbstractBaseUser, PermissionsMixin):
         return self.full_name.split(" ")[0] if self.full_name else self.email
 
 
+class Connection(models.Model):
+    """A help desk account a user connected, with its credentials encrypted at rest.
+
+    The credentials are written once by :func:`migrator.services.connection_create` and
+    only decrypted by the engine when it builds a connector; they are never shown back.
+    """
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="connections",
+        verbose_name=_("owner"),
+    )
+    platform = models.CharField(_("platform"), max_length=40)
+    encrypted_credentials = models.TextField(editable=False)
+    account_name = models.CharField(_("account"), max_length=200)
+    account_url = models.CharField(_("address"), max_length=500, blank=True)
+    user_email = models.CharField(max_length=254, blank=True)
+    #: Requests per minute the account's plan allows, when it differs from the platform's
+    #: usual plan (None: the connector's default; 0: no limit, e.g. a local emulator).
+    rate_limit_per_minute = models.PositiveIntegerField(null=True, blank=True)
+    verified_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.account_name} ({self.platform})"
+
+    def __repr__(self) -> str:
+        return f"<Connection {self.pk} {self.platform} {self.account_name!r}>"
+
+
 class Migration(models.Model):
     """One move of a help desk's data from a source to a target, named by its owner."""
 
@@ -89,6 +126,24 @@ class Migration(models.Model):
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
+    # What the wizard's steps save. Each JSON part is validated by its pydantic model in
+    # migrator.configuration (read them through the ``configured_*`` methods).
+    source = models.ForeignKey(
+        Connection, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    target = models.ForeignKey(
+        Connection, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    #: The inbox, channel or mailbox of the target the migration writes to, if it needs one.
+    target_scope_id = models.CharField(max_length=255, blank=True)
+    target_scope_name = models.CharField(max_length=255, blank=True)
+    #: Values of ``connectors.schema.Entity`` the user selected.
+    entities = models.JSONField(default=list, blank=True)
+    filters = models.JSONField(default=dict, blank=True)
+    matches = models.JSONField(default=dict, blank=True)
+    field_mappings = models.JSONField(default=dict, blank=True)
+    options = models.JSONField(default=dict, blank=True)
+
     class Meta:
         ordering = ["-created_at", "-id"]
         verbose_name = _("migration")
@@ -96,3 +151,227 @@ class Migration(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def selected_entities(self) -> list[Entity]:
+        return Entity.in_dependency_order(Entity(value) for value in self.entities or [])
+
+    def configured_filters(self) -> configuration.Filters:
+        return configuration.Filters.model_validate(self.filters or {})
+
+    def configured_matches(self) -> configuration.Matches:
+        return configuration.Matches.model_validate(self.matches or {})
+
+    def configured_mappings(self) -> configuration.FieldMappings:
+        return configuration.FieldMappings.model_validate(self.field_mappings or {})
+
+    def configured_options(self) -> configuration.Options:
+        return configuration.Options.model_validate(self.options or {})
+
+
+class Run(models.Model):
+    """One execution of a migration: a demo, the full run, a delta or a re-migration."""
+
+    class Kind(models.TextChoices):
+        DEMO = "demo", _("Demo")
+        FULL = "full", _("Full migration")
+        DELTA = "delta", _("Delta migration")
+        REMIGRATION = "remigration", _("Re-migration")
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        PAUSED = "paused", _("Paused")
+        COMPLETED = "completed", _("Completed")
+        FAILED = "failed", _("Failed")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    class PausedBy(models.TextChoices):
+        USER = "user", _("You")
+        SYSTEM = "system", _("An error")
+        SCHEDULE = "schedule", _("The schedule")
+
+    ACTIVE_STATUSES = (Status.QUEUED, Status.RUNNING, Status.PAUSED)
+
+    migration = models.ForeignKey(Migration, on_delete=models.CASCADE, related_name="runs")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.QUEUED)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    #: Start no earlier than this (None: as soon as a worker takes it).
+    scheduled_for = models.DateTimeField(null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    paused_by = models.CharField(max_length=20, choices=PausedBy.choices, blank=True)
+    #: Why the run paused or failed, in words a user can act on.
+    pause_reason = models.TextField(blank=True)
+    #: Interval migration: ``migrator.configuration.Window`` dicts; empty runs any time.
+    windows = models.JSONField(default=list, blank=True)
+    #: Delta runs read records updated at or after this time.
+    updated_since = models.DateTimeField(null=True, blank=True)
+    #: What the planning step found: the field schemas of both sides, the demo selection.
+    plan = models.JSONField(default=dict, blank=True)
+    #: The failure ratio that pauses a run counts the records written since this moment
+    #: (the start, or the last resume after the user fixed what made it pause).
+    failures_counted_since = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["status", "scheduled_for"], name="run_status_scheduled")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} #{self.pk} of {self.migration}"
+
+    @property
+    def namespace(self) -> str:
+        """Demos keep their own record map, so the full run creates every record anew."""
+        return RecordMap.Namespace.DEMO if self.kind == self.Kind.DEMO else RecordMap.Namespace.MAIN
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (self.Status.COMPLETED, self.Status.FAILED, self.Status.CANCELLED)
+
+    def configured_windows(self) -> list[configuration.Window]:
+        return [configuration.Window.model_validate(window) for window in self.windows or []]
+
+
+class RunEntity(models.Model):
+    """One entity of a run: how many records are available, where reading stands."""
+
+    class Status(models.TextChoices):
+        WAITING = "waiting", _("Waiting")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+
+    run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="entities")
+    entity = models.CharField(max_length=40)
+    #: Position in dependency order; entities run one after the other.
+    position = models.PositiveSmallIntegerField()
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.WAITING)
+    #: Records the source counted (or the demo selected) when the run was planned.
+    available = models.PositiveIntegerField(default=0)
+    #: The demo's selection, read by id instead of through a cursor.
+    selected_ids = models.JSONField(null=True, blank=True)
+    #: Every page has been read (the last batch of the cursor chain exists).
+    read_complete = models.BooleanField(default=False)
+    #: The cursor after the last page read, as committed with its batch.
+    cursor = models.TextField(blank=True)
+    #: Records read but left out by the migration's filters.
+    filtered_out = models.PositiveIntegerField(default=0)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["run", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["run", "entity"], name="run_entity_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.entity} of run {self.run_id}"
+
+
+class RunBatch(models.Model):
+    """A page of records of one entity: the unit a worker claims, and of crash safety.
+
+    A worker claims a batch with a conditional UPDATE, keeps ``heartbeat_at`` fresh while
+    it works, reads the page after ``cursor_in``, commits the page's ids, ``cursor_out``
+    and the next batch together, then writes the records. A batch whose heartbeat went
+    stale is claimed again by the reconciler's re-enqueue; its page is then read again
+    by ids, and the record map makes the writes idempotent.
+    """
+
+    class Kind(models.TextChoices):
+        PLAN = "plan", "plan"
+        RECORDS = "records", "records"
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "pending"
+        CLAIMED = "claimed", "claimed"
+        DONE = "done", "done"
+
+    run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="batches")
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.RECORDS)
+    #: Empty for the planning batch.
+    entity = models.CharField(max_length=40, blank=True)
+    sequence = models.PositiveIntegerField()
+    cursor_in = models.TextField(blank=True)
+    cursor_out = models.TextField(blank=True)
+    #: The page's source ids once read (None: not read yet); re-read by id after a crash.
+    source_ids = models.JSONField(null=True, blank=True)
+    #: The source said no page follows this one.
+    is_last = models.BooleanField(default=False)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    claimed_by = models.CharField(max_length=200, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    enqueued_at = models.DateTimeField(null=True, blank=True)
+    #: Do not run before (after a retryable failure, a backoff).
+    not_before = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    migrated = models.PositiveIntegerField(default=0)
+    skipped = models.PositiveIntegerField(default=0)
+    failed = models.PositiveIntegerField(default=0)
+    source_calls = models.PositiveIntegerField(default=0)
+    target_calls = models.PositiveIntegerField(default=0)
+    #: Answers 429 (rate limited) both platforms gave this batch.
+    rate_limited = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["run", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["run", "entity", "sequence"], name="run_batch_sequence_unique"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["status", "heartbeat_at"], name="run_batch_status_heartbeat"),
+            models.Index(fields=["run", "entity", "status"], name="run_batch_entity_status"),
+        ]
+
+    def __str__(self) -> str:
+        return f"batch {self.entity or self.kind}#{self.sequence} of run {self.run_id}"
+
+
+class RecordMap(models.Model):
+    """Which target record a source record became, per migration and namespace.
+
+    A ``pending`` row is committed before the target is asked to create the record and
+    becomes ``done`` with the target id after: a pending row found later means the create
+    may have happened, and the target is asked for the record's marker before creating it
+    again.
+    """
+
+    class Namespace(models.TextChoices):
+        MAIN = "main", "main"
+        DEMO = "demo", "demo"
+
+    class State(models.TextChoices):
+        PENDING = "pending", "pending"
+        DONE = "done", "done"
+
+    migration = models.ForeignKey(Migration, on_delete=models.CASCADE, related_name="record_maps")
+    namespace = models.CharField(max_length=10, choices=Namespace.choices)
+    entity = models.CharField(max_length=40)
+    source_id = models.CharField(max_length=255)
+    target_id = models.CharField(max_length=255, blank=True)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
+    #: The source record's ``updated_at`` when it was last written (delta decides on it).
+    source_updated_at = models.DateTimeField(null=True, blank=True)
+    run = models.ForeignKey(Run, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["migration", "namespace", "entity", "source_id"],
+                name="record_map_unique_source",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.entity} {self.source_id} -> {self.target_id or '?'} ({self.state})"

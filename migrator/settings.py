@@ -304,6 +304,9 @@ CELERY_RESULT_EXPIRES = 24 * 3600
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# A pool process is replaced after this many tasks, so its memory cannot creep up over a
+# long run (safe with late acknowledgement: it leaves between tasks).
+CELERY_WORKER_MAX_TASKS_PER_CHILD = _read("CELERY_WORKER_MAX_TASKS_PER_CHILD", env.int, default=100)
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
@@ -311,7 +314,38 @@ CELERY_TASK_TRACK_STARTED = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
-CELERY_BEAT_SCHEDULE: dict = {}
+
+# --- Migration engine ---------------------------------------------------------------------
+
+#: The Celery queue the engine's tasks go to (a worker must consume it).
+MIGRATOR_QUEUE = _read("MIGRATOR_QUEUE", env.str, default="celery")
+#: Records per batch: a batch is the unit a worker claims and a crash repeats.
+MIGRATOR_PAGE_SIZE = _read("MIGRATOR_PAGE_SIZE", env.int, default=50)
+#: A worker refreshes its batch's heartbeat this often; a batch whose heartbeat is older
+#: than the stale age is handed to another worker by the reconciler.
+MIGRATOR_HEARTBEAT_SECONDS = _read("MIGRATOR_HEARTBEAT_SECONDS", env.float, default=10.0)
+MIGRATOR_STALE_SECONDS = _read("MIGRATOR_STALE_SECONDS", env.float, default=60.0)
+#: How often beat runs the reconciler (stale batches, due schedules, interval windows).
+MIGRATOR_RECONCILE_SECONDS = _read("MIGRATOR_RECONCILE_SECONDS", env.float, default=30.0)
+#: A delta run reads records updated since the previous run's start minus this overlap.
+MIGRATOR_DELTA_OVERLAP_SECONDS = _read("MIGRATOR_DELTA_OVERLAP_SECONDS", env.int, default=600)
+#: A run pauses when more than this share of its records failed (after a few dozen).
+MIGRATOR_FAILURE_RATIO = _read("MIGRATOR_FAILURE_RATIO", env.float, default=0.5)
+#: Fault injection for crash tests: "<point>:<nth>:<flag file>" kills the worker once.
+MIGRATOR_CRASH_POINT = _read("MIGRATOR_CRASH_POINT", env.str, default="")
+if MIGRATOR_HEARTBEAT_SECONDS * 3 > MIGRATOR_STALE_SECONDS:
+    raise ImproperlyConfigured(
+        "MIGRATOR_STALE_SECONDS must be at least three times MIGRATOR_HEARTBEAT_SECONDS, or "
+        "live batches would be taken over."
+    )
+
+CELERY_BEAT_SCHEDULE: dict = {
+    "migrator-reconcile-runs": {
+        "task": "migrator.runs_reconcile",
+        "schedule": MIGRATOR_RECONCILE_SECONDS,
+        "options": {"queue": MIGRATOR_QUEUE, "expires": MIGRATOR_RECONCILE_SECONDS},
+    },
+}
 
 # --- Connectors ---------------------------------------------------------------------------
 

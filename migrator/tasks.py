@@ -5,9 +5,28 @@ from __future__ import annotations
 import socket
 
 from celery import shared_task
+from django.db import reset_queries
+
+from migrator.engine import execute, scheduling
 
 
 @shared_task(name="migrator.ping")
 def ping(token: str) -> dict[str, str]:
     """Answer with the token and the worker's host: proves a worker consumes the broker."""
     return {"token": token, "hostname": socket.gethostname()}
+
+
+@shared_task(name="migrator.batch_execute", ignore_result=True)
+def batch_execute(batch_id: int) -> None:
+    """Work one batch of a run (a page of records, or the run's planning)."""
+    try:
+        execute.batch_execute(batch_id=batch_id)
+    finally:
+        # With DEBUG, Django keeps every query of a process: a long-lived worker would grow.
+        reset_queries()
+
+
+@shared_task(name="migrator.runs_reconcile", ignore_result=True)
+def runs_reconcile() -> None:
+    """Beat's periodic pass: due runs, interval windows, stale batches."""
+    scheduling.runs_reconcile()

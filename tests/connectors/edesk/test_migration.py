@@ -66,11 +66,10 @@ def zendesk_user_delete(stack, source, number: int) -> None:
 
 
 def test_a_full_zendesk_to_edesk_run_keeps_the_particulars(user, stack):
-    from reports.models import RunRecord
-    from reports.selectors import run_summary
-
     from migrator import configuration, services
     from migrator.models import Run
+    from reports.models import RunRecord
+    from reports.selectors import run_summary
 
     source_platform, target_platform = sandbox_platform(SOURCE), sandbox_platform(TARGET)
     source = source_platform.account_create(slug="zd-to-ed", name="Acme on Zendesk")

@@ -1,0 +1,65 @@
+"""Connector instances for a migration's connections, built in the process that uses them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from typing import Any
+
+from connectors.base import Scope, Source, Target
+from connectors.http import HttpClient, http_client_from_settings
+from connectors.registry import registry
+from migrator.crypto import decrypt_credentials
+from migrator.models import Connection, Migration
+
+
+def http_client_factory(connection: Connection):
+    """The project's HTTP client, with the account's own rate limit when the user gave one."""
+
+    def build(**options: Any) -> HttpClient:
+        if connection.rate_limit_per_minute is not None:
+            options["rate_limit"] = connection.rate_limit_per_minute or None
+        return http_client_from_settings(**options)
+
+    return build
+
+
+def source_connector(connection: Connection) -> Source:
+    source_class = registry.get_source(connection.platform)
+    credentials = source_class.parse_credentials(
+        decrypt_credentials(token=connection.encrypted_credentials)
+    )
+    return source_class(
+        credentials=credentials, http_client_factory=http_client_factory(connection)
+    )
+
+
+def target_connector(connection: Connection, *, scope: Scope | None = None) -> Target:
+    target_class = registry.get_target(connection.platform)
+    credentials = target_class.parse_credentials(
+        decrypt_credentials(token=connection.encrypted_credentials)
+    )
+    return target_class(
+        credentials=credentials,
+        http_client_factory=http_client_factory(connection),
+        scope=scope,
+    )
+
+
+def target_scope(migration: Migration) -> Scope | None:
+    if not migration.target_scope_id:
+        return None
+    return Scope(id=migration.target_scope_id, name=migration.target_scope_name)
+
+
+@contextmanager
+def migration_connectors(migration: Migration) -> Iterator[tuple[Source, Target]]:
+    """The source and target of a migration, closed (with their HTTP clients) afterwards."""
+    if migration.source is None or migration.target is None:
+        raise ValueError("the migration has no source or no target connection yet")
+    with ExitStack() as stack:
+        source = stack.enter_context(source_connector(migration.source))
+        target = stack.enter_context(
+            target_connector(migration.target, scope=target_scope(migration))
+        )
+        yield source, target

@@ -1,0 +1,729 @@
+"""One batch: read a page of the source, transform each record, write it with its marker,
+and report what happened to it.
+
+Idempotency: before the target is asked to create a record, a pending record-map row is
+committed; after, it gets the target id. A pending row found later (a crash, an answer
+lost on the way) is resolved by asking the target for the record's marker before
+creating it again. Concurrent writers of the same source record are serialised by a
+PostgreSQL advisory lock that dies with its connection.
+
+Errors: a record the target refuses is reported failed and the batch goes on; retryable
+errors are tried again (in the batch, then by giving the batch back for later) and never
+reported as failures; systemic errors (credentials refused, a target down past every
+retry, too many failures) pause the run with their reason.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import random
+import socket
+import time
+import traceback
+import uuid
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
+
+import pydantic
+from celery.exceptions import SoftTimeLimitExceeded
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import Count, Q
+
+from connectors.base import AttachmentStream, Source, Target, source_marker
+from connectors.errors import ConnectorError, NotFoundError, RateLimitedError, TransientError
+from connectors.registry import UnknownConnectorError
+from connectors.schema import Agent, Article, Attachment, Entity, Group, Record, Ticket
+from migrator.configuration import CREATE_ON_TARGET
+from migrator.crypto import CredentialsUnreadable
+from migrator.engine import plan, scheduling
+from migrator.engine.connectors import migration_connectors
+from migrator.engine.faults import crash_point
+from migrator.engine.transform import (
+    DroppedAttachment,
+    Prepared,
+    RecordSkipped,
+    References,
+    Transformer,
+    format_bytes,
+)
+from migrator.models import RecordMap, Run, RunBatch
+from reports.models import ATTACHMENTS, RunRecord
+from reports.services import run_record_save
+
+logger = logging.getLogger(__name__)
+
+#: Tries of one record within a batch before the batch is given back for later.
+RECORD_ATTEMPTS = 4
+#: Claims of one batch before a run whose platform keeps failing is paused.
+BATCH_ATTEMPTS = 8
+#: Records a run must have before its failure ratio may pause it.
+FAILURE_RATIO_MINIMUM = 20
+#: Matched, never created blindly, never changed by a later run.
+MATCHED_ENTITIES = frozenset({Entity.AGENTS, Entity.GROUPS})
+#: How often a batch checks that its run was not paused or cancelled.
+STATUS_CHECK_SECONDS = 1.0
+
+
+class Interrupted(Exception):
+    """The run was paused or cancelled, or another worker took the batch over."""
+
+
+class SystemicFailure(Exception):
+    """The whole run must pause: ``reason`` tells the user what to fix."""
+
+    def __init__(self, reason: str, *, detail: str = "") -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.detail = detail
+
+
+class RetryLater(Exception):
+    """A platform keeps failing for now; the batch is tried again after ``delay``."""
+
+    def __init__(self, reason: str, *, delay: float) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.delay = delay
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+# --------------------------------------------------------------------------- attachments
+
+
+class AttachmentProblem(Exception):
+    """An attachment cannot be copied; the record is written without it."""
+
+    def __init__(self, attachment: Attachment, reason: str) -> None:
+        super().__init__(reason)
+        self.attachment = attachment
+        self.reason = reason
+
+
+class AttachmentGate:
+    """Opens attachments on the source for the target, chunk by chunk.
+
+    Bytes flow from the source's download into the target's upload without the file
+    being held whole; a file of unknown size that turns out larger than the target's
+    limit stops the upload, and a file gone from the source is left out.
+    """
+
+    def __init__(self, *, source: Source, transformer: Transformer) -> None:
+        self.source = source
+        self.transformer = transformer
+        self.bytes_copied = 0
+
+    def __call__(self, attachment: Attachment, /) -> AttachmentStream:
+        return self._open(attachment)
+
+    @contextmanager
+    def _open(self, attachment: Attachment) -> Iterator[Iterator[bytes]]:
+        with ExitStack() as stack:
+            try:
+                chunks = stack.enter_context(self.source.download_attachment(attachment))
+            except NotFoundError as error:
+                raise AttachmentProblem(
+                    attachment,
+                    f"The attachment {attachment.file_name} no longer exists on the source.",
+                ) from error
+            yield self._limited(attachment, chunks)
+
+    def _limited(self, attachment: Attachment, chunks: Iterator[bytes]) -> Iterator[bytes]:
+        limit = self.transformer.attachment_limit
+        size = 0
+        for chunk in chunks:
+            size += len(chunk)
+            if limit is not None and size > limit:
+                raise AttachmentProblem(attachment, self.transformer.too_large_reason(attachment))
+            self.bytes_copied += len(chunk)
+            yield chunk
+
+
+def without_attachment(record: Record, attachment_id: str) -> Record:
+    if isinstance(record, Ticket):
+        comments = [
+            comment.model_copy(
+                update={
+                    "attachments": [a for a in comment.attachments if a.source_id != attachment_id]
+                }
+            )
+            for comment in record.comments
+        ]
+        return record.model_copy(update={"comments": comments})
+    if isinstance(record, Article):
+        kept = [a for a in record.attachments if a.source_id != attachment_id]
+        return record.model_copy(update={"attachments": kept})
+    return record
+
+
+def has_attachments(record: Record) -> bool:
+    if isinstance(record, Ticket):
+        return any(comment.attachments for comment in record.comments)
+    if isinstance(record, Article):
+        return bool(record.attachments)
+    return False
+
+
+# --------------------------------------------------------------------------- locks
+
+
+@contextmanager
+def record_lock(*, migration_id: int, namespace: str, entity: Entity, source_id: str):
+    """Serialise the writers of one source record across processes (PostgreSQL).
+
+    A session advisory lock: released on exit, and by PostgreSQL when the worker dies.
+    """
+    if connection.vendor != "postgresql":
+        yield
+        return
+    digest = hashlib.sha256(f"{migration_id}:{namespace}:{entity}:{source_id}".encode()).digest()
+    key = int.from_bytes(digest[:8], "big", signed=True)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_lock(%s)", [key])
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s)", [key])
+
+
+# --------------------------------------------------------------------------- the task
+
+
+def batch_execute(*, batch_id: int, worker: str | None = None) -> None:
+    """Claim a batch and work it through; what cannot finish now is given back."""
+    worker = worker or worker_name()
+    batch = scheduling.batch_claim(batch_id=batch_id, worker=worker)
+    if batch is None:
+        return
+    run = batch.run
+    with scheduling.Heartbeat(batch=batch, worker=worker) as heartbeat:
+        try:
+            with migration_connectors(run.migration) as (source, target):
+                if batch.kind == RunBatch.Kind.PLAN:
+                    plan.plan_run(run=run, source=source, target=target)
+                    scheduling.batch_finish(batch=batch, worker=worker)
+                else:
+                    work = BatchWork(
+                        batch=batch,
+                        worker=worker,
+                        source=source,
+                        target=target,
+                        heartbeat=heartbeat,
+                    )
+                    work.run()
+        except (Interrupted, scheduling.ClaimLost):
+            scheduling.batch_release(batch=batch, worker=worker)
+        except SystemicFailure as failure:
+            _pause_for(batch=batch, worker=worker, reason=failure.reason)
+        except RetryLater as later:
+            _retry_later(batch=batch, worker=worker, reason=later.reason, delay=later.delay)
+        except SoftTimeLimitExceeded:
+            scheduling.batch_release(batch=batch, worker=worker, error="time limit")
+        except ConnectorError as error:
+            # Raised while planning or reading a page: no record to report it on.
+            if error.retryable:
+                _retry_later(
+                    batch=batch,
+                    worker=worker,
+                    reason=error.user_message,
+                    delay=_retry_delay(error, attempt=batch.attempts),
+                )
+            else:
+                _pause_for(batch=batch, worker=worker, reason=_systemic_reason(error))
+        except (CredentialsUnreadable, UnknownConnectorError) as error:
+            # The operator's keys or installed platforms changed: nothing to retry.
+            _pause_for(batch=batch, worker=worker, reason=str(error))
+        except Exception as error:
+            logger.exception("%s stopped on an unexpected error", batch)
+            _retry_later(
+                batch=batch,
+                worker=worker,
+                reason=f"An unexpected error stopped the run: {type(error).__name__}: {error}",
+                delay=_retry_delay(None, attempt=batch.attempts),
+            )
+
+
+def _pause_for(*, batch: RunBatch, worker: str, reason: str) -> None:
+    scheduling.run_pause(run=batch.run, paused_by=Run.PausedBy.SYSTEM, reason=reason)
+    scheduling.batch_release(batch=batch, worker=worker, error=reason)
+
+
+def _retry_later(*, batch: RunBatch, worker: str, reason: str, delay: float) -> None:
+    if batch.attempts >= BATCH_ATTEMPTS:
+        _pause_for(
+            batch=batch,
+            worker=worker,
+            reason=f"Still failing after {batch.attempts} attempts: {reason}",
+        )
+        return
+    logger.info("%s tried again in %.0fs: %s", batch, delay, reason)
+    scheduling.batch_release(batch=batch, worker=worker, delay_seconds=delay, error=reason)
+
+
+def _retry_delay(error: ConnectorError | None, *, attempt: int) -> float:
+    if isinstance(error, RateLimitedError) and error.retry_after:
+        return min(600.0, error.retry_after)
+    return min(300.0, 5.0 * 2 ** max(0, attempt - 1)) * (0.5 + random.random() / 2)  # noqa: S311
+
+
+def _systemic_reason(error: ConnectorError) -> str:
+    return f"The run paused: {error.user_message}"
+
+
+# --------------------------------------------------------------------------- the work
+
+
+@dataclass
+class Tally:
+    migrated: int = 0
+    skipped: int = 0
+    failed: int = 0
+
+
+class BatchWork:
+    """The records of one claimed batch, from reading to reporting."""
+
+    def __init__(
+        self,
+        *,
+        batch: RunBatch,
+        worker: str,
+        source: Source,
+        target: Target,
+        heartbeat: scheduling.Heartbeat,
+    ) -> None:
+        self.batch = batch
+        self.worker = worker
+        self.source = source
+        self.target = target
+        self.heartbeat = heartbeat
+        self.run_obj = batch.run
+        self.migration = self.run_obj.migration
+        self.entity = Entity(batch.entity)
+        self.namespace = self.run_obj.namespace
+        # Demo markers differ from the full run's: its records are found apart.
+        self.marker_scope = (
+            f"{self.migration.pk}-demo"
+            if self.namespace == RecordMap.Namespace.DEMO
+            else str(self.migration.pk)
+        )
+        # A demo restarted after fixes, and a re-migration, write every record again.
+        self.force_update = self.run_obj.kind in (Run.Kind.DEMO, Run.Kind.REMIGRATION)
+        matches = self.migration.configured_matches()
+        self.references = References(
+            migration_id=self.migration.pk, namespace=self.namespace, matches=matches
+        )
+        self.transformer = Transformer(
+            facts=plan.pair_facts(run=self.run_obj, source=source, target=target),
+            references=self.references,
+            filters=self.migration.configured_filters(),
+            matches=matches,
+            mappings=self.migration.configured_mappings(),
+            options=self.migration.configured_options(),
+        )
+        self.gate = AttachmentGate(source=source, transformer=self.transformer)
+        self.tally = Tally()
+        self._status_checked = 0.0
+
+    # ------------------------------------------------------------------ batch
+
+    def run(self) -> None:
+        records = self._read()
+        self.references.prefetch(records)
+        for record in records:
+            self._check_running()
+            self._process_with_retries(record)
+        self._check_failure_ratio()
+        source_statistics = self.source.http_statistics()
+        target_statistics = self.target.http_statistics()
+        scheduling.batch_finish(
+            batch=self.batch,
+            worker=self.worker,
+            migrated=self.tally.migrated,
+            skipped=self.tally.skipped,
+            failed=self.tally.failed,
+            source_calls=source_statistics.total_calls,
+            target_calls=target_statistics.total_calls,
+            rate_limited=source_statistics.rate_limited + target_statistics.rate_limited,
+        )
+
+    def _read(self) -> list[Record]:
+        if self.batch.source_ids is None:
+            page = self.source.read_page(
+                self.entity,
+                cursor=self.batch.cursor_in or None,
+                page_size=settings.MIGRATOR_PAGE_SIZE,
+                updated_since=self.run_obj.updated_since,
+            )
+            records = list({record.source_id: record for record in page.records}.values())
+            kept = [r for r in records if not self.transformer.excluded_by_filters(r)]
+            scheduling.batch_page_commit(
+                batch=self.batch,
+                worker=self.worker,
+                source_ids=[record.source_id for record in kept],
+                cursor_out=page.next_cursor or "",
+                has_more=page.has_more,
+                filtered_out=len(records) - len(kept),
+            )
+            return kept
+        # Read before (a crash, or a demo's selection): the same records, by id.
+        ids = list(self.batch.source_ids)
+        found = {
+            record.source_id: record
+            for record in plan.records_by_ids(self.source, self.entity, ids)
+            if record.source_id in set(ids)
+        }
+        for source_id in ids:
+            if source_id not in found:
+                self._report_vanished(source_id)
+        return [found[source_id] for source_id in ids if source_id in found]
+
+    def _check_running(self) -> None:
+        if self.heartbeat.lost.is_set():
+            raise Interrupted("another worker took the batch over")
+        now = time.monotonic()
+        if now - self._status_checked < STATUS_CHECK_SECONDS:
+            return
+        self._status_checked = now
+        status = Run.objects.filter(pk=self.run_obj.pk).values_list("status", flat=True).first()
+        if status != Run.Status.RUNNING:
+            raise Interrupted(f"the run is {status}")
+
+    def _sleep(self, seconds: float) -> None:
+        deadline = time.monotonic() + seconds
+        while (left := deadline - time.monotonic()) > 0:
+            time.sleep(min(left, STATUS_CHECK_SECONDS))
+            self._status_checked = 0.0
+            self._check_running()
+
+    def _check_failure_ratio(self) -> None:
+        counts = RunRecord.objects.filter(run_id=self.run_obj.pk).exclude(entity=ATTACHMENTS)
+        since = Run.objects.filter(pk=self.run_obj.pk).values_list(
+            "failures_counted_since", flat=True
+        )[0]
+        if since is not None:
+            counts = counts.filter(recorded_at__gte=since)
+        totals = counts.aggregate(
+            total=Count("id"), failed=Count("id", filter=Q(outcome=RunRecord.Outcome.FAILED))
+        )
+        total, failed = totals["total"], totals["failed"]
+        threshold = settings.MIGRATOR_FAILURE_RATIO
+        if total >= FAILURE_RATIO_MINIMUM and failed / total > threshold:
+            raise SystemicFailure(
+                f"{failed} of the {total} records written so far failed (more than "
+                f"{threshold:.0%}). Read the failed records' reasons, fix the mapping or the "
+                "target's settings, then resume."
+            )
+
+    # ------------------------------------------------------------------ one record
+
+    def _process_with_retries(self, record: Record) -> None:
+        for attempt in range(RECORD_ATTEMPTS):
+            try:
+                self._process(record)
+                return
+            except RecordSkipped as skip:
+                self._report(record.source_id, RunRecord.Outcome.SKIPPED, reason=skip.reason)
+                return
+            except ConnectorError as error:
+                if error.systemic and not error.retryable:
+                    raise SystemicFailure(_systemic_reason(error), detail=error.detail) from error
+                if not error.retryable:
+                    self._report_failed(record, error)
+                    return
+                if attempt + 1 >= RECORD_ATTEMPTS:
+                    raise RetryLater(
+                        error.user_message,
+                        delay=_retry_delay(error, attempt=self.batch.attempts),
+                    ) from error
+                logger.info("%s %s: %s; trying again", self.entity, record.source_id, error)
+                self._sleep(min(30.0, _retry_delay(error, attempt=attempt) / 5))
+            except (Interrupted, SystemicFailure, RetryLater, SoftTimeLimitExceeded):
+                raise
+            except pydantic.ValidationError as error:
+                self._report(
+                    record.source_id,
+                    RunRecord.Outcome.FAILED,
+                    reason="The record could not be converted for the target: "
+                    + "; ".join(e["msg"] for e in error.errors()[:3]),
+                    detail=str(error),
+                )
+                return
+            except Exception as error:
+                logger.exception("%s %s failed unexpectedly", self.entity, record.source_id)
+                self._report(
+                    record.source_id,
+                    RunRecord.Outcome.FAILED,
+                    reason=f"An unexpected error stopped this record ({type(error).__name__}).",
+                    detail=traceback.format_exc(),
+                )
+                return
+
+    def _mapping(self, source_id: str) -> RecordMap | None:
+        return RecordMap.objects.filter(
+            migration_id=self.migration.pk,
+            namespace=self.namespace,
+            entity=self.entity.value,
+            source_id=source_id,
+        ).first()
+
+    def _process(self, record: Record) -> None:
+        mapping = self._mapping(record.source_id)
+        if mapping is not None and mapping.state == RecordMap.State.DONE:
+            self._refresh(record, mapping)
+            return
+        with record_lock(
+            migration_id=self.migration.pk,
+            namespace=self.namespace,
+            entity=self.entity,
+            source_id=record.source_id,
+        ):
+            mapping = self._mapping(record.source_id)
+            if mapping is not None and mapping.state == RecordMap.State.DONE:
+                self._refresh(record, mapping)
+                return
+            prepared = self.transformer.prepare(record)
+            marker = source_marker(
+                migration_id=self.marker_scope, entity=self.entity, source_id=record.source_id
+            )
+            if self.entity in MATCHED_ENTITIES:
+                matched = self._match(record, prepared, marker)
+                if matched is not None:
+                    target_id, note = matched
+                    mapping = mapping or self._pending_row(record)
+                    self._done(record, mapping, target_id, prepared, note=note)
+                    return
+            if mapping is None:
+                mapping = self._pending_row(record)
+            else:
+                # An earlier try may have created it before its answer or commit was lost.
+                found = self.target.find_by_marker(self.entity, marker, record=prepared.record)
+                if found:
+                    self._done(record, mapping, found, prepared)
+                    return
+            crash_point("before_create", key=record.source_id)
+            try:
+                target_id = self._create(prepared, marker)
+            except ConnectorError as error:
+                if error.retryable or error.systemic:
+                    raise
+                # A create of several calls may have stopped after the record itself.
+                found = self.target.find_by_marker(self.entity, marker, record=prepared.record)
+                if not found:
+                    RecordMap.objects.filter(pk=mapping.pk, state=RecordMap.State.PENDING).delete()
+                    raise
+                prepared.notes.append(f"Created, but part of it was refused: {error.user_message}")
+                target_id = found
+            crash_point("after_create", key=record.source_id)
+            self._done(record, mapping, target_id, prepared)
+
+    def _pending_row(self, record: Record) -> RecordMap:
+        return RecordMap.objects.create(
+            migration_id=self.migration.pk,
+            namespace=self.namespace,
+            entity=self.entity.value,
+            source_id=record.source_id,
+            state=RecordMap.State.PENDING,
+            run_id=self.run_obj.pk,
+        )
+
+    def _create(self, prepared: Prepared, marker: str) -> str:
+        for _drop in range(50):
+            try:
+                return self.target.create(
+                    self.entity,
+                    prepared.record,
+                    marker=marker,
+                    attachments=self.gate if has_attachments(prepared.record) else None,
+                )
+            except AttachmentProblem as problem:
+                self._drop_attachment(prepared, problem)
+            except TransientError as error:
+                if not error.ambiguous:
+                    raise
+                found = self.target.find_by_marker(self.entity, marker, record=prepared.record)
+                if found:
+                    return found
+                raise
+            # The target stopped while uploading; make sure it did not keep a half record.
+            found = self.target.find_by_marker(self.entity, marker, record=prepared.record)
+            if found:
+                return found
+        raise RuntimeError("too many attachments could not be copied")
+
+    def _update(self, prepared: Prepared, target_id: str) -> None:
+        for _drop in range(50):
+            try:
+                self.target.update(
+                    self.entity,
+                    target_id,
+                    prepared.record,
+                    attachments=self.gate if has_attachments(prepared.record) else None,
+                )
+                return
+            except AttachmentProblem as problem:
+                self._drop_attachment(prepared, problem)
+        raise RuntimeError("too many attachments could not be copied")
+
+    @staticmethod
+    def _drop_attachment(prepared: Prepared, problem: AttachmentProblem) -> None:
+        prepared.dropped.append(DroppedAttachment(problem.attachment, problem.reason))
+        prepared.record = without_attachment(prepared.record, problem.attachment.source_id)
+
+    def _match(self, record: Record, prepared: Prepared, marker: str) -> tuple[str, str] | None:
+        """An agent or group that already exists on the target, or None to create it.
+
+        Raises RecordSkipped when it is neither matched nor to be created.
+        """
+        matches = self.migration.configured_matches()
+        is_agent = self.entity is Entity.AGENTS
+        label = "agent" if is_agent else "group"
+        chosen = (matches.agents if is_agent else matches.groups).get(record.source_id)
+        if chosen and chosen != CREATE_ON_TARGET:
+            return chosen, f"Matched to the {label} chosen in the matching step."
+        default = matches.default_agent_id if is_agent else matches.default_group_id
+        goes_to = (
+            f"its tickets go to the default {label}."
+            if default
+            else f"its tickets are left without {label} (no default {label} was chosen)."
+        )
+        deleted = isinstance(record, Agent | Group) and record.deleted
+        inactive = isinstance(record, Agent) and not record.active
+        if (deleted or inactive) and chosen != CREATE_ON_TARGET:
+            state = "Deleted" if deleted else "Inactive"
+            raise RecordSkipped(f"{state} on the source: {goes_to}")
+        found = self.target.find_by_marker(self.entity, marker, record=prepared.record)
+        if found:
+            key = "e-mail address" if is_agent else "name"
+            return found, f"Matched to the {label} with the same {key} on the target."
+        capabilities = self.target.capabilities
+        can_create = capabilities.can_create_agents if is_agent else capabilities.can_create_groups
+        wanted = chosen == CREATE_ON_TARGET or (
+            matches.create_missing_agents if is_agent else matches.create_missing_groups
+        )
+        if can_create and wanted:
+            return None
+        why = (
+            f"creating missing {label}s is off"
+            if can_create
+            else f"the target cannot create {label}s"
+        )
+        raise RecordSkipped(f"No matching {label} on the target and {why}: {goes_to}")
+
+    def _refresh(self, record: Record, mapping: RecordMap) -> None:
+        """A record already on the target: bring it up to date when it changed."""
+        reported = RunRecord.objects.filter(
+            run_id=self.run_obj.pk, entity=self.entity.value, source_id=record.source_id
+        ).exists()
+        changed = mapping.source_updated_at is None or record.updated_at > mapping.source_updated_at
+        if self.entity in MATCHED_ENTITIES or not (changed or (self.force_update and not reported)):
+            if not reported:
+                self._report(
+                    record.source_id,
+                    RunRecord.Outcome.SKIPPED,
+                    target_id=mapping.target_id,
+                    reason="Already on the target from an earlier run, and unchanged since.",
+                )
+            return
+        prepared = self.transformer.prepare(record)
+        try:
+            self._update(prepared, mapping.target_id)
+        except NotFoundError:
+            # Deleted on the target since: create it again.
+            RecordMap.objects.filter(pk=mapping.pk).delete()
+            self._process(record)
+            return
+        crash_point("after_update", key=record.source_id)
+        self._done(record, mapping, mapping.target_id, prepared, note="Updated on the target.")
+
+    def _done(
+        self,
+        record: Record,
+        mapping: RecordMap,
+        target_id: str,
+        prepared: Prepared,
+        *,
+        note: str = "",
+    ) -> None:
+        notes = [note] if note else []
+        notes += prepared.notes
+        for dropped in prepared.dropped:
+            notes.append(f"Left out: {dropped.reason}")
+        with transaction.atomic():
+            RecordMap.objects.filter(pk=mapping.pk).update(
+                state=RecordMap.State.DONE,
+                target_id=target_id,
+                source_updated_at=record.updated_at,
+                run_id=self.run_obj.pk,
+            )
+            self._report(
+                record.source_id,
+                RunRecord.Outcome.MIGRATED,
+                target_id=target_id,
+                reason=" ".join(notes),
+            )
+            for dropped in prepared.dropped:
+                run_record_save(
+                    run_id=self.run_obj.pk,
+                    entity=ATTACHMENTS,
+                    source_id=dropped.attachment.source_id,
+                    outcome=RunRecord.Outcome.SKIPPED,
+                    reason=dropped.reason,
+                    detail=_attachment_detail(dropped.attachment),
+                    parent_source_id=f"{self.entity.value}/{record.source_id}",
+                )
+        self.references.remember(self.entity, record.source_id, target_id)
+
+    # ------------------------------------------------------------------ reports
+
+    def _report(
+        self,
+        source_id: str,
+        outcome: str,
+        *,
+        target_id: str = "",
+        reason: str = "",
+        detail: str = "",
+    ) -> None:
+        run_record_save(
+            run_id=self.run_obj.pk,
+            entity=self.entity.value,
+            source_id=source_id,
+            outcome=outcome,
+            target_id=target_id,
+            reason=reason,
+            detail=detail,
+        )
+        setattr(self.tally, outcome, getattr(self.tally, outcome) + 1)
+
+    def _report_failed(self, record: Record, error: ConnectorError) -> None:
+        self._report(
+            record.source_id,
+            RunRecord.Outcome.FAILED,
+            reason=f"The target refused it: {error.user_message}",
+            detail=error.detail,
+        )
+
+    def _report_vanished(self, source_id: str) -> None:
+        already = RunRecord.objects.filter(
+            run_id=self.run_obj.pk, entity=self.entity.value, source_id=source_id
+        ).exists()
+        if not already:
+            self._report(
+                source_id,
+                RunRecord.Outcome.SKIPPED,
+                reason="It was not found on the source when it was read: deleted since it "
+                "was counted or chosen.",
+            )
+
+
+def _attachment_detail(attachment: Attachment) -> str:
+    size = f", {format_bytes(attachment.size)}" if attachment.size else ""
+    return f"{attachment.file_name} ({attachment.content_type}{size})"

@@ -1,0 +1,160 @@
+"""Child processes the benchmark (and the run tests) start: a web server for the emulators,
+Celery workers and beat, with their output collected and their peak memory measured."""
+
+from __future__ import annotations
+
+import os
+import queue
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from pathlib import Path
+
+from django.conf import settings
+
+
+class ChildProcess:
+    """A command in its own process group, whose output lines a caller can wait for."""
+
+    def __init__(self, command: list[str], *, env: dict[str, str], name: str) -> None:
+        self.command = command
+        self.env = env
+        self.name = name
+        self.process: subprocess.Popen | None = None
+        self.lines: list[str] = []
+        self._queue: queue.Queue[str] = queue.Queue()
+        self.peak_rss_kb = 0
+        #: The highest VmHWM seen per process id (the main process first).
+        self.peaks_kb: dict[int, int] = {}
+
+    def start(self, *, ready: str, timeout: float = 90) -> ChildProcess:
+        self.process = subprocess.Popen(
+            self.command,
+            cwd=settings.BASE_DIR,
+            env=self.env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            start_new_session=True,
+        )
+        threading.Thread(target=self._pump, daemon=True).start()
+        self.wait_for(ready, timeout=timeout)
+        return self
+
+    def _pump(self) -> None:
+        assert self.process is not None and self.process.stdout is not None
+        for line in iter(self.process.stdout.readline, ""):
+            self.lines.append(line)
+            self._queue.put(line)
+
+    def wait_for(self, pattern: str, *, timeout: float) -> re.Match:
+        compiled = re.compile(pattern)
+        for line in list(self.lines):
+            if match := compiled.search(line):
+                return match
+        deadline = time.monotonic() + timeout
+        while (left := deadline - time.monotonic()) > 0:
+            try:
+                line = self._queue.get(timeout=left)
+            except queue.Empty:
+                break
+            if match := compiled.search(line):
+                return match
+        tail = "".join(self.lines[-40:])
+        raise RuntimeError(f"{self.name} did not print {pattern!r} in {timeout}s:\n{tail}")
+
+    @property
+    def alive(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def pids(self) -> list[int]:
+        """The process and its descendants."""
+        if not self.alive:
+            return []
+        assert self.process is not None
+        found = [self.process.pid]
+        index = 0
+        while index < len(found):
+            pid = found[index]
+            index += 1
+            try:
+                children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+            except OSError:
+                continue
+            found.extend(int(child) for child in children)
+        return found
+
+    def sample_memory(self) -> int:
+        """The highest peak resident set size (VmHWM) of any of its processes, in kB."""
+        for pid in self.pids():
+            try:
+                status = Path(f"/proc/{pid}/status").read_text()
+            except OSError:
+                continue
+            for line in status.splitlines():
+                if line.startswith("VmHWM:"):
+                    peak = int(line.split()[1])
+                    self.peaks_kb[pid] = max(self.peaks_kb.get(pid, 0), peak)
+                    self.peak_rss_kb = max(self.peak_rss_kb, peak)
+        return self.peak_rss_kb
+
+    def peak_of_main_kb(self) -> int:
+        return self.peaks_kb.get(self.process.pid, 0) if self.process else 0
+
+    def peak_of_children_kb(self) -> int:
+        main = self.process.pid if self.process else None
+        return max((kb for pid, kb in self.peaks_kb.items() if pid != main), default=0)
+
+    def kill(self) -> None:
+        """SIGKILL the whole process group, as a machine losing power would."""
+        if self.alive:
+            assert self.process is not None
+            self.sample_memory()
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait()
+
+    def stop(self, *, timeout: float = 30) -> None:
+        if not self.alive:
+            return
+        assert self.process is not None
+        self.sample_memory()
+        os.killpg(self.process.pid, signal.SIGTERM)
+        try:
+            self.process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait()
+
+
+def celery_worker(*, env: dict[str, str], queue_name: str, concurrency: int) -> ChildProcess:
+    command = [
+        sys.executable, "-m", "celery", "-A", "migrator", "worker", "--loglevel=INFO",
+        "--pool=prefork", f"--concurrency={concurrency}", "--without-mingle", "--without-gossip",
+        f"--queues={queue_name}", f"--hostname=worker-{uuid.uuid4().hex[:6]}@%h",
+    ]  # fmt: skip
+    return ChildProcess(command, env=env, name="worker")
+
+
+def celery_beat(*, env: dict[str, str], schedule_file: Path) -> ChildProcess:
+    command = [
+        sys.executable, "-m", "celery", "-A", "migrator", "beat", "--loglevel=INFO",
+        f"--schedule={schedule_file}",
+    ]  # fmt: skip
+    return ChildProcess(command, env=env, name="beat")
+
+
+def web_server(*, env: dict[str, str], port: int, workers: int) -> ChildProcess:
+    command = [
+        sys.executable, "-m", "gunicorn", "migrator.wsgi:application", f"--bind=127.0.0.1:{port}",
+        f"--workers={workers}", "--threads=4", "--timeout=120",
+    ]  # fmt: skip
+    return ChildProcess(command, env=env, name="web")
+
+
+WORKER_READY = r"ready\."
+BEAT_READY = r"beat: Starting"
+WEB_READY = r"Booting worker"

@@ -1,0 +1,111 @@
+"""Reads of the reports: per-entity summaries and CSV exports of a run."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from connectors.schema import Entity
+from migrator.engine.progress import run_progress
+from migrator.models import Connection, Run
+from reports.links import record_url
+from reports.models import ATTACHMENTS, RunRecord
+
+CSV_COLUMNS = ("entity", "source_id", "source_url", "target_id", "target_url", "reason")
+CSV_CHUNK_ROWS = 2000
+
+
+@dataclass(frozen=True)
+class EntitySummary:
+    entity: str
+    label: str
+    available: int
+    migrated: int
+    skipped: int
+    failed: int
+
+
+def run_summary(*, run: Run) -> list[EntitySummary]:
+    """Per entity: records available, migrated, skipped and failed; then left-out files."""
+    progress = run_progress(run=run)
+    rows = [
+        EntitySummary(
+            entity=entity.entity.value,
+            label=entity.label,
+            available=entity.available,
+            migrated=entity.migrated,
+            skipped=entity.skipped,
+            failed=entity.failed,
+        )
+        for entity in progress.entities
+    ]
+    if progress.attachments_skipped:
+        rows.append(
+            EntitySummary(
+                entity=ATTACHMENTS,
+                label="Attachments left out",
+                available=progress.attachments_skipped,
+                migrated=0,
+                skipped=progress.attachments_skipped,
+                failed=0,
+            )
+        )
+    return rows
+
+
+def run_records(*, run: Run, outcome: str | None = None):
+    records = RunRecord.objects.filter(run=run)
+    if outcome:
+        records = records.filter(outcome=outcome)
+    return records.order_by("entity", "id")
+
+
+class _Line:
+    """csv.writer writes into this and gets the line back, so rows stream one by one."""
+
+    def write(self, value: str) -> str:
+        return value
+
+
+def run_records_csv(*, run: Run, outcome: str | None = None) -> Iterator[str]:
+    """CSV lines of a run's records (one outcome, or all), for a StreamingHttpResponse.
+
+    Rows are read from the database in chunks, so a run of millions of records streams
+    in constant memory.
+    """
+    writer = csv.writer(_Line())
+    yield writer.writerow(CSV_COLUMNS)
+    migration = run.migration
+    source: Connection | None = migration.source
+    target: Connection | None = migration.target
+    rows = (
+        run_records(run=run, outcome=outcome)
+        .values_list("entity", "source_id", "target_id", "reason", "parent_source_id")
+        .iterator(chunk_size=CSV_CHUNK_ROWS)
+    )
+    for entity, source_id, target_id, reason, parent in rows:
+        url_entity, url_id = entity, source_id
+        if entity == ATTACHMENTS and "/" in parent:
+            url_entity, url_id = parent.split("/", 1)
+        yield writer.writerow(
+            (
+                entity,
+                source_id,
+                _url(source, url_entity, url_id),
+                target_id,
+                _url(target, entity, target_id) if entity != ATTACHMENTS else "",
+                reason,
+            )
+        )
+
+
+def _url(connection: Connection | None, entity: str, record_id: str) -> str:
+    if connection is None or entity not in Entity._value2member_map_:
+        return ""
+    return record_url(
+        platform=connection.platform,
+        account_url=connection.account_url,
+        entity=entity,
+        record_id=record_id,
+    )

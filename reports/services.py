@@ -1,0 +1,49 @@
+"""Writes of the reports: one row per source record and run, whatever the retries."""
+
+from __future__ import annotations
+
+from django.utils import timezone
+
+from reports.models import RunRecord
+
+_MAX_REASON_CHARS = 4000
+_MAX_DETAIL_CHARS = 8000
+
+
+def run_record_save(
+    *,
+    run_id: int,
+    entity: str,
+    source_id: str,
+    outcome: str,
+    target_id: str = "",
+    reason: str = "",
+    detail: str = "",
+    parent_source_id: str = "",
+) -> None:
+    """Insert or replace the record's row of this run (an upsert, safe under concurrency)."""
+    RunRecord.objects.bulk_create(
+        [
+            RunRecord(
+                run_id=run_id,
+                entity=entity,
+                source_id=source_id,
+                target_id=target_id or "",
+                outcome=outcome,
+                reason=reason[:_MAX_REASON_CHARS],
+                detail=detail[:_MAX_DETAIL_CHARS],
+                parent_source_id=parent_source_id,
+                recorded_at=timezone.now(),
+            )
+        ],
+        update_conflicts=True,
+        unique_fields=["run", "entity", "source_id"],
+        update_fields=[
+            "target_id",
+            "outcome",
+            "reason",
+            "detail",
+            "parent_source_id",
+            "recorded_at",
+        ],
+    )
