@@ -60,11 +60,10 @@ def stack(tmp_path, settings):
 
 
 def test_a_full_zendesk_to_teamwork_desk_run_keeps_the_particulars(user, stack):
-    from reports.models import RunRecord
-    from reports.selectors import run_summary
-
     from migrator import configuration, services
     from migrator.models import Run
+    from reports.models import RunRecord
+    from reports.selectors import run_summary
 
     source_platform, target_platform = sandbox_platform(SOURCE), sandbox_platform(TARGET)
     source = source_platform.account_create(slug="zd-to-tw", name="Acme on Zendesk")
