@@ -933,7 +933,8 @@ def test_redis_budget_holds_across_four_processes(
     assert max_in_any_window(arrivals, period) <= limit
     first = min(arrivals)
     in_duration = [moment for moment in arrivals if moment < first + duration]
-    assert len(in_duration) >= 0.8 * limit * duration / period
+    # The budget is also used, not just never exceeded (its margin takes a quarter).
+    assert len(in_duration) >= 0.6 * limit * duration / period
 
 
 @pytest.mark.redis
