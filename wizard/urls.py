@@ -1,10 +1,16 @@
 from django.urls import path
 
-from wizard import views
+from wizard.views import dashboard, overview
 
 urlpatterns = [
-    path("", views.dashboard, name="dashboard"),
-    path("migrations/new/", views.migration_create, name="migration_create"),
-    path("migrations/<int:migration_id>/rename/", views.migration_rename, name="migration_rename"),
-    path("migrations/<int:migration_id>/row/", views.migration_row, name="migration_row"),
+    path("", dashboard.dashboard, name="dashboard"),
+    path("migrations/new/", dashboard.migration_create, name="migration_create"),
+    path("migrations/<int:migration_id>/", overview.migration_continue, name="migration_continue"),
+    path(
+        "migrations/<int:migration_id>/rename/",
+        dashboard.migration_rename,
+        name="migration_rename",
+    ),
+    path("migrations/<int:migration_id>/row/", dashboard.migration_row, name="migration_row"),
+    # The steps, in order (wizard/steps.py).
 ]

@@ -1,0 +1,135 @@
+"""The wizard's steps: their order, which apply to a migration, and which are done.
+
+Every step page renders through :func:`step_context`, so the step indicator, "Back" and
+"Next" agree everywhere. A step is reachable once every step before it is done; steps
+already done stay reachable so the user can go back and change them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.urls import reverse
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+from connectors.registry import UnknownConnectorError, registry
+from migrator.models import Migration, Run
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    slug: str
+    title: str | Promise
+    url_name: str
+
+    def url(self, migration: Migration) -> str:
+        return reverse(self.url_name, args=[migration.pk])
+
+
+CONNECT = Step("connect", _("Connect"), "wizard_connect")
+SCOPE = Step("scope", _("Target scope"), "wizard_scope")
+SELECT = Step("select", _("Select data"), "wizard_select")
+MATCH = Step("match", _("Match agents"), "wizard_match")
+MAP = Step("map", _("Map fields"), "wizard_map")
+OPTIONS = Step("options", _("Options"), "wizard_options")
+DEMO = Step("demo", _("Demo"), "wizard_demo")
+RUN = Step("run", _("Full migration"), "wizard_run")
+
+ALL_STEPS: tuple[Step, ...] = (CONNECT, SCOPE, SELECT, MATCH, MAP, OPTIONS, DEMO, RUN)
+
+
+def target_needs_scope(migration: Migration) -> bool:
+    """Whether the target is divided into inboxes/channels the user must choose from."""
+    if migration.target is None:
+        return False
+    try:
+        target_class = registry.get(migration.target.platform)
+    except UnknownConnectorError:
+        return False
+    return target_class.capabilities.scope_kind is not None
+
+
+def steps_for(migration: Migration) -> list[Step]:
+    """The steps that apply: the scope step only when the target needs one."""
+    return [step for step in ALL_STEPS if step is not SCOPE or target_needs_scope(migration)]
+
+
+def is_step_done(migration: Migration, step: Step) -> bool:
+    if step is CONNECT:
+        return migration.source_id is not None and migration.target_id is not None
+    if step is SCOPE:
+        return bool(migration.target_scope_id)
+    if step is SELECT:
+        return bool(migration.entities)
+    if step is MATCH:
+        return bool(migration.matches)
+    if step is MAP:
+        return bool(migration.field_mappings)
+    if step is OPTIONS:
+        return bool(migration.options)
+    if step is DEMO:
+        return migration.runs.filter(kind=Run.Kind.DEMO, status=Run.Status.COMPLETED).exists()
+    if step is RUN:
+        return migration.runs.filter(kind=Run.Kind.FULL, status=Run.Status.COMPLETED).exists()
+    raise ValueError(f"unknown step {step.slug!r}")
+
+
+@dataclass(frozen=True, slots=True)
+class StepState:
+    step: Step
+    number: int
+    url: str
+    done: bool
+    reachable: bool
+    current: bool
+
+
+def step_states(migration: Migration, *, current: Step | None = None) -> list[StepState]:
+    states: list[StepState] = []
+    reachable = True
+    for number, step in enumerate(steps_for(migration), start=1):
+        done = is_step_done(migration, step)
+        states.append(
+            StepState(
+                step=step,
+                number=number,
+                url=step.url(migration),
+                done=done,
+                reachable=reachable,
+                current=step is current,
+            )
+        )
+        # The demo is optional before the full run: a user may go straight on.
+        reachable = reachable and (done or step is DEMO)
+    return states
+
+
+def first_open_step(migration: Migration) -> Step:
+    """Where "continue" takes the user: the first reachable step not done yet."""
+    states = step_states(migration)
+    for state in states:
+        if state.reachable and not state.done:
+            return state.step
+    return states[-1].step
+
+
+def is_reachable(migration: Migration, step: Step) -> bool:
+    return any(state.step is step and state.reachable for state in step_states(migration))
+
+
+def step_context(migration: Migration, current: Step) -> dict[str, object]:
+    """What every step page's layout reads: the indicator, "Back" and "Next"."""
+    states = step_states(migration, current=current)
+    index = next(i for i, state in enumerate(states) if state.step is current)
+    previous_state = states[index - 1] if index > 0 else None
+    next_state = states[index + 1] if index + 1 < len(states) else None
+    return {
+        "migration": migration,
+        "step": current,
+        "step_states": states,
+        "step_number": index + 1,
+        "step_count": len(states),
+        "previous_step_url": previous_state.url if previous_state else None,
+        "next_step_url": next_state.url if next_state else None,
+    }
