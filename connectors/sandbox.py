@@ -15,6 +15,9 @@ from typing import Any, ClassVar
 
 from connectors.models import EmulatedAccount
 
+#: The slug of the seeded sandbox accounts (``manage.py seed_sandbox``): /sandbox/<key>/acme/.
+SANDBOX_ACCOUNT_SLUG = "acme"
+
 #: Modules defining a sandbox platform, imported on the first lookup.
 SANDBOX_PLATFORM_MODULES: tuple[str, ...] = (
     "connectors.zendesk.sandbox",
@@ -141,3 +144,16 @@ def sandbox_platform(key: str) -> SandboxPlatform:
     if key not in platforms:
         raise LookupError(f"No sandbox for {key!r} (sandboxes: {', '.join(sorted(platforms))}).")
     return platforms[key]
+
+
+def sandbox_account_credentials(*, key: str, site_url: str) -> dict[str, Any] | None:
+    """What to type into the connect form to reach the seeded sandbox account of ``key``
+    on the site served at ``site_url``; ``None`` when the platform has no sandbox or its
+    account was not seeded (``manage.py seed_sandbox``)."""
+    platform = sandbox_platforms().get(key)
+    if platform is None:
+        return None
+    account = platform.existing_account(slug=SANDBOX_ACCOUNT_SLUG)
+    if account is None:
+        return None
+    return platform.credentials(account=account, site_url=site_url)

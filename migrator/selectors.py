@@ -18,7 +18,7 @@ def migrations_visible_to(*, user: User) -> QuerySet[Migration]:
     """The migrations a user may see, newest first."""
     if not user.is_authenticated:
         return Migration.objects.none()
-    return Migration.objects.filter(owner=user).select_related("owner")
+    return Migration.objects.filter(owner=user).select_related("owner", "source", "target")
 
 
 def migration_for_user(*, user: User, migration_id: int) -> Migration:

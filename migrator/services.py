@@ -18,7 +18,7 @@ from connectors.errors import ConnectorError
 from connectors.registry import UnknownConnectorError, registry
 from connectors.schema import Entity
 from migrator import configuration
-from migrator.crypto import encrypt_credentials
+from migrator.crypto import decrypt_credentials, encrypt_credentials
 from migrator.engine import connectors as engine_connectors
 from migrator.engine import scheduling
 from migrator.models import Connection, Migration, Run, User
@@ -134,7 +134,42 @@ def connection_create(
     return connection
 
 
+def connection_verify(*, connection: Connection) -> Connection:
+    """Check a stored connection's credentials again (reused for another migration).
+
+    Raises ``ValidationError`` with the platform's plain message when they are refused.
+    """
+    try:
+        connector_class = registry.get(connection.platform)
+    except UnknownConnectorError as error:
+        raise ValidationError(str(error), code="unknown_platform") from None
+    credentials = connector_class.parse_credentials(
+        decrypt_credentials(token=connection.encrypted_credentials)
+    )
+    connector = connector_class(
+        credentials=credentials,
+        http_client_factory=engine_connectors.http_client_factory(connection),
+    )
+    try:
+        with connector:
+            account = connector.check_credentials()
+    except ConnectorError as error:
+        raise ValidationError(error.user_message, code="refused") from None
+    connection.account_name = account.account_name[:200]
+    connection.account_url = (account.account_url or "")[:500]
+    connection.user_email = (account.user_email or "")[:254]
+    connection.verified_at = timezone.now()
+    connection.save(update_fields=["account_name", "account_url", "user_email", "verified_at"])
+    return connection
+
+
 # --------------------------------------------------------------------------- configuration
+
+
+def _other_account(current: Connection | None, new: Connection) -> bool:
+    if current is None:
+        return False
+    return (current.platform, current.account_url) != (new.platform, new.account_url)
 
 
 def migration_configure(
@@ -160,6 +195,14 @@ def migration_configure(
             registry.get(connection.platform, role=role)
         except UnknownConnectorError as error:
             raise ValidationError(str(error), code="wrong_role") from None
+        if (
+            role == "target"
+            and target_scope is None
+            and _other_account(migration.target, connection)
+        ):
+            # The chosen inbox/channel belongs to the account connected before.
+            migration.target_scope_id = migration.target_scope_name = ""
+            changed += ["target_scope_id", "target_scope_name"]
         setattr(migration, role, connection)
         changed.append(role)
     if target_scope is not None:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from wizard.views import dashboard, overview
+from wizard.views import connect, dashboard, overview, scope, select
 
 urlpatterns = [
     path("", dashboard.dashboard, name="dashboard"),
@@ -13,4 +13,17 @@ urlpatterns = [
     ),
     path("migrations/<int:migration_id>/row/", dashboard.migration_row, name="migration_row"),
     # The steps, in order (wizard/steps.py).
+    path("migrations/<int:migration_id>/connect/", connect.connect, name="wizard_connect"),
+    path(
+        "migrations/<int:migration_id>/connect/<str:side>/",
+        connect.connect_side,
+        name="wizard_connect_side",
+    ),
+    path(
+        "migrations/<int:migration_id>/connect/<str:side>/reuse/",
+        connect.connect_reuse,
+        name="wizard_connect_reuse",
+    ),
+    path("migrations/<int:migration_id>/scope/", scope.scope, name="wizard_scope"),
+    path("migrations/<int:migration_id>/select/", select.select, name="wizard_select"),
 ]

@@ -9,6 +9,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from connectors.registry import registry
 from connectors.sandbox import (
+    SANDBOX_ACCOUNT_SLUG,
     SANDBOX_SOURCE_PLAN,
     SANDBOX_TARGET_PLAN,
     sandbox_platform,
@@ -17,7 +18,7 @@ from connectors.sandbox import (
 
 SANDBOX_SOURCE = "zendesk"
 SANDBOX_TARGETS = ("freshdesk", "teamwork_desk", "edesk")
-SANDBOX_SLUG = "acme"
+SANDBOX_SLUG = SANDBOX_ACCOUNT_SLUG
 
 
 class Command(BaseCommand):

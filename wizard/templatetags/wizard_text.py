@@ -1,0 +1,12 @@
+"""Template filters for words defined elsewhere in English (see :mod:`wizard.text`)."""
+
+from django import template
+
+from wizard import text
+
+register = template.Library()
+
+register.filter("sentence", text.translate_sentence)
+register.filter("entity_label", text.entity_label)
+register.filter("platform_name", text.platform_name)
+register.filter("scope_kind_label", text.scope_kind_label)
