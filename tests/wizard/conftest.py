@@ -1,6 +1,12 @@
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
 import pytest
+
+from connectors.models import EmulatedAccount
+from connectors.sandbox import SANDBOX_ACCOUNT_SLUG, SeedPlan, sandbox_platform
 
 
 @pytest.fixture(autouse=True)
@@ -13,12 +19,6 @@ def every_step_has_an_address(settings):
 
 
 # --- the sandbox help desks, served over loopback HTTP by the live test server -------------
-
-from dataclasses import dataclass  # noqa: E402
-from typing import Any  # noqa: E402
-
-from connectors.models import EmulatedAccount  # noqa: E402
-from connectors.sandbox import SANDBOX_ACCOUNT_SLUG, SeedPlan, sandbox_platform  # noqa: E402
 
 #: Small sandbox accounts: enough to count, list and choose from, quick to seed.
 SOURCE_PLAN = SeedPlan(
@@ -46,7 +46,8 @@ class SandboxAccount:
     site_url: str
 
     def credentials(self, **overrides: Any) -> dict[str, Any]:
-        values = sandbox_platform(self.key).credentials(account=self.account, site_url=self.site_url)
+        platform = sandbox_platform(self.key)
+        values = platform.credentials(account=self.account, site_url=self.site_url)
         values.update(overrides)
         return values
 
