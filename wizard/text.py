@@ -82,5 +82,7 @@ def as_sentence(message: str) -> str:
     text = message.removeprefix("Value error, ").removeprefix("Assertion failed, ").strip()
     if not text:
         return text
-    text = text[0].upper() + text[1:]
+    first_word = text.split(maxsplit=1)[0]
+    if first_word.islower():  # "could not…", not a name such as "eDesk"
+        text = text[0].upper() + text[1:]
     return text if text.endswith((".", "!", "?")) else text + "."
