@@ -155,11 +155,13 @@ def keep_params(params: QueryDict, role: Role, migration: Migration) -> Params:
     return keep
 
 
-def _earlier_connections(*, request: HttpRequest, key: str, current: Connection | None):
+def _earlier_connections(
+    *, request: HttpRequest, key: str, current: Connection | None
+) -> list[Connection]:
     """The user's earlier connections of this platform, one per account, newest first."""
     seen: set[tuple[str, str]] = set()
     earlier: list[Connection] = []
-    for connection in selectors.connections_of(user=request.user, platform=key):
+    for connection in selectors.connections_of(user=request.user, platform=key)[:100]:
         account = (connection.account_url, connection.user_email)
         if account in seen:
             continue

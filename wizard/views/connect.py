@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from migrator import selectors, services
-from migrator.models import Migration
+from migrator.models import Connection, Migration
 from wizard import steps
 from wizard.connect import (
     SIDES,
@@ -53,7 +53,11 @@ def _render(
 
 
 def _connected(
-    request: HttpRequest, migration: Migration, role: Role, connection, params: QueryDict
+    request: HttpRequest,
+    migration: Migration,
+    role: Role,
+    connection: Connection,
+    params: QueryDict,
 ) -> HttpResponse:
     """Point the migration at the connection, then back to the page showing it."""
     keep = keep_params(params, other_side(role), migration)

@@ -51,7 +51,6 @@ def scope(request: HttpRequest, migration: Migration) -> HttpResponse:
             "error": error,
             "kind": kind,
             "target_name": target_class.display_name,
-            "account_name": migration.target.account_name,
             "step_done": steps.is_step_done(migration, steps.SCOPE),
         },
     )
