@@ -90,3 +90,23 @@ def test_french_interface(client, user):
     assert 'lang="fr"' in content
     assert "Vos migrations" in content
     assert "Nouvelle migration" in content
+
+
+def test_a_row_links_into_the_wizard_and_shows_the_pair(client, user):
+    from migrator.models import Connection
+
+    migration = migration_create(owner=user, name="Support desk move")
+    client.force_login(user)
+    page = client.get(reverse("dashboard")).content.decode()
+    assert f'href="{reverse("migration_continue", args=[migration.pk])}"' in page
+    assert "Not connected yet" in page
+
+    def connection(platform: str) -> Connection:
+        return Connection.objects.create(
+            owner=user, platform=platform, encrypted_credentials="x", account_name=platform
+        )
+
+    migration.source, migration.target = connection("zendesk"), connection("freshdesk")
+    migration.save()
+    page = client.get(reverse("dashboard")).content.decode()
+    assert "Zendesk → Freshdesk" in page
