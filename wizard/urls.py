@@ -1,6 +1,6 @@
 from django.urls import path
 
-from wizard.views import dashboard, overview
+from wizard.views import dashboard, members, overview, support
 
 urlpatterns = [
     path("", dashboard.dashboard, name="dashboard"),
@@ -13,4 +13,38 @@ urlpatterns = [
     ),
     path("migrations/<int:migration_id>/row/", dashboard.migration_row, name="migration_row"),
     # The steps, in order (wizard/steps.py).
+    # Sharing: teammates, invitations, support access, activity.
+    path("migrations/<int:migration_id>/members/", members.members, name="migration_members"),
+    path(
+        "migrations/<int:migration_id>/members/invite/",
+        members.member_invite,
+        name="migration_member_invite",
+    ),
+    path(
+        "migrations/<int:migration_id>/members/<int:membership_id>/revoke/",
+        members.member_revoke,
+        name="migration_member_revoke",
+    ),
+    path(
+        "migrations/<int:migration_id>/invitations/<int:invitation_id>/revoke/",
+        members.invitation_revoke,
+        name="migration_invitation_revoke",
+    ),
+    path(
+        "migrations/<int:migration_id>/support/grant/",
+        members.support_grant,
+        name="migration_support_grant",
+    ),
+    path(
+        "migrations/<int:migration_id>/support/revoke/",
+        members.support_revoke,
+        name="migration_support_revoke",
+    ),
+    path("migrations/<int:migration_id>/activity/", members.activity, name="migration_activity"),
+    path("invitations/<str:token>/", members.invitation_accept, name="invitation_accept"),
+    # The support console (support staff only).
+    path("support/", support.console, name="support_console"),
+    path("support/runs/<int:run_id>/", support.run_inspect, name="support_run"),
+    path("support/runs/<int:run_id>/note/", support.run_note, name="support_run_note"),
+    path("support/runs/<int:run_id>/resume/", support.run_resume, name="support_run_resume"),
 ]

@@ -10,7 +10,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from migrator import selectors, services
+from migrator import policy, selectors, services
 from wizard.forms import MigrationNameForm
 
 
@@ -44,7 +44,9 @@ def migration_create(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def migration_rename(request: HttpRequest, migration_id: int) -> HttpResponse:
-    migration = selectors.migration_for_user(user=request.user, migration_id=migration_id)
+    migration = selectors.migration_for_user(
+        user=request.user, migration_id=migration_id, action=policy.Action.CONFIGURE
+    )
     form = MigrationNameForm(request.POST or None, initial={"name": migration.name})
     if request.method == "POST" and form.is_valid():
         try:
