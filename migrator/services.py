@@ -61,6 +61,16 @@ def migration_rename(*, migration: Migration, name: str) -> Migration:
     return migration
 
 
+def migration_delete(*, migration: Migration) -> None:
+    """Delete a migration with its runs and reports (its connections stay the owner's)."""
+    if migration.runs.filter(status__in=[Run.Status.QUEUED, Run.Status.RUNNING]).exists():
+        raise ValidationError(
+            _("Pause or cancel the run under way before deleting the migration."),
+            code="run_active",
+        )
+    migration.delete()
+
+
 # --------------------------------------------------------------------------- sharing
 
 INVITATION_SALT = "migrator.invitation"

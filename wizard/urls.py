@@ -12,6 +12,11 @@ urlpatterns = [
         name="migration_rename",
     ),
     path("migrations/<int:migration_id>/row/", dashboard.migration_row, name="migration_row"),
+    path(
+        "migrations/<int:migration_id>/delete/",
+        dashboard.migration_delete,
+        name="migration_delete",
+    ),
     # The steps, in order (wizard/steps.py).
     # Sharing: teammates, invitations, support access, activity.
     path("migrations/<int:migration_id>/members/", members.members, name="migration_members"),

@@ -135,3 +135,22 @@ def test_support_console_shows_a_paused_demo_only_with_a_grant_and_resumes_it(
     client.force_login(user)
     assert client.get(reverse("support_console")).status_code == 404
     assert client.get(reverse("support_run", args=[run.pk])).status_code == 404
+
+
+def test_only_the_owner_deletes_a_migration_and_not_while_a_run_is_under_way(
+    client, user, make_user, migration
+):
+    full = make_user()
+    Membership.objects.create(migration=migration, user=full, role="full")
+    client.force_login(full)
+    assert client.post(reverse("migration_delete", args=[migration.pk])).status_code == 404
+
+    running = Run.objects.create(migration=migration, kind=Run.Kind.FULL, status="running")
+    client.force_login(user)
+    assert client.get(reverse("migration_delete", args=[migration.pk])).status_code == 200
+    client.post(reverse("migration_delete", args=[migration.pk]))
+    assert migration.__class__.objects.filter(pk=migration.pk).exists()
+    running.status = Run.Status.CANCELLED
+    running.save()
+    assert client.post(reverse("migration_delete", args=[migration.pk])).status_code == 302
+    assert not migration.__class__.objects.filter(pk=migration.pk).exists()

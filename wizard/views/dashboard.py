@@ -77,3 +77,20 @@ def migration_rename(request: HttpRequest, migration_id: int) -> HttpResponse:
 def migration_row(request: HttpRequest, migration_id: int) -> HttpResponse:
     migration = selectors.migration_for_user(user=request.user, migration_id=migration_id)
     return render(request, "wizard/partials/migration_row.html", {"migration": migration})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def migration_delete(request: HttpRequest, migration_id: int) -> HttpResponse:
+    migration = selectors.migration_for_user(
+        user=request.user, migration_id=migration_id, action=policy.Action.DELETE
+    )
+    if request.method == "POST":
+        try:
+            services.migration_delete(migration=migration)
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+            return redirect("migration_delete", migration.pk)
+        messages.success(request, _("Migration “%(name)s” deleted.") % {"name": migration})
+        return redirect("dashboard")
+    return render(request, "wizard/migration_delete.html", {"migration": migration})
