@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.db import models
@@ -125,6 +127,8 @@ class Migration(models.Model):
     )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    #: Set when the migration became read-only, its credentials erased (reports kept).
+    archived_at = models.DateTimeField(_("archived"), null=True, blank=True)
 
     # What the wizard's steps save. Each JSON part is validated by its pydantic model in
     # migrator.configuration (read them through the ``configured_*`` methods).
@@ -375,3 +379,142 @@ class RecordMap(models.Model):
 
     def __str__(self) -> str:
         return f"{self.entity} {self.source_id} -> {self.target_id or '?'} ({self.state})"
+
+
+# --------------------------------------------------------------------------- sharing
+
+
+class Membership(models.Model):
+    """A teammate's access to a migration; the owner's own access comes from ``owner``."""
+
+    class Role(models.TextChoices):
+        FULL = "full", _("Full access")
+        RESTRICTED = "restricted", _("Restricted access")
+
+    migration = models.ForeignKey(Migration, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
+    role = models.CharField(max_length=20, choices=Role.choices)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["migration", "user"], name="membership_unique_user"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} on {self.migration} ({self.role})"
+
+
+class Invitation(models.Model):
+    """An e-mailed invitation; its link carries a signed, expiring token of its id."""
+
+    migration = models.ForeignKey(Migration, on_delete=models.CASCADE, related_name="invitations")
+    email = models.EmailField()
+    role = models.CharField(max_length=20, choices=Membership.Role.choices)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"invitation of {self.email} to {self.migration}"
+
+    def is_open(self, now: datetime) -> bool:
+        return self.accepted_at is None and self.revoked_at is None and self.expires_at > now
+
+
+class SupportGrant(models.Model):
+    """The owner lets support staff inspect and resume the migration's runs until expiry."""
+
+    migration = models.ForeignKey(
+        Migration, on_delete=models.CASCADE, related_name="support_grants"
+    )
+    granted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"support access to {self.migration} until {self.expires_at:%Y-%m-%d %H:%M}"
+
+    def is_active(self, now: datetime) -> bool:
+        return self.revoked_at is None and self.expires_at > now
+
+
+class SupportNote(models.Model):
+    """What support staff tell the customer about a run; shown on the run's page."""
+
+    migration = models.ForeignKey(Migration, on_delete=models.CASCADE, related_name="support_notes")
+    run = models.ForeignKey(
+        Run, on_delete=models.SET_NULL, null=True, blank=True, related_name="support_notes"
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    text = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"support note on {self.migration}"
+
+
+class AuditEvent(models.Model):
+    """Who did what to a migration, and when."""
+
+    class Action(models.TextChoices):
+        CONNECTED = "connected", _("connected a help desk")
+        CONFIGURED = "configured", _("saved a step")
+        MATCHING_SAVED = "matching_saved", _("saved the agent matching")
+        MAPPING_SAVED = "mapping_saved", _("saved the field mapping")
+        DEMO_STARTED = "demo_started", _("started a demo")
+        RUN_STARTED = "run_started", _("started a run")
+        RUN_PAUSED = "run_paused", _("paused a run")
+        RUN_RESUMED = "run_resumed", _("resumed a run")
+        RUN_CANCELLED = "run_cancelled", _("cancelled a run")
+        PAID = "paid", _("paid")
+        INVITED = "invited", _("invited a teammate")
+        INVITATION_ACCEPTED = "invitation_accepted", _("accepted an invitation")
+        ACCESS_REVOKED = "access_revoked", _("revoked access")
+        SUPPORT_GRANTED = "support_granted", _("granted support access")
+        SUPPORT_REVOKED = "support_revoked", _("revoked support access")
+        SUPPORT_VIEWED = "support_viewed", _("viewed as support")
+        SUPPORT_NOTE = "support_note", _("left a support note")
+        ARCHIVED = "archived", _("archived the migration")
+
+    migration = models.ForeignKey(Migration, on_delete=models.CASCADE, related_name="audit_events")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    action = models.CharField(max_length=40, choices=Action.choices)
+    #: A short, non-secret description (an e-mail invited, a run's kind and number).
+    detail = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.actor or 'system'} {self.action} on {self.migration}"

@@ -2,26 +2,39 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
 import pydantic
 from django.conf import settings
+from django.core import signing
 from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from connectors.base import Scope
 from connectors.errors import ConnectorError
 from connectors.registry import UnknownConnectorError, registry
-from connectors.schema import Entity
-from migrator import configuration
+from connectors.schema import Entity, normalise_email
+from migrator import configuration, notifications
 from migrator.crypto import decrypt_credentials, encrypt_credentials
 from migrator.engine import connectors as engine_connectors
 from migrator.engine import scheduling
-from migrator.models import Connection, Migration, Run, User
+from migrator.models import (
+    AuditEvent,
+    Connection,
+    Invitation,
+    Membership,
+    Migration,
+    Run,
+    SupportGrant,
+    SupportNote,
+    User,
+)
 
 MIGRATION_NAME_MAX_LENGTH = Migration._meta.get_field("name").max_length
 
@@ -46,6 +59,265 @@ def migration_rename(*, migration: Migration, name: str) -> Migration:
     migration.name = _clean_migration_name(name)
     migration.save(update_fields=["name", "updated_at"])
     return migration
+
+
+def migration_delete(*, migration: Migration) -> None:
+    """Delete a migration with its runs and reports (its connections stay the owner's)."""
+    if migration.runs.filter(status__in=[Run.Status.QUEUED, Run.Status.RUNNING]).exists():
+        raise ValidationError(
+            _("Pause or cancel the run under way before deleting the migration."),
+            code="run_active",
+        )
+    migration.delete()
+
+
+# --------------------------------------------------------------------------- sharing
+
+INVITATION_SALT = "migrator.invitation"
+
+
+def audit_record(
+    *, migration: Migration, actor: User | None, action: str, detail: str = ""
+) -> AuditEvent:
+    """Note who did what to a migration (never a secret in ``detail``)."""
+    return AuditEvent.objects.create(
+        migration=migration,
+        actor=actor if actor is not None and actor.is_authenticated else None,
+        action=action,
+        detail=detail[:500],
+    )
+
+
+def invitation_token(*, invitation: Invitation) -> str:
+    return signing.dumps({"invitation": invitation.pk}, salt=INVITATION_SALT)
+
+
+def invitation_create(
+    *,
+    migration: Migration,
+    email: str,
+    role: str,
+    invited_by: User,
+    accept_url_for: Callable[[str], str],
+) -> Invitation:
+    """Invite someone by e-mail; the link in the e-mail expires and works once."""
+    email = normalise_email(email) or ""
+    try:
+        validate_email(email)
+    except ValidationError:
+        raise ValidationError(_("Enter a valid e-mail address."), code="email") from None
+    if role not in Membership.Role.values:
+        raise ValidationError(_("Choose full or restricted access."), code="role")
+    if (
+        migration.owner.email.casefold() == email
+        or migration.memberships.filter(user__email__iexact=email).exists()
+    ):
+        raise ValidationError(
+            _("%(email)s already has access to this migration.") % {"email": email},
+            code="member",
+        )
+    now = timezone.now()
+    with transaction.atomic():
+        # A new invitation replaces an open one to the same address.
+        migration.invitations.filter(
+            email__iexact=email, accepted_at__isnull=True, revoked_at__isnull=True
+        ).update(revoked_at=now)
+        invitation = Invitation.objects.create(
+            migration=migration,
+            email=email,
+            role=role,
+            invited_by=invited_by,
+            expires_at=now + timedelta(days=settings.MIGRATOR_INVITATION_DAYS),
+        )
+        audit_record(
+            migration=migration, actor=invited_by, action=AuditEvent.Action.INVITED, detail=email
+        )
+    notifications.invitation_send(
+        invitation=invitation,
+        accept_url=accept_url_for(invitation_token(invitation=invitation)),
+    )
+    return invitation
+
+
+def invitation_from_token(*, token: str) -> Invitation:
+    """The invitation a link names, while it is open; a ValidationError says why not."""
+    max_age = timedelta(days=settings.MIGRATOR_INVITATION_DAYS)
+    try:
+        payload = signing.loads(token, salt=INVITATION_SALT, max_age=max_age)
+    except signing.SignatureExpired:
+        raise ValidationError(
+            _("This invitation has expired. Ask for a new one."), code="expired"
+        ) from None
+    except signing.BadSignature:
+        raise ValidationError(_("This invitation link is not valid."), code="invalid") from None
+    invitation = (
+        Invitation.objects.select_related("migration", "invited_by")
+        .filter(pk=payload.get("invitation"))
+        .first()
+    )
+    if invitation is None or invitation.revoked_at is not None:
+        raise ValidationError(_("This invitation was withdrawn."), code="revoked")
+    if invitation.accepted_at is not None:
+        raise ValidationError(_("This invitation has already been accepted."), code="accepted")
+    if invitation.expires_at <= timezone.now():
+        raise ValidationError(_("This invitation has expired. Ask for a new one."), code="expired")
+    return invitation
+
+
+def invitation_accept(*, token: str, user: User) -> Membership:
+    """Accepting gives the invited access; only the invited address may accept."""
+    invitation = invitation_from_token(token=token)
+    if user.email.casefold() != invitation.email.casefold():
+        raise ValidationError(
+            _("This invitation was sent to %(email)s. Sign in with that address to accept it.")
+            % {"email": invitation.email},
+            code="other_user",
+        )
+    with transaction.atomic():
+        updated = Invitation.objects.filter(pk=invitation.pk, accepted_at__isnull=True).update(
+            accepted_at=timezone.now(), accepted_by=user
+        )
+        if not updated:
+            raise ValidationError(_("This invitation has already been accepted."), code="accepted")
+        membership, _created = Membership.objects.update_or_create(
+            migration=invitation.migration,
+            user=user,
+            defaults={"role": invitation.role, "invited_by": invitation.invited_by},
+        )
+        audit_record(
+            migration=invitation.migration,
+            actor=user,
+            action=AuditEvent.Action.INVITATION_ACCEPTED,
+            detail=invitation.get_role_display(),
+        )
+    return membership
+
+
+def invitation_revoke(*, invitation: Invitation, revoked_by: User) -> None:
+    with transaction.atomic():
+        Invitation.objects.filter(pk=invitation.pk, accepted_at__isnull=True).update(
+            revoked_at=timezone.now()
+        )
+        audit_record(
+            migration=invitation.migration,
+            actor=revoked_by,
+            action=AuditEvent.Action.ACCESS_REVOKED,
+            detail=invitation.email,
+        )
+
+
+def membership_revoke(*, membership: Membership, revoked_by: User) -> None:
+    """The teammate loses access at once (their next request is answered 404)."""
+    with transaction.atomic():
+        email = membership.user.email
+        membership.delete()
+        audit_record(
+            migration=membership.migration,
+            actor=revoked_by,
+            action=AuditEvent.Action.ACCESS_REVOKED,
+            detail=email,
+        )
+
+
+def support_grant(*, migration: Migration, granted_by: User, days: int) -> SupportGrant:
+    """Let support staff inspect and resume this migration's runs for ``days`` days."""
+    if not 1 <= days <= 90:
+        raise ValidationError(_("Grant access for 1 to 90 days."), code="days")
+    now = timezone.now()
+    with transaction.atomic():
+        migration.support_grants.filter(revoked_at__isnull=True).update(revoked_at=now)
+        grant = SupportGrant.objects.create(
+            migration=migration, granted_by=granted_by, expires_at=now + timedelta(days=days)
+        )
+        audit_record(
+            migration=migration,
+            actor=granted_by,
+            action=AuditEvent.Action.SUPPORT_GRANTED,
+            detail=_("until %(date)s") % {"date": f"{grant.expires_at:%Y-%m-%d %H:%M} UTC"},
+        )
+    return grant
+
+
+def support_revoke(*, migration: Migration, revoked_by: User) -> None:
+    with transaction.atomic():
+        revoked = migration.support_grants.filter(revoked_at__isnull=True).update(
+            revoked_at=timezone.now()
+        )
+        if revoked:
+            audit_record(
+                migration=migration, actor=revoked_by, action=AuditEvent.Action.SUPPORT_REVOKED
+            )
+
+
+def support_note_add(*, run: Run, author: User, text: str) -> SupportNote:
+    text = text.strip()
+    if not text:
+        raise ValidationError(_("Write the note first."), code="blank")
+    with transaction.atomic():
+        note = SupportNote.objects.create(
+            migration=run.migration, run=run, author=author, text=text[:5000]
+        )
+        audit_record(
+            migration=run.migration,
+            actor=author,
+            action=AuditEvent.Action.SUPPORT_NOTE,
+            detail=f"{run.get_kind_display()} #{run.pk}",
+        )
+    return note
+
+
+def migrations_archive(*, now: datetime | None = None) -> int:
+    """Archive migrations whose full run completed long enough ago: read-only from then
+    on, credentials erased, reports kept. Returns how many were archived."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(days=settings.MIGRATOR_ARCHIVE_AFTER_DAYS)
+    due = Migration.objects.filter(
+        archived_at__isnull=True,
+        runs__kind=Run.Kind.FULL,
+        runs__status=Run.Status.COMPLETED,
+        runs__finished_at__lte=cutoff,
+    ).exclude(runs__status__in=Run.ACTIVE_STATUSES)
+    archived = 0
+    for migration in due.distinct():
+        # A later full run or delta restarts the wait.
+        last_finished = (
+            migration.runs.filter(status=Run.Status.COMPLETED)
+            .exclude(kind=Run.Kind.DEMO)
+            .order_by("-finished_at")
+            .values_list("finished_at", flat=True)
+            .first()
+        )
+        if last_finished is None or last_finished > cutoff:
+            continue
+        with transaction.atomic():
+            locked = Migration.objects.select_for_update().get(pk=migration.pk)
+            if locked.archived_at is not None:
+                continue
+            locked.archived_at = now
+            locked.status = Migration.Status.ARCHIVED
+            locked.save(update_fields=["archived_at", "status", "updated_at"])
+            for connection in (locked.source, locked.target):
+                if connection is not None:
+                    _erase_credentials_if_unused(connection=connection, archived=locked)
+            locked.invitations.filter(accepted_at__isnull=True, revoked_at__isnull=True).update(
+                revoked_at=now
+            )
+            locked.support_grants.filter(revoked_at__isnull=True).update(revoked_at=now)
+            audit_record(migration=locked, actor=None, action=AuditEvent.Action.ARCHIVED)
+        archived += 1
+    return archived
+
+
+def _erase_credentials_if_unused(*, connection: Connection, archived: Migration) -> None:
+    """Erase a connection's credentials unless a migration still in use relies on them."""
+    in_use = (
+        Migration.objects.filter(Q(source=connection) | Q(target=connection))
+        .exclude(pk=archived.pk)
+        .filter(archived_at__isnull=True)
+        .exists()
+    )
+    if not in_use:
+        Connection.objects.filter(pk=connection.pk).update(encrypted_credentials="")
 
 
 DEMO_ADMIN_EMAIL = "admin@example.com"
@@ -183,6 +455,7 @@ def migration_configure(
     matches: configuration.Matches | None = None,
     field_mappings: configuration.FieldMappings | None = None,
     options: configuration.Options | None = None,
+    by: User | None = None,
 ) -> Migration:
     """Save the parts of a migration's configuration that are given (a wizard step each)."""
     changed: list[str] = []
@@ -223,7 +496,23 @@ def migration_configure(
             changed.append(name)
     if changed:
         migration.save(update_fields=[*changed, "updated_at"])
+        audit_record(migration=migration, actor=by, **_configuration_audit(changed, migration))
     return migration
+
+
+def _configuration_audit(changed: list[str], migration: Migration) -> dict[str, str]:
+    if "source" in changed or "target" in changed:
+        connected = [
+            f"{connection.platform}: {connection.account_name}"
+            for role, connection in (("source", migration.source), ("target", migration.target))
+            if role in changed and connection is not None
+        ]
+        return {"action": AuditEvent.Action.CONNECTED, "detail": ", ".join(connected)}
+    if changed == ["matches"]:
+        return {"action": AuditEvent.Action.MATCHING_SAVED, "detail": ""}
+    if changed == ["field_mappings"]:
+        return {"action": AuditEvent.Action.MAPPING_SAVED, "detail": ""}
+    return {"action": AuditEvent.Action.CONFIGURED, "detail": ", ".join(changed)}
 
 
 # --------------------------------------------------------------------------- runs
@@ -283,6 +572,14 @@ def run_start(
             updated_since=updated_since,
             created_by=created_by,
         )
+        audit_record(
+            migration=migration,
+            actor=created_by,
+            action=AuditEvent.Action.DEMO_STARTED
+            if kind == Run.Kind.DEMO
+            else AuditEvent.Action.RUN_STARTED,
+            detail=f"{run.get_kind_display()} #{run.pk}",
+        )
     now = timezone.now()
     due = scheduled_for is None or scheduled_for <= now
     if due and scheduling.window_open(run.configured_windows(), now):
@@ -297,25 +594,37 @@ def demo_restart(*, migration: Migration, created_by: User | None = None) -> Run
     return run_start(migration=migration, kind=Run.Kind.DEMO, created_by=created_by)
 
 
-def run_pause(*, run: Run, reason: str = "") -> Run:
+def _audit_run(run: Run, *, by: User | None, action: str) -> None:
+    audit_record(
+        migration=run.migration,
+        actor=by,
+        action=action,
+        detail=f"{run.get_kind_display()} #{run.pk}",
+    )
+
+
+def run_pause(*, run: Run, reason: str = "", by: User | None = None) -> Run:
     if not scheduling.run_pause(run=run, paused_by=Run.PausedBy.USER, reason=reason):
         raise ValidationError(_("Only a queued or running run can be paused."), code="not_active")
+    _audit_run(run, by=by, action=AuditEvent.Action.RUN_PAUSED)
     return run
 
 
-def run_resume(*, run: Run) -> Run:
+def run_resume(*, run: Run, by: User | None = None) -> Run:
     if not scheduling.run_resume(run=run):
         raise ValidationError(_("Only a paused run can be resumed."), code="not_paused")
+    _audit_run(run, by=by, action=AuditEvent.Action.RUN_RESUMED)
     return run
 
 
-def run_cancel(*, run: Run) -> Run:
+def run_cancel(*, run: Run, by: User | None = None) -> Run:
     cancelled = Run.objects.filter(pk=run.pk, status__in=Run.ACTIVE_STATUSES).update(
         status=Run.Status.CANCELLED, finished_at=timezone.now()
     )
     if not cancelled:
         raise ValidationError(_("This run has already ended."), code="finished")
     run.refresh_from_db()
+    _audit_run(run, by=by, action=AuditEvent.Action.RUN_CANCELLED)
     return run
 
 

@@ -119,6 +119,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "migrator.context_processors.support",
             ],
         },
     },
@@ -339,11 +340,25 @@ if MIGRATOR_HEARTBEAT_SECONDS * 3 > MIGRATOR_STALE_SECONDS:
         "live batches would be taken over."
     )
 
+# Sharing and archiving.
+#: The address of this site in e-mails sent by workers (invitations come from a page).
+SITE_URL = _read("SITE_URL", env.str, default="http://127.0.0.1:8000").rstrip("/")
+MIGRATOR_INVITATION_DAYS = _read("MIGRATOR_INVITATION_DAYS", env.int, default=7)
+MIGRATOR_SUPPORT_GRANT_DAYS = _read("MIGRATOR_SUPPORT_GRANT_DAYS", env.int, default=7)
+#: A migration becomes read-only, its credentials erased, this long after its full run.
+MIGRATOR_ARCHIVE_AFTER_DAYS = _read("MIGRATOR_ARCHIVE_AFTER_DAYS", env.int, default=5)
+MIGRATOR_ARCHIVE_CHECK_SECONDS = 3600
+
 CELERY_BEAT_SCHEDULE: dict = {
     "migrator-reconcile-runs": {
         "task": "migrator.runs_reconcile",
         "schedule": MIGRATOR_RECONCILE_SECONDS,
         "options": {"queue": MIGRATOR_QUEUE, "expires": MIGRATOR_RECONCILE_SECONDS},
+    },
+    "migrator-archive-migrations": {
+        "task": "migrator.migrations_archive",
+        "schedule": MIGRATOR_ARCHIVE_CHECK_SECONDS,
+        "options": {"queue": MIGRATOR_QUEUE, "expires": MIGRATOR_ARCHIVE_CHECK_SECONDS},
     },
 }
 

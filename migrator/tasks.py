@@ -7,6 +7,7 @@ import socket
 from celery import shared_task
 from django.db import reset_queries
 
+from migrator import services
 from migrator.engine import execute, scheduling
 
 
@@ -30,3 +31,9 @@ def batch_execute(batch_id: int) -> None:
 def runs_reconcile() -> None:
     """Beat's periodic pass: due runs, interval windows, stale batches."""
     scheduling.runs_reconcile()
+
+
+@shared_task(name="migrator.migrations_archive", ignore_result=True)
+def migrations_archive() -> None:
+    """Beat's periodic pass: archive migrations whose full run completed days ago."""
+    services.migrations_archive()

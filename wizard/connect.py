@@ -156,12 +156,13 @@ def keep_params(params: QueryDict, role: Role, migration: Migration) -> Params:
 
 
 def _earlier_connections(
-    *, request: HttpRequest, key: str, current: Connection | None
+    *, migration: Migration, key: str, current: Connection | None
 ) -> list[Connection]:
-    """The user's earlier connections of this platform, one per account, newest first."""
+    """The owner's earlier connections of this platform, one per account, newest first."""
     seen: set[tuple[str, str]] = set()
     earlier: list[Connection] = []
-    for connection in selectors.connections_of(user=request.user, platform=key)[:100]:
+    owned = selectors.reusable_connections_of(user=migration.owner, platform=key)
+    for connection in owned[:100]:
         account = (connection.account_url, connection.user_email)
         if account in seen:
             continue
@@ -209,7 +210,6 @@ def connect_sides(
         if editing and side.platform is not None:
             _fill_form(
                 side,
-                request=request,
                 migration=migration,
                 params=params,
                 refusal=refusal,
@@ -222,7 +222,6 @@ def connect_sides(
 def _fill_form(
     side: ConnectSide,
     *,
-    request: HttpRequest,
     migration: Migration,
     params: QueryDict,
     refusal: Refusal | None,
@@ -230,7 +229,9 @@ def _fill_form(
 ) -> None:
     platform = side.platform
     assert platform is not None
-    side.earlier = _earlier_connections(request=request, key=platform.key, current=side.connection)
+    side.earlier = _earlier_connections(
+        migration=migration, key=platform.key, current=side.connection
+    )
     sandbox = None
     if settings.SANDBOX_ENABLED:
         sandbox = sandbox_account_credentials(key=platform.key, site_url=site_url)

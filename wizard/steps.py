@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from connectors.registry import UnknownConnectorError, registry
 from migrator.models import Migration, Run
+from migrator.policy import Action
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +38,25 @@ DEMO = Step("demo", _("Demo"), "wizard_demo")
 RUN = Step("run", _("Full migration"), "wizard_run")
 
 ALL_STEPS: tuple[Step, ...] = (CONNECT, SCOPE, SELECT, MATCH, MAP, OPTIONS, DEMO, RUN)
+
+#: What a user must be allowed (migrator.policy) to open a step, and to save it (POST).
+#: The connect and scope steps touch the credentials: restricted teammates never see them.
+STEP_ACTIONS: dict[str, tuple[Action, Action]] = {
+    CONNECT.slug: (Action.MANAGE_CONNECTIONS, Action.MANAGE_CONNECTIONS),
+    SCOPE.slug: (Action.MANAGE_CONNECTIONS, Action.MANAGE_CONNECTIONS),
+    SELECT.slug: (Action.VIEW, Action.CONFIGURE),
+    MATCH.slug: (Action.VIEW, Action.EDIT_MAPPING),
+    MAP.slug: (Action.VIEW, Action.EDIT_MAPPING),
+    OPTIONS.slug: (Action.VIEW, Action.CONFIGURE),
+    DEMO.slug: (Action.VIEW, Action.RUN),
+    RUN.slug: (Action.VIEW, Action.RUN),
+}
+
+
+def step_action(step: Step, *, method: str) -> Action:
+    """The policy action a request to the step needs; unknown steps need full rights."""
+    read, write = STEP_ACTIONS.get(step.slug, (Action.CONFIGURE, Action.CONFIGURE))
+    return read if method in ("GET", "HEAD") else write
 
 
 def target_needs_scope(migration: Migration) -> bool:
@@ -131,5 +151,7 @@ def step_context(migration: Migration, current: Step) -> dict[str, object]:
         "step_number": index + 1,
         "step_count": len(states),
         "previous_step_url": previous_state.url if previous_state else None,
+        # Evaluated only by the pages that show them (demo and full run).
+        "support_notes": migration.support_notes.all()[:5],
         "next_step_url": next_state.url if next_state else None,
     }

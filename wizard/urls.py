@@ -1,6 +1,6 @@
 from django.urls import path
 
-from wizard.views import connect, dashboard, overview, scope, select
+from wizard.views import connect, dashboard, members, overview, scope, select, support
 
 urlpatterns = [
     path("", dashboard.dashboard, name="dashboard"),
@@ -12,6 +12,11 @@ urlpatterns = [
         name="migration_rename",
     ),
     path("migrations/<int:migration_id>/row/", dashboard.migration_row, name="migration_row"),
+    path(
+        "migrations/<int:migration_id>/delete/",
+        dashboard.migration_delete,
+        name="migration_delete",
+    ),
     # The steps, in order (wizard/steps.py).
     path("migrations/<int:migration_id>/connect/", connect.connect, name="wizard_connect"),
     path(
@@ -26,4 +31,38 @@ urlpatterns = [
     ),
     path("migrations/<int:migration_id>/scope/", scope.scope, name="wizard_scope"),
     path("migrations/<int:migration_id>/select/", select.select, name="wizard_select"),
+    # Sharing: teammates, invitations, support access, activity.
+    path("migrations/<int:migration_id>/members/", members.members, name="migration_members"),
+    path(
+        "migrations/<int:migration_id>/members/invite/",
+        members.member_invite,
+        name="migration_member_invite",
+    ),
+    path(
+        "migrations/<int:migration_id>/members/<int:membership_id>/revoke/",
+        members.member_revoke,
+        name="migration_member_revoke",
+    ),
+    path(
+        "migrations/<int:migration_id>/invitations/<int:invitation_id>/revoke/",
+        members.invitation_revoke,
+        name="migration_invitation_revoke",
+    ),
+    path(
+        "migrations/<int:migration_id>/support/grant/",
+        members.support_grant,
+        name="migration_support_grant",
+    ),
+    path(
+        "migrations/<int:migration_id>/support/revoke/",
+        members.support_revoke,
+        name="migration_support_revoke",
+    ),
+    path("migrations/<int:migration_id>/activity/", members.activity, name="migration_activity"),
+    path("invitations/<str:token>/", members.invitation_accept, name="invitation_accept"),
+    # The support console (support staff only).
+    path("support/", support.console, name="support_console"),
+    path("support/runs/<int:run_id>/", support.run_inspect, name="support_run"),
+    path("support/runs/<int:run_id>/note/", support.run_note, name="support_run_note"),
+    path("support/runs/<int:run_id>/resume/", support.run_resume, name="support_run_resume"),
 ]

@@ -24,7 +24,6 @@ e-mail: agents are never created, only matched.
 
 from __future__ import annotations
 
-import json
 import logging
 import tempfile
 from collections.abc import Iterator, Mapping, Sequence
@@ -43,6 +42,8 @@ from connectors.base import (
     HttpClientFactory,
     Page,
     Scope,
+    cursor_dump,
+    cursor_load,
     ensure_record_matches,
     is_marker,
 )
@@ -122,22 +123,6 @@ class _PlannedMessage:
 
 
 # --------------------------------------------------------------------------- helpers
-
-
-def _cursor_dump(state: Mapping[str, Any]) -> str:
-    return json.dumps(state, separators=(",", ":"), sort_keys=True)
-
-
-def _cursor_load(cursor: str | None) -> dict[str, Any]:
-    if not cursor:
-        return {}
-    try:
-        state = json.loads(cursor)
-    except ValueError:
-        state = None
-    if not isinstance(state, dict):
-        raise ValueError("this cursor was not made by the eDesk connector")
-    return state
 
 
 def _created_id(payload: Any, *, what: str) -> str:
@@ -293,7 +278,7 @@ class EdeskConnector(Connector):
             raise ValueError("page_size must be at least 1")
         if entity not in self.capabilities.reads:
             raise ValueError(f"eDesk does not read {entity.value}")
-        state = _cursor_load(cursor)
+        state = cursor_load(cursor, platform=DISPLAY_NAME)
         if ids is not None:
             return self._read_ids(entity, ids=ids, state=state, page_size=page_size)
         page = int(state.get("page", 1))
@@ -318,7 +303,7 @@ class EdeskConnector(Connector):
         last = max((self._item_id(item) for item in listed.items), default=after)
         return Page(
             records=records,
-            next_cursor=_cursor_dump({"page": page + 1, "after": last}) if has_more else None,
+            next_cursor=cursor_dump({"page": page + 1, "after": last}) if has_more else None,
             has_more=has_more,
         )
 
@@ -340,7 +325,7 @@ class EdeskConnector(Connector):
         has_more = offset + page_size < len(ids)
         return Page(
             records=records,
-            next_cursor=_cursor_dump({"offset": offset + page_size}) if has_more else None,
+            next_cursor=cursor_dump({"offset": offset + page_size}) if has_more else None,
             has_more=has_more,
         )
 

@@ -31,19 +31,18 @@ from connectors.emulation import (
     record_create,
 )
 from connectors.models import EmulatedAccount, EmulatedRecord
-from connectors.sandbox import SandboxPlatform, SeedPlan, acme_agents, register_sandbox_platform
+from connectors.sandbox import (
+    FIRST_NAMES,
+    LAST_NAMES,
+    SandboxPlatform,
+    SeedPlan,
+    acme_agents,
+    register_sandbox_platform,
+)
 
 #: How far back the seeded history goes.
 HISTORY = timedelta(days=730)
 
-FIRST_NAMES = (
-    "Ada", "Ben", "Carla", "David", "Elena", "Frank", "Gina", "Henri", "Ivy", "Jack", "Kira",
-    "Liam", "Maya", "Noah", "Olga", "Paul", "Quinn", "Rita", "Sven", "Tara",
-)  # fmt: skip
-LAST_NAMES = (
-    "Lovelace", "Okafor", "Mendes", "Kowalski", "Rossi", "Schmidt", "Tanaka", "Dubois", "Novak",
-    "Larsen", "Haddad", "Moreau",
-)  # fmt: skip
 TAGS = ("VIP", "Refund", "Damaged", "Late delivery", "Wrong item", "Follow-up", "Invoice", "Review")
 SUBJECTS = (
     "Where is my order?",

@@ -25,7 +25,6 @@ name (Freshdesk keeps them unique), agents by e-mail.
 from __future__ import annotations
 
 import html
-import json
 import logging
 import re
 import tempfile
@@ -47,8 +46,12 @@ from connectors.base import (
     HttpClientFactory,
     Page,
     Scope,
+    cursor_dump,
+    cursor_load,
     ensure_record_matches,
     is_marker,
+    is_updated_since,
+    page_by_ids,
 )
 from connectors.errors import ConnectorError, InvalidRecordError, NotFoundError
 from connectors.freshdesk import (
@@ -226,22 +229,6 @@ def _since_text(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _cursor_dump(state: Mapping[str, Any]) -> str:
-    return json.dumps(state, separators=(",", ":"), sort_keys=True)
-
-
-def _cursor_load(cursor: str | None) -> dict[str, Any]:
-    if not cursor:
-        return {}
-    try:
-        state = json.loads(cursor)
-    except ValueError:
-        state = None
-    if not isinstance(state, dict):
-        raise ValueError("this cursor was not made by the Freshdesk connector")
-    return state
-
-
 def _object(payload: Any, *, what: str) -> dict[str, Any]:
     if not isinstance(payload, dict):
         raise MalformedPayloadError(f"{PLATFORM} returned a {what} that is not an object.")
@@ -394,17 +381,17 @@ class FreshdeskConnector(Connector):
                 {listing.since_param: _since_text(since)} if since and listing.since_param else {}
             )
             items = list(self.api.list_all(listing.path, entity=entity.value, params=params))
-            return sum(1 for record in listing.many(items) if _fresh(record, since))
+            return sum(1 for record in listing.many(items) if is_updated_since(record, since))
         if entity is Entity.ARTICLE_CATEGORIES:
-            return sum(1 for record in self._categories() if _fresh(record, since))
+            return sum(1 for record in self._categories() if is_updated_since(record, since))
         if entity is Entity.ARTICLE_SECTIONS:
-            return sum(1 for record in self._folders() if _fresh(record, since))
+            return sum(1 for record in self._folders() if is_updated_since(record, since))
         if entity is Entity.ARTICLES:
             return sum(
                 1
                 for folder in self._folders()
                 for article in self._folder_articles(folder.source_id)
-                if _fresh(article, since)
+                if is_updated_since(article, since)
             )
         raise ValueError(f"Freshdesk does not read {entity.value}")
 
@@ -420,7 +407,7 @@ class FreshdeskConnector(Connector):
         if page_size < 1:
             raise ValueError("page_size must be at least 1")
         since = _whole_second(updated_since) if updated_since else None
-        state = _cursor_load(cursor)
+        state = cursor_load(cursor, platform=DISPLAY_NAME)
         if ids is not None:
             return self._read_ids(entity, ids=ids, state=state, page_size=page_size, since=since)
         if entity is Entity.TICKETS:
@@ -450,20 +437,12 @@ class FreshdeskConnector(Connector):
         page_size: int,
         since: datetime | None,
     ) -> Page[Record]:
-        wanted = list(dict.fromkeys(ids))
-        start = int(state.get("index", 0))
-        chosen = wanted[start : start + page_size]
-        records = [
-            record
-            for source_id in chosen
-            if (record := self._read_one(entity, source_id)) is not None and _fresh(record, since)
-        ]
-        end = start + len(chosen)
-        has_more = end < len(wanted)
-        return Page(
-            records=records,
-            next_cursor=_cursor_dump({"index": end}) if has_more else None,
-            has_more=has_more,
+        return page_by_ids(
+            ids=ids,
+            state=state,
+            page_size=page_size,
+            since=since,
+            read_one=lambda source_id: self._read_one(entity, source_id),
         )
 
     def _read_one(self, entity: Entity, source_id: str) -> Record | None:
@@ -498,11 +477,13 @@ class FreshdeskConnector(Connector):
         if since and listing.since_param:
             params[listing.since_param] = _since_text(since)
         listed = self.api.list_page(listing.path, entity=entity.value, params=params)
-        records = [record for record in listing.many(listed.items) if _fresh(record, since)]
+        records = [
+            record for record in listing.many(listed.items) if is_updated_since(record, since)
+        ]
         next_state = {"page": page + 1, "per_page": per_page}
         return Page(
             records=records,
-            next_cursor=_cursor_dump(next_state) if listed.has_next else None,
+            next_cursor=cursor_dump(next_state) if listed.has_next else None,
             has_more=listed.has_next,
         )
 
@@ -570,7 +551,7 @@ class FreshdeskConnector(Connector):
             at_last = {row.id for row in rows if row.updated_at == last}
             if last == walk_since:
                 at_last |= skip
-            next_cursor = _cursor_dump({"since": _since_text(last), "skip": sorted(at_last)})
+            next_cursor = cursor_dump({"since": _since_text(last), "skip": sorted(at_last)})
         return Page(records=tickets, next_cursor=next_cursor, has_more=has_more)
 
     def _ticket(self, ticket_id: str) -> Ticket | None:
@@ -680,7 +661,7 @@ class FreshdeskConnector(Connector):
         chosen = [
             category
             for category in self._categories()
-            if int(category.source_id) >= start and _fresh(category, since)
+            if int(category.source_id) >= start and is_updated_since(category, since)
         ][: page_size + 1]
         return _page_of(chosen, page_size=page_size, position=lambda c: {"from": int(c.source_id)})
 
@@ -691,7 +672,8 @@ class FreshdeskConnector(Connector):
         chosen = [
             folder
             for folder in self._folders()
-            if (int(folder.category_id), int(folder.source_id)) >= start and _fresh(folder, since)
+            if (int(folder.category_id), int(folder.source_id)) >= start
+            and is_updated_since(folder, since)
         ][: page_size + 1]
         return _page_of(
             chosen,
@@ -726,7 +708,7 @@ class FreshdeskConnector(Connector):
                     break
                 articles = solution_articles_from_freshdesk(listed.items)
                 for index in range(offset, len(articles)):
-                    if _fresh(articles[index], since):
+                    if is_updated_since(articles[index], since):
                         position = {
                             "category": category_id,
                             "folder": folder_id,
@@ -742,7 +724,7 @@ class FreshdeskConnector(Connector):
         has_more = len(found) > page_size
         return Page(
             records=[article for _position, article in found[:page_size]],
-            next_cursor=_cursor_dump(found[page_size][0]) if has_more else None,
+            next_cursor=cursor_dump(found[page_size][0]) if has_more else None,
             has_more=has_more,
         )
 
@@ -1123,10 +1105,6 @@ class FreshdeskConnector(Connector):
             self.api.post(path, entity="articles", body=body)
 
 
-def _fresh(record: Record, since: datetime | None) -> bool:
-    return since is None or record.updated_at >= since
-
-
 def _page_of(
     chosen: Sequence[Record],
     *,
@@ -1138,7 +1116,7 @@ def _page_of(
     has_more = len(chosen) > page_size
     return Page(
         records=list(chosen[:page_size]),
-        next_cursor=_cursor_dump(position(chosen[page_size])) if has_more else None,
+        next_cursor=cursor_dump(position(chosen[page_size])) if has_more else None,
         has_more=has_more,
     )
 

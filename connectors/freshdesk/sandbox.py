@@ -30,6 +30,15 @@ from connectors.freshdesk import KEY
 from connectors.freshdesk import emulator as fd
 from connectors.models import EmulatedAccount, EmulatedRecord
 from connectors.sandbox import (
+    ARTICLE_TITLES,
+    ATTACHMENT_KINDS,
+    COMPANY_WORDS,
+    FIRST_NAMES,
+    INLINE_IMAGE,
+    LAST_NAMES,
+    SENTENCES,
+    SUBJECTS,
+    TAGS,
     Person,
     SandboxPlatform,
     SeedPlan,
@@ -42,63 +51,11 @@ HISTORY = timedelta(days=730)
 #: Tickets seeded inside the ticket list's default window, as a share of all.
 RECENT_TICKET_RATIO = 0.15
 
-COMPANY_WORDS = (
-    ("Northwind", "Globex", "Initech", "Umbrella", "Hooli", "Vandelay", "Soylent", "Tyrell"),
-    ("Traders", "Industries", "Systems", "Logistics", "Foods", "Labs", "Partners", "Retail"),
-)
 GROUP_NAMES = (
     "Billing", "Technical support", "Sales", "Returns", "VIP customers", "Shipping", "Escalations",
 )  # fmt: skip
-FIRST_NAMES = (
-    "Ada", "Ben", "Carla", "David", "Elena", "Frank", "Gina", "Henri", "Ivy", "Jack", "Kira",
-    "Liam", "Maya", "Noah", "Olga", "Paul", "Quinn", "Rita", "Sven", "Tara",
-)  # fmt: skip
-LAST_NAMES = (
-    "Lovelace", "Okafor", "Mendes", "Kowalski", "Rossi", "Schmidt", "Tanaka", "Dubois", "Novak",
-    "Larsen", "Haddad", "Moreau",
-)  # fmt: skip
-TAGS = ("vip", "refund", "printer", "urgent", "follow-up", "billing", "bug", "feedback")
-SUBJECTS = (
-    "Printer on fire",
-    "Cannot log in",
-    "Refund for order",
-    "Invoice is wrong",
-    "Package never arrived",
-    "Feature request: dark mode",
-    "App crashes on start",
-    "How do I change my plan?",
-)
-SENTENCES = (
-    "It started this morning after the update.",
-    "I have already tried turning it off and on again.",
-    "Could you look into it as soon as possible?",
-    "The order number is in the subject.",
-    "Thanks for your patience while we look into this.",
-    "We have passed this on to the team in charge.",
-    "Could you send us a screenshot of the error?",
-    "This should be fixed now; let us know if it happens again.",
-)
 KB_CATEGORY_NAMES = ("Getting started", "Billing and plans", "Troubleshooting", "Integrations")
 KB_FOLDER_NAMES = ("Basics", "Accounts", "Payments", "Devices", "Errors", "Security", "Mobile app")
-ARTICLE_TITLES = (
-    "How to reset your password",
-    "Change your billing address",
-    "Connect your printer",
-    "What to do when the app crashes",
-    "Export your data",
-    "Set up two-factor authentication",
-)
-ATTACHMENT_KINDS = (
-    ("screenshot.png", "image/png"),
-    ("invoice.pdf", "application/pdf"),
-    ("logs.txt", "text/plain"),
-    ("photo.jpg", "image/jpeg"),
-)
-# A one-pixel PNG: inline images of the seeded bodies travel inside the HTML.
-INLINE_IMAGE = (
-    "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR4nGNgYGD4"
-    "DwABBAEAwS2OUAAAAABJRU5ErkJggg=="
-)
 CUSTOM_TICKET_FIELDS = (
     ("Order number", "custom_number", ()),
     ("Product", "custom_dropdown", ("Printer", "Scanner", "Laptop", "Phone")),

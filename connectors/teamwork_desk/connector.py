@@ -25,7 +25,6 @@ name under the same parent, articles by title in their category.
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import tempfile
 from collections.abc import Mapping, Sequence
@@ -45,8 +44,12 @@ from connectors.base import (
     HttpClientFactory,
     Page,
     Scope,
+    cursor_dump,
+    cursor_load,
     ensure_record_matches,
     is_marker,
+    is_updated_since,
+    page_by_ids,
 )
 from connectors.errors import ConnectorError, InvalidRecordError, NotFoundError
 from connectors.registry import register
@@ -216,22 +219,6 @@ def _since_filter(since: datetime | None) -> dict[str, Any]:
     return {"updatedAt": {"$gte": _since_text(since)}} if since else {}
 
 
-def _cursor_dump(state: Mapping[str, Any]) -> str:
-    return json.dumps(state, separators=(",", ":"), sort_keys=True)
-
-
-def _cursor_load(cursor: str | None) -> dict[str, Any]:
-    if not cursor:
-        return {}
-    try:
-        state = json.loads(cursor)
-    except ValueError:
-        state = None
-    if not isinstance(state, dict):
-        raise ValueError("this cursor was not made by the Teamwork Desk connector")
-    return state
-
-
 def _created_id(payload: Any, *, key: str) -> int:
     record = payload.get(key) if isinstance(payload, dict) else None
     if not isinstance(record, dict) or not isinstance(record.get("id"), int):
@@ -262,10 +249,6 @@ def _batches(uploads: Sequence[_Upload]) -> list[list[int]]:
         batches[-1].append(upload.file_id)
         total += upload.size
     return batches
-
-
-def _fresh(record: Record, since: datetime | None) -> bool:
-    return since is None or record.updated_at >= since
 
 
 # --------------------------------------------------------------------------- connector
@@ -472,7 +455,7 @@ class TeamworkDeskConnector(Connector):
         if entity not in self.capabilities.reads:
             raise ValueError(f"Teamwork Desk does not read {entity.value}")
         since = _whole_second(updated_since) if updated_since else None
-        state = _cursor_load(cursor)
+        state = cursor_load(cursor, platform=DISPLAY_NAME)
         if ids is not None:
             return self._read_ids(entity, ids=ids, state=state, page_size=page_size, since=since)
         if entity is Entity.TICKETS:
@@ -507,8 +490,8 @@ class TeamworkDeskConnector(Connector):
         records = self._convert_page(entity, listed)
         next_state = {"page": page + 1, "per_page": per_page}
         return Page(
-            records=[record for record in records if _fresh(record, since)],
-            next_cursor=_cursor_dump(next_state) if listed.has_more else None,
+            records=[record for record in records if is_updated_since(record, since)],
+            next_cursor=cursor_dump(next_state) if listed.has_more else None,
             has_more=listed.has_more,
         )
 
@@ -536,20 +519,12 @@ class TeamworkDeskConnector(Connector):
         page_size: int,
         since: datetime | None,
     ) -> Page[Record]:
-        wanted = list(dict.fromkeys(ids))
-        start = int(state.get("index", 0))
-        chosen = wanted[start : start + page_size]
-        records = [
-            record
-            for source_id in chosen
-            if (record := self._read_one(entity, source_id)) is not None and _fresh(record, since)
-        ]
-        end = start + len(chosen)
-        has_more = end < len(wanted)
-        return Page(
-            records=records,
-            next_cursor=_cursor_dump({"index": end}) if has_more else None,
-            has_more=has_more,
+        return page_by_ids(
+            ids=ids,
+            state=state,
+            page_size=page_size,
+            since=since,
+            read_one=lambda source_id: self._read_one(entity, source_id),
         )
 
     def _read_one(self, entity: Entity, source_id: str) -> Record | None:
@@ -644,7 +619,7 @@ class TeamworkDeskConnector(Connector):
             at_last = {str(row.id) for row in fresh if row.updatedAt == last}
             if walk_since and last == walk_since:
                 at_last |= skip
-            next_cursor = _cursor_dump({"since": _since_text(last), "skip": sorted(at_last)})
+            next_cursor = cursor_dump({"since": _since_text(last), "skip": sorted(at_last)})
         return Page(records=tickets, next_cursor=next_cursor, has_more=has_more)
 
     # ---- help docs
@@ -692,8 +667,8 @@ class TeamworkDeskConnector(Connector):
             more = listed.has_more or site_index + 1 < len(sites)
             if articles or not more:
                 return Page(
-                    records=[article for article in articles if _fresh(article, since)],
-                    next_cursor=_cursor_dump(next_state) if more else None,
+                    records=[article for article in articles if is_updated_since(article, since)],
+                    next_cursor=cursor_dump(next_state) if more else None,
                     has_more=more,
                 )
             site_index, page = next_state["site"], next_state["page"]

@@ -21,6 +21,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from connectors.schema import Entity
+from migrator import notifications
 from migrator.configuration import Window
 from migrator.models import Migration, Run, RunBatch, RunEntity
 
@@ -313,6 +314,7 @@ def _run_complete(run: Run) -> None:
     if run.kind != Run.Kind.DEMO:
         Migration.objects.filter(pk=run.migration_id).update(status=Migration.Status.COMPLETED)
     logger.info("run %s completed", run.pk)
+    transaction.on_commit(lambda: notifications.run_finished(run=run))
 
 
 # --------------------------------------------------------------------------- run states
@@ -351,6 +353,8 @@ def run_pause(*, run: Run, paused_by: str, reason: str) -> bool:
     if paused:
         logger.info("run %s paused by %s: %s", run.pk, paused_by, reason)
     run.refresh_from_db()
+    if paused and paused_by == Run.PausedBy.SYSTEM:
+        transaction.on_commit(lambda: notifications.run_paused(run=run))
     return bool(paused)
 
 

@@ -14,10 +14,13 @@ from connectors.base import (
     ScopeKind,
     Source,
     Target,
+    cursor_dump,
+    cursor_load,
     estimate_duration,
     is_marker,
     normalise_account_url,
     not_migrated,
+    page_by_ids,
     source_marker,
 )
 from connectors.schema import Attachment, Entity, Group, Ticket
@@ -289,3 +292,33 @@ def test_connectors_close_the_http_clients_they_open() -> None:
         assert source.open_http_client(name="api").name == "api"
         source.open_http_client(name="files")
     assert closed == ["files", "api"]
+
+
+def test_page_by_ids_pages_through_the_ids_once_each_and_leaves_out_vanished_records():
+    updated = datetime(2026, 1, 2, tzinfo=UTC)
+    groups = {str(n): Group(source_id=str(n), name=f"G{n}", updated_at=updated) for n in (1, 2, 4)}
+    ids = ["1", "2", "2", "3", "4"]
+    first = page_by_ids(ids=ids, state={}, page_size=2, since=None, read_one=groups.get)
+    assert [record.source_id for record in first.records] == ["1", "2"]
+    assert first.has_more
+    second = page_by_ids(
+        ids=ids,
+        state=cursor_load(first.next_cursor, platform="Test"),
+        page_size=2,
+        since=None,
+        read_one=groups.get,
+    )
+    # "3" does not exist any more: left out, and the page still ends the list.
+    assert [record.source_id for record in second.records] == ["4"]
+    assert not second.has_more and second.next_cursor is None
+    later = page_by_ids(
+        ids=ids, state={}, page_size=5, since=updated + timedelta(days=1), read_one=groups.get
+    )
+    assert later.records == []
+
+
+def test_a_cursor_from_elsewhere_is_refused_with_the_platform_named():
+    assert cursor_load(cursor_dump({"page": 2}), platform="Test") == {"page": 2}
+    assert cursor_load(None, platform="Test") == {}
+    with pytest.raises(ValueError, match="Test connector"):
+        cursor_load("[1, 2]", platform="Test")

@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from migrator import services
 from migrator.crypto import decrypt_credentials
-from migrator.models import Connection
+from migrator.models import AuditEvent, Connection, Membership
 from tests.wizard.conftest import SOURCE_PLAN, TARGET_PLAN
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -266,3 +266,26 @@ def test_no_sandbox_helper_for_a_platform_without_a_seeded_account(client, user,
     page = client.get(connect_url(migration, "target_platform=freshdesk")).content.decode()
     assert "Connect to Freshdesk" in page
     assert "Use the sandbox" not in page
+
+
+def test_a_full_teammate_connects_for_the_owner_a_restricted_one_cannot(
+    client, user, migration, zendesk, make_user
+):
+    full, restricted = make_user(), make_user()
+    Membership.objects.create(migration=migration, user=full, role=Membership.Role.FULL)
+    Membership.objects.create(migration=migration, user=restricted, role=Membership.Role.RESTRICTED)
+    client.force_login(restricted)
+    assert client.get(connect_url(migration)).status_code == 404
+    assert (
+        client.post(side_url(migration, "source"), zendesk.form_data("source")).status_code == 404
+    )
+
+    client.force_login(full)
+    response = client.post(side_url(migration, "source"), zendesk.form_data("source"))
+    assert response.status_code == 302
+    migration.refresh_from_db()
+    # The connection is the migration owner's, so the owner can reuse it elsewhere.
+    assert migration.source.owner == user
+    assert AuditEvent.objects.filter(
+        migration=migration, actor=full, action=AuditEvent.Action.CONNECTED
+    ).exists()

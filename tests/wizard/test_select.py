@@ -12,6 +12,7 @@ from connectors.base import Scope
 from connectors.schema import Entity
 from connectors.zendesk import emulator as zde
 from migrator import services
+from migrator.models import Membership
 from tests.wizard.conftest import SOURCE_PLAN, TARGET_PLAN
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -232,3 +233,37 @@ def test_not_reachable_before_connecting(client, user):
     client.force_login(user)
     response = client.get(select_url(migration))
     assert response["Location"] == reverse("wizard_connect", args=[migration.pk])
+
+
+def test_the_summary_and_counts_also_come_by_get_without_saving(client, user, migration):
+    client.force_login(user)
+    page = client.get(
+        select_url(migration), {"action": "preview", "entities": ["contacts"]}
+    ).content.decode()
+    assert "What will move, in this order:</strong> Contacts" in page
+    assert "Contacts refer to Organizations, which you did not select." in page
+    page = client.get(
+        select_url(migration), {"action": "refresh", "entities": ["tickets"], "tags": "vip"}
+    ).content.decode()
+    assert is_checked(page, Entity.TICKETS) and not is_checked(page, Entity.CONTACTS)
+    assert 'value="vip"' in page
+    migration.refresh_from_db()
+    assert migration.entities == []
+
+
+def test_a_restricted_teammate_sees_the_selection_but_cannot_change_it(
+    client, user, migration, make_user
+):
+    teammate = make_user()
+    Membership.objects.create(migration=migration, user=teammate, role=Membership.Role.RESTRICTED)
+    client.force_login(teammate)
+    response = client.get(select_url(migration))
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "lets you see the selection, not change it" in page
+    assert 'value="save"' not in page
+    assert client.get(select_url(migration), {"action": "preview"}).status_code == 200
+    response = client.post(select_url(migration), {"action": "save", "entities": ["tickets"]})
+    assert response.status_code == 404
+    migration.refresh_from_db()
+    assert migration.entities == []

@@ -21,14 +21,19 @@ StepView = Callable[..., HttpResponse]
 
 
 def wizard_step(step: Step) -> Callable[[StepView], StepView]:
-    """Load the migration for the signed-in user (404 for anyone else) and keep the user
-    on steps they can reach; the view is called as ``view(request, migration, ...)``."""
+    """Load the migration for the signed-in user (404 for anyone the policy does not let
+    open or save this step) and keep the user on steps they can reach; the view is
+    called as ``view(request, migration, ...)``."""
 
     def decorate(view: StepView) -> StepView:
         @login_required
         @wraps(view)
         def wrapped(request: HttpRequest, migration_id: int, *args: Any, **kwargs: Any):
-            migration = selectors.migration_for_user(user=request.user, migration_id=migration_id)
+            migration = selectors.migration_for_user(
+                user=request.user,
+                migration_id=migration_id,
+                action=steps.step_action(step, method=request.method or "GET"),
+            )
             if step not in steps.steps_for(migration) or not steps.is_reachable(migration, step):
                 messages.info(request, _("Finish this step first."))
                 return redirect(steps.first_open_step(migration).url(migration))

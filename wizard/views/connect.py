@@ -61,7 +61,7 @@ def _connected(
 ) -> HttpResponse:
     """Point the migration at the connection, then back to the page showing it."""
     keep = keep_params(params, other_side(role), migration)
-    services.migration_configure(migration=migration, **{role: connection})
+    services.migration_configure(migration=migration, by=request.user, **{role: connection})
     messages.success(
         request,
         _("Connected to %(account)s.") % {"account": connection.account_name},
@@ -90,8 +90,9 @@ def connect_side(request: HttpRequest, migration: Migration, side: str) -> HttpR
     refusal = Refusal(role=role, platform=platform, form=form)
     if form.is_valid():
         try:
+            # A migration's connections are its owner's, whichever teammate connects them.
             connection = services.connection_create(
-                owner=request.user, platform=platform.key, credentials=form.credentials()
+                owner=migration.owner, platform=platform.key, credentials=form.credentials()
             )
         except ValidationError as error:
             if getattr(error, "code", None) == "refused":
@@ -112,7 +113,7 @@ def connect_reuse(request: HttpRequest, migration: Migration, side: str) -> Http
     if not form.is_valid():
         raise Http404("No such connection.")
     connection = (
-        selectors.connections_of(user=request.user)
+        selectors.reusable_connections_of(user=migration.owner)
         .filter(pk=form.cleaned_data["connection"])
         .first()
     )

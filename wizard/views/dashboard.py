@@ -10,7 +10,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from migrator import selectors, services
+from migrator import policy, selectors, services
 from wizard.forms import MigrationNameForm
 
 
@@ -44,7 +44,9 @@ def migration_create(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def migration_rename(request: HttpRequest, migration_id: int) -> HttpResponse:
-    migration = selectors.migration_for_user(user=request.user, migration_id=migration_id)
+    migration = selectors.migration_for_user(
+        user=request.user, migration_id=migration_id, action=policy.Action.CONFIGURE
+    )
     form = MigrationNameForm(request.POST or None, initial={"name": migration.name})
     if request.method == "POST" and form.is_valid():
         try:
@@ -75,3 +77,20 @@ def migration_rename(request: HttpRequest, migration_id: int) -> HttpResponse:
 def migration_row(request: HttpRequest, migration_id: int) -> HttpResponse:
     migration = selectors.migration_for_user(user=request.user, migration_id=migration_id)
     return render(request, "wizard/partials/migration_row.html", {"migration": migration})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def migration_delete(request: HttpRequest, migration_id: int) -> HttpResponse:
+    migration = selectors.migration_for_user(
+        user=request.user, migration_id=migration_id, action=policy.Action.DELETE
+    )
+    if request.method == "POST":
+        try:
+            services.migration_delete(migration=migration)
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+            return redirect("migration_delete", migration.pk)
+        messages.success(request, _("Migration “%(name)s” deleted.") % {"name": migration})
+        return redirect("dashboard")
+    return render(request, "wizard/migration_delete.html", {"migration": migration})

@@ -35,7 +35,7 @@ def scope(request: HttpRequest, migration: Migration) -> HttpResponse:
     form = ScopeForm(data, scopes=scopes, label=scope_kind_label(kind), initial=initial)
     if request.method == "POST" and not error and form.is_valid():
         chosen = form.chosen()
-        services.migration_configure(migration=migration, target_scope=chosen)
+        services.migration_configure(migration=migration, target_scope=chosen, by=request.user)
         messages.success(
             request, _("The migration writes to “%(scope)s”.") % {"scope": chosen.name}
         )

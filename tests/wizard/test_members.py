@@ -1,0 +1,156 @@
+"""The members page, invitations, the activity log and the support console."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth.models import Group
+from django.core import mail
+from django.urls import reverse
+
+from migrator import policy, services
+from migrator.models import AuditEvent, Membership, Run, SupportNote
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def migration(user):
+    return services.migration_create(owner=user, name="Acme move")
+
+
+@pytest.fixture
+def support_user(make_user):
+    staff = make_user(email="support@example.com", is_staff=True)
+    staff.groups.add(Group.objects.get_or_create(name=policy.SUPPORT_GROUP)[0])
+    return staff
+
+
+def _invitation_path(body: str) -> str:
+    url = next(line for line in body.splitlines() if "/invitations/" in line)
+    return url.split("testserver", 1)[1].strip()
+
+
+def test_the_owner_invites_and_the_invitee_accepts_from_the_e_mailed_link(
+    client, user, make_user, migration
+):
+    client.force_login(user)
+    page = client.get(reverse("migration_members", args=[migration.pk]))
+    assert page.status_code == 200
+    assert b"Invite a teammate" in page.content
+
+    refused = client.post(
+        reverse("migration_member_invite", args=[migration.pk]),
+        {"email": "not-an-address", "role": "restricted"},
+    )
+    assert refused.status_code == 400
+    assert b"not-an-address" in refused.content  # kept for the user to fix
+
+    sent = client.post(
+        reverse("migration_member_invite", args=[migration.pk]),
+        {"email": "mia@example.com", "role": "restricted"},
+    )
+    assert sent.status_code == 302
+    path = _invitation_path(mail.outbox[-1].body)
+
+    invitee = make_user(email="mia@example.com")
+    client.force_login(invitee)
+    assert client.get(path).status_code == 200
+    accepted = client.post(path)
+    assert accepted.status_code == 302
+    assert Membership.objects.get(user=invitee).role == "restricted"
+    assert client.get(reverse("dashboard")).content.count(b"Acme move") >= 1
+    assert client.post(path).status_code == 400  # once only
+
+
+def test_only_the_owner_manages_members_and_a_revoked_teammate_gets_404(
+    client, user, make_user, migration
+):
+    full = make_user()
+    membership = Membership.objects.create(migration=migration, user=full, role="full")
+    client.force_login(full)
+    members_page = client.get(reverse("migration_members", args=[migration.pk]))
+    assert members_page.status_code == 200
+    assert b"Invite a teammate" not in members_page.content
+    assert (
+        client.post(
+            reverse("migration_member_invite", args=[migration.pk]),
+            {"email": "x@example.com", "role": "full"},
+        ).status_code
+        == 404
+    )
+    assert client.get(reverse("migration_activity", args=[migration.pk])).status_code == 200
+
+    client.force_login(user)
+    client.post(reverse("migration_member_revoke", args=[migration.pk, membership.pk]))
+    client.force_login(full)
+    assert client.get(reverse("migration_members", args=[migration.pk])).status_code == 404
+    assert b"Acme move" not in client.get(reverse("dashboard")).content
+
+
+def test_restricted_teammates_do_not_see_the_activity_log(client, make_user, migration):
+    restricted = make_user()
+    Membership.objects.create(migration=migration, user=restricted, role="restricted")
+    client.force_login(restricted)
+    assert client.get(reverse("migration_members", args=[migration.pk])).status_code == 200
+    assert client.get(reverse("migration_activity", args=[migration.pk])).status_code == 404
+
+
+def test_support_console_shows_a_paused_demo_only_with_a_grant_and_resumes_it(
+    client, user, support_user, migration, monkeypatch
+):
+    run = Run.objects.create(
+        migration=migration,
+        kind=Run.Kind.DEMO,
+        status=Run.Status.PAUSED,
+        paused_by=Run.PausedBy.SYSTEM,
+        pause_reason="Freshdesk answered 503 for ten minutes.",
+        started_at="2026-11-01T10:00:00Z",
+    )
+    client.force_login(support_user)
+    console = client.get(reverse("support_console"))
+    assert console.status_code == 200
+    assert b"Acme move" not in console.content
+    assert client.get(reverse("support_run", args=[run.pk])).status_code == 404
+
+    client.force_login(user)
+    client.post(reverse("migration_support_grant", args=[migration.pk]), {"days": "2"})
+    client.force_login(support_user)
+    assert b"Acme move" in client.get(reverse("support_console")).content
+    inspect = client.get(reverse("support_run", args=[run.pk]))
+    assert inspect.status_code == 200
+    assert b"Freshdesk answered 503" in inspect.content
+
+    client.post(
+        reverse("support_run_note", args=[run.pk]), {"text": "We raised your plan's limit."}
+    )
+    assert SupportNote.objects.get(run=run).text == "We raised your plan's limit."
+    resumed = client.post(reverse("support_run_resume", args=[run.pk]))
+    assert resumed.status_code == 302
+    run.refresh_from_db()
+    assert run.status == Run.Status.RUNNING
+    actions = set(AuditEvent.objects.filter(migration=migration).values_list("action", flat=True))
+    assert {"support_granted", "support_viewed", "support_note", "run_resumed"} <= actions
+
+    # Anyone but support staff: the console does not exist.
+    client.force_login(user)
+    assert client.get(reverse("support_console")).status_code == 404
+    assert client.get(reverse("support_run", args=[run.pk])).status_code == 404
+
+
+def test_only_the_owner_deletes_a_migration_and_not_while_a_run_is_under_way(
+    client, user, make_user, migration
+):
+    full = make_user()
+    Membership.objects.create(migration=migration, user=full, role="full")
+    client.force_login(full)
+    assert client.post(reverse("migration_delete", args=[migration.pk])).status_code == 404
+
+    running = Run.objects.create(migration=migration, kind=Run.Kind.FULL, status="running")
+    client.force_login(user)
+    assert client.get(reverse("migration_delete", args=[migration.pk])).status_code == 200
+    client.post(reverse("migration_delete", args=[migration.pk]))
+    assert migration.__class__.objects.filter(pk=migration.pk).exists()
+    running.status = Run.Status.CANCELLED
+    running.save()
+    assert client.post(reverse("migration_delete", args=[migration.pk])).status_code == 302
+    assert not migration.__class__.objects.filter(pk=migration.pk).exists()
