@@ -42,7 +42,7 @@ TOKEN_RENEW_MARGIN_SECONDS = 60.0
 TRUNCATED_BODY_RETRIES = 2
 SCOPE = "all"
 
-REFUSED_TOKEN = (
+REFUSED_ACCESS = (
     "Halo refused the access token of the API application; check that the application is "
     "still active under Configuration > Integrations > HaloPSA API > View Applications"
 )
@@ -75,7 +75,7 @@ def http_client_options(credentials: HaloCredentials) -> dict[str, Any]:
         "account": rate_budget_account(credentials.resource_server),
         "rate_limit": RATE_LIMIT_CALLS,
         "rate_period": float(RATE_LIMIT_PERIOD_SECONDS),
-        "status_messages": {401: REFUSED_TOKEN, 403: FORBIDDEN},
+        "status_messages": {401: REFUSED_ACCESS, 403: FORBIDDEN},
     }
 
 

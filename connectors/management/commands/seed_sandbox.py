@@ -16,7 +16,7 @@ from connectors.sandbox import (
 )
 
 SANDBOX_SOURCE = "zendesk"
-SANDBOX_TARGETS = ("freshdesk", "teamwork_desk", "edesk")
+SANDBOX_TARGETS = ("freshdesk", "teamwork_desk", "edesk", "halo")
 SANDBOX_SLUG = "acme"
 
 
