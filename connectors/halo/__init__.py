@@ -24,7 +24,7 @@ from connectors.base import Capabilities, Credentials, _, credential_field
 from connectors.schema import Entity
 
 KEY = "halo"
-DISPLAY_NAME = "Halo (HaloITSM, HaloPSA, Halo Service Desk)"
+DISPLAY_NAME = "Halo"
 HOSTED_DOMAIN = "halopsa.com"
 API_PATH = "/api"
 
