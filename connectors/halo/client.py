@@ -13,7 +13,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import AbstractContextManager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -278,8 +278,23 @@ class HaloApi:
     def delete(self, path: str, *, entity: str) -> None:
         self.request("DELETE", path, entity=entity)
 
-    def download(self, url: str, *, entity: str) -> AbstractContextManager[Download]:
-        return self.http.download(url, entity=entity, headers=_bearer(self.tokens.token()))
+    @contextmanager
+    def download(self, url: str, *, entity: str) -> Iterator[Download]:
+        """A streamed attachment; a 401 fetches a new token and opens it once more."""
+        token = self.tokens.token()
+        with ExitStack() as stack:
+            try:
+                download = stack.enter_context(
+                    self.http.download(url, entity=entity, headers=_bearer(token))
+                )
+            except AuthenticationError as refused:
+                if refused.status != 401:
+                    raise
+                self.tokens.refused(token)
+                download = stack.enter_context(
+                    self.http.download(url, entity=entity, headers=_bearer(self.tokens.token()))
+                )
+            yield download
 
     def _write(self, path: str, *, entity: str, objects: Sequence[Mapping[str, Any]]) -> Any:
         try:

@@ -163,3 +163,18 @@ def test_objects_are_posted_as_arrays():
     saved = api_for(credentials(), Clock()).save("Team", entity="groups", body={"name": "Billing"})
     assert saved["id"] == 9
     assert route.calls[0].request.content == b'[{"name":"Billing"}]'
+
+
+@respx.mock
+def test_a_download_refused_with_401_is_opened_again_with_a_new_token():
+    respx.post(f"{AUTH}/token").mock(side_effect=token_answers("old", "new"))
+    route = respx.get(f"{API}/Attachment/4").mock(
+        side_effect=[
+            httpx.Response(401, json={"Message": "no"}),
+            httpx.Response(200, content=b"ab"),
+        ]
+    )
+    api = api_for(credentials(), Clock())
+    with api.download(f"{API}/Attachment/4", entity="attachments") as chunks:
+        assert b"".join(chunks) == b"ab"
+    assert [c.request.headers["Authorization"] for c in route.calls] == ["Bearer old", "Bearer new"]
