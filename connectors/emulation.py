@@ -77,6 +77,10 @@ class EmulatorProfile:
     #: calls refilled over ``options["rate_window_seconds"]`` (60 by default), and
     #: ``options["rate_burst"]``/``options["rate_refill_per_second"]`` set one outright.
     token_bucket: TokenBucket | None = None
+    #: The window of the default plan's limit, for platforms that count over more than a
+    #: minute (Halo: 500 calls in 300 seconds). An account's own ``rate_limit_per_minute``
+    #: keeps a 60-second window unless ``options["rate_window_seconds"]`` says otherwise.
+    default_rate_window_seconds: float = 60.0
 
     def error(self, status: int, code: str, message: str, **headers: str) -> EmulatorError:
         return EmulatorError(status, self.error_body(status, code, message), headers=headers)
@@ -135,21 +139,25 @@ class EmulatorProfile:
         if self.token_bucket is not None:
             return self._spend_token(account)
         limit = account.rate_limit_per_minute
+        default_window = 60.0
         if limit is None:
             limit = self.default_rate_limit_per_minute
+            default_window = self.default_rate_window_seconds
         if not limit:
             return {}
         # Tests shorten the window ("rate_window_seconds") to see a reset without waiting.
-        window_seconds = float(account.options.get("rate_window_seconds", 60))
+        window_seconds = float(account.options.get("rate_window_seconds", default_window))
         now = time.time()
         window = int(now // window_seconds)
         reset_in = max(1, math.ceil((window + 1) * window_seconds - now))
         key = f"emulator-rate:{self.platform}:{account.pk}:{window}"
-        cache.add(key, 0, timeout=120)
+        # The count outlives its window, however long the window is.
+        keep = max(120, math.ceil(window_seconds * 2))
+        cache.add(key, 0, timeout=keep)
         try:
             used = cache.incr(key)
         except ValueError:  # evicted between add and incr
-            cache.set(key, 1, timeout=120)
+            cache.set(key, 1, timeout=keep)
             used = 1
         remaining = max(0, limit - used)
         headers = self.rate_limit_headers(limit, remaining, reset_in)

@@ -23,6 +23,7 @@ BUILTIN_CONNECTOR_MODULES: tuple[str, ...] = (
     "connectors.freshdesk.connector",
     "connectors.teamwork_desk.connector",
     "connectors.edesk.connector",
+    "connectors.halo.connector",
 )
 
 _KEY = re.compile(r"[a-z][a-z0-9_]{1,39}")

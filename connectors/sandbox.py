@@ -24,6 +24,7 @@ SANDBOX_PLATFORM_MODULES: tuple[str, ...] = (
     "connectors.freshdesk.sandbox",
     "connectors.teamwork_desk.sandbox",
     "connectors.edesk.sandbox",
+    "connectors.halo.sandbox",
 )
 
 

@@ -7,4 +7,5 @@ urlpatterns: list = [
     path("freshdesk/<slug:account_slug>/", include("connectors.freshdesk.emulator")),
     path("teamwork_desk/<slug:account_slug>/", include("connectors.teamwork_desk.emulator")),
     path("edesk/<slug:account_slug>/", include("connectors.edesk.emulator")),
+    path("halo/<slug:account_slug>/", include("connectors.halo.emulator")),
 ]

@@ -17,7 +17,7 @@ from connectors.sandbox import (
 )
 
 SANDBOX_SOURCE = "zendesk"
-SANDBOX_TARGETS = ("freshdesk", "teamwork_desk", "edesk")
+SANDBOX_TARGETS = ("freshdesk", "teamwork_desk", "edesk", "halo")
 SANDBOX_SLUG = SANDBOX_ACCOUNT_SLUG
 
 
