@@ -30,7 +30,6 @@ the same parent), agents and users by e-mail address, articles by title in their
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 from collections.abc import Iterator, Mapping, Sequence
@@ -48,7 +47,11 @@ from connectors.base import (
     HttpClientFactory,
     Page,
     Scope,
+    cursor_dump,
+    cursor_load,
     ensure_record_matches,
+    is_updated_since,
+    page_by_ids,
 )
 from connectors.errors import InvalidRecordError, NotFoundError
 from connectors.halo import (
@@ -151,29 +154,9 @@ def account_name_from_url(url: str) -> str:
     return segments[-1] if segments else host
 
 
-def _cursor_dump(state: Mapping[str, Any]) -> str:
-    return json.dumps(state, separators=(",", ":"), sort_keys=True)
-
-
-def _cursor_load(cursor: str | None) -> dict[str, Any]:
-    if not cursor:
-        return {}
-    try:
-        state = json.loads(cursor)
-    except ValueError:
-        state = None
-    if not isinstance(state, dict):
-        raise ValueError("this cursor was not made by the Halo connector")
-    return state
-
-
 def _whole_second(moment: datetime) -> datetime:
     # Halo compares dates to the second; counts and reads round the same way.
     return moment.astimezone(UTC).replace(microsecond=0)
-
-
-def _fresh(record: Record, since: datetime | None) -> bool:
-    return since is None or record.updated_at >= since
 
 
 def _same(left: str | None, right: str | None) -> bool:
@@ -295,7 +278,7 @@ class HaloConnector(Connector):
         if entity not in self.capabilities.reads:
             raise ValueError(f"Halo does not read {entity.value}")
         since = _whole_second(updated_since) if updated_since else None
-        state = _cursor_load(cursor)
+        state = cursor_load(cursor, platform=DISPLAY_NAME)
         if ids is not None:
             return self._read_ids(entity, ids=ids, state=state, page_size=page_size, since=since)
         if entity in (Entity.ARTICLE_CATEGORIES, Entity.ARTICLE_SECTIONS):
@@ -312,14 +295,14 @@ class HaloConnector(Connector):
             params=self._list_params(entity, since),
         )
         records = [
-            record for record in self._convert(entity, listed.items) if _fresh(record, since)
+            record
+            for record in self._convert(entity, listed.items)
+            if is_updated_since(record, since)
         ]
         has_more = bool(listed.items) and page * per_page < listed.count
         return Page(
             records=records,
-            next_cursor=_cursor_dump({"page": page + 1, "per_page": per_page})
-            if has_more
-            else None,
+            next_cursor=cursor_dump({"page": page + 1, "per_page": per_page}) if has_more else None,
             has_more=has_more,
         )
 
@@ -391,20 +374,12 @@ class HaloConnector(Connector):
         page_size: int,
         since: datetime | None,
     ) -> Page[Record]:
-        wanted = list(dict.fromkeys(ids))
-        start = int(state.get("index", 0))
-        chosen = wanted[start : start + page_size]
-        records = [
-            record
-            for source_id in chosen
-            if (record := self._read_one(entity, source_id)) is not None and _fresh(record, since)
-        ]
-        end = start + len(chosen)
-        has_more = end < len(wanted)
-        return Page(
-            records=records,
-            next_cursor=_cursor_dump({"index": end}) if has_more else None,
-            has_more=has_more,
+        return page_by_ids(
+            ids=ids,
+            state=state,
+            page_size=page_size,
+            since=since,
+            read_one=lambda source_id: self._read_one(entity, source_id),
         )
 
     def _read_one(self, entity: Entity, source_id: str) -> Record | None:
@@ -477,8 +452,8 @@ class HaloConnector(Connector):
         end = start + len(chosen)
         has_more = end < len(wires)
         return Page(
-            records=[record for record in records if _fresh(record, since)],
-            next_cursor=_cursor_dump({"index": end}) if has_more else None,
+            records=[record for record in records if is_updated_since(record, since)],
+            next_cursor=cursor_dump({"index": end}) if has_more else None,
             has_more=has_more,
         )
 

@@ -37,7 +37,15 @@ from connectors.halo import KEY
 from connectors.halo import emulator as he
 from connectors.halo.payloads import WHO_AGENT, WHO_USER
 from connectors.models import EmulatedAccount, EmulatedRecord
-from connectors.sandbox import SandboxPlatform, SeedPlan, acme_agents, register_sandbox_platform
+from connectors.sandbox import (
+    COMPANY_WORDS,
+    FIRST_NAMES,
+    LAST_NAMES,
+    SandboxPlatform,
+    SeedPlan,
+    acme_agents,
+    register_sandbox_platform,
+)
 
 API_AGENT_NAME = "API Application"
 API_AGENT_EMAIL = "api@acme.example"
@@ -53,12 +61,6 @@ CUSTOM_FIELDS: tuple[tuple[int, int, str, tuple[str, ...]], ...] = (
     (4, 0, "Purchase date", ()),
     (0, 1, "Quantity", ()),
 )
-CLIENT_WORDS = (
-    ("Northwind", "Globex", "Initech", "Umbrella", "Hooli", "Vandelay", "Soylent", "Tyrell"),
-    ("Traders", "Industries", "Systems", "Logistics", "Foods", "Labs", "Partners", "Retail"),
-)
-FIRST_NAMES = ("Ada", "Ben", "Carla", "David", "Elena", "Frank", "Gina", "Henri", "Ivy", "Jack")
-LAST_NAMES = ("Lovelace", "Okafor", "Mendes", "Kowalski", "Rossi", "Schmidt", "Tanaka")
 SUBJECTS = (
     "Printer on fire",
     "Cannot log in",
@@ -271,7 +273,7 @@ class _Seeder:
     def _clients(self) -> list[dict[str, Any]]:
         count = self.plan.organizations
         first = self._reserve(he.CLIENTS, count)
-        firsts, seconds = CLIENT_WORDS
+        firsts, seconds = COMPANY_WORDS
         clients = []
         for index in range(count):
             name = f"{firsts[index % len(firsts)]} {seconds[(index // len(firsts)) % len(seconds)]}"
