@@ -94,10 +94,16 @@ class MatchForm(forms.Form):
                 help_text=_("Receives the tickets of deleted and unmatched groups."),
             )
         if agents is not None or groups is not None:
-            self.fields["assign_unassigned_to_default"] = forms.BooleanField(
-                label=_(
+            if groups is None:
+                label = _("Also give tickets that have no agent on the source to the default agent")
+            elif agents is None:
+                label = _("Also give tickets that have no group on the source to the default group")
+            else:
+                label = _(
                     "Also give tickets that have no agent or group on the source to the defaults"
-                ),
+                )
+            self.fields["assign_unassigned_to_default"] = forms.BooleanField(
+                label=label,
                 required=False,
                 initial=assign_unassigned_to_default,
             )
@@ -144,8 +150,8 @@ class MatchForm(forms.Form):
             raise ValidationError(
                 gettext(
                     "These agents have no active match on the target yet: %(names)s. "
-                    "Invite them (see the steps above) and click “Refresh”, or match each "
-                    "one to an active agent."
+                    "Invite them (see the steps above) and click “Refresh both sides”, or "
+                    "match each one to an active agent."
                 )
                 % {"names": ", ".join(unresolved)},
                 code="agents_missing",
@@ -445,7 +451,10 @@ class OptionsForm(forms.Form):
         if not tag:
             raise ValidationError(_("Enter the tag to add, or untick “Tag migrated tickets”."))
         if not TAG_PATTERN.fullmatch(tag):
-            raise ValidationError(TAG_RULE)
+            raise ValidationError(
+                gettext("“%(tag)s” is not a tag: use one word, without spaces or commas.")
+                % {"tag": tag}
+            )
         return tag
 
     def _clean_ids(self, entity: Entity) -> list[str]:

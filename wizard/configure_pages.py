@@ -56,13 +56,15 @@ class MatchPage:
     missing_agent_instructions: str = ""
     #: Why groups are not matched although tickets move (the target has no groups).
     groups_note: str = ""
+    #: Why agents without a match cannot be created on the target, when they cannot.
+    agents_note: str = ""
 
 
 def match_page(migration: Migration, *, refresh: bool = False) -> MatchPage:
     pair = pair_of(migration)
     saved = migration.configured_matches()
     agents = groups = None
-    instructions = ""
+    instructions = agents_note = ""
     if suggestions.agents_matter(entities=pair.entities, source=pair.source, target=pair.target):
         source_agents = discovery.source_agents(migration=migration, refresh=refresh)
         target_agents = discovery.target_agents(migration=migration, refresh=refresh)
@@ -83,6 +85,23 @@ def match_page(migration: Migration, *, refresh: bool = False) -> MatchPage:
             target_class = registry.get_target(migration.target.platform)
             text = getattr(target_class, "missing_agent_instructions", "")
             instructions = gettext(text) if text else ""
+        names = {"target": pair.target_name}
+        if not pair.target.can_create_agents:
+            agents_note = (
+                gettext(
+                    "%(target)s cannot create agents: an agent without a match leaves their "
+                    "tickets to the default agent."
+                )
+                % names
+            )
+        elif Entity.AGENTS not in pair.entities:
+            agents_note = (
+                gettext(
+                    "To create missing agents on %(target)s, select Agents in the "
+                    "“Select data” step."
+                )
+                % names
+            )
     if suggestions.groups_matter(entities=pair.entities, source=pair.source, target=pair.target):
         groups = suggestions.group_side(
             source=discovery.source_groups(migration=migration, refresh=refresh),
@@ -107,6 +126,7 @@ def match_page(migration: Migration, *, refresh: bool = False) -> MatchPage:
         groups=groups,
         missing_agent_instructions=instructions,
         groups_note=groups_note,
+        agents_note=agents_note,
     )
 
 

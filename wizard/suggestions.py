@@ -435,7 +435,7 @@ def type_map(*, source: FieldSchema, target: FieldSchema, saved: Mapping[str, st
         target=target.types,
         suggested=suggest_type_map(source=source.types, target=target.types),
         saved=saved,
-        automatic_label=_("The target's default"),
+        automatic_label=_("Automatic: same name, else the default"),
     )
 
 
@@ -445,7 +445,7 @@ def priority_map(*, source: FieldSchema, target: FieldSchema, saved: Mapping[str
         target=target.priorities,
         suggested=suggest_priority_map(source=source.priorities, target=target.priorities),
         saved=saved,
-        automatic_label=_("The target's default"),
+        automatic_label=_("Automatic: same name or rank, else the default"),
     )
 
 

@@ -7,8 +7,6 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 
-import pytest
-
 from connectors.base import Scope
 from connectors.sandbox import SeedPlan, sandbox_platform
 from connectors.schema import Entity
@@ -28,14 +26,23 @@ SOURCE_PLAN = SeedPlan(
     article_sections=1,
     articles=2,
 )
+#: Only agents and groups, for the matching page.
+TEAM_PLAN = SeedPlan(agents=8, inactive_agents=1, deleted_agents=1, groups=3, custom_fields=False)
 #: Acme's agents from the third on: the first two of the source are missing there.
 TARGET_PLAN = SeedPlan(agents=6, agents_offset=2, groups=2)
 
 
-@pytest.fixture
-def step_urls(settings):
+def use_step_urls(settings) -> None:
     """Serve the steps of other branches by name, so step pages render here."""
     settings.ROOT_URLCONF = "tests.wizard.step_urls"
+
+
+def live_site_url(live_server, settings) -> str:
+    """The emulators served over loopback HTTP by a live server of the test database
+    (the test's ``settings`` and ``live_server`` fixtures)."""
+    use_step_urls(settings)
+    settings.ALLOWED_HOSTS = ["*"]
+    return live_server.url
 
 
 def sandbox_migration(
