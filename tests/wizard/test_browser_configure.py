@@ -9,6 +9,7 @@ the site, in the test database the site also uses.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 import socket
@@ -39,15 +40,26 @@ pytestmark = [
 WIDTHS = (1280, 390)
 
 
+def playwright_loop_marked_running() -> bool:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
+
+
 @pytest.fixture(autouse=True, scope="module")
 def orm_beside_playwright():
-    """Playwright's synchronous API leaves its event loop marked as running in this
-    thread, which Django takes for an async context and refuses the ORM in. Nothing runs
-    concurrently here (Playwright switches greenlets only inside its own calls), so the
-    test's own ORM calls are safe."""
+    """Playwright's synchronous API marks its event loop as running in this thread
+    between its calls, which Django takes for an async context: it refuses the ORM.
+    Nothing runs concurrently here (Playwright switches greenlets only inside its own
+    calls), so the ORM is safe. The session's browser outlives this module: while its
+    loop stays marked running, the guard stays off for the tests after this one too."""
     previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     yield
+    if playwright_loop_marked_running():
+        return
     if previous is None:
         del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]
     else:
