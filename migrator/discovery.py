@@ -10,12 +10,15 @@ page shows their ``user_message``.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from django.core.cache import cache
 
 from connectors.base import Scope, Source
+from connectors.registry import registry
 from connectors.schema import Agent, Entity, FieldSchema, Group, Record, record_type
 from migrator.engine import connectors as engine_connectors
 from migrator.models import Connection, Migration
@@ -152,3 +155,46 @@ def target_scopes(*, migration: Migration, refresh: bool = False) -> list[Scope]
 
     dumped = _cached(connection=connection, part="scopes", compute=compute, refresh=refresh)
     return [Scope.model_validate(scope) for scope in dumped]
+
+
+# --------------------------------------------------------------------------- agents a target lacks
+
+
+@dataclass(frozen=True, slots=True)
+class MissingAgent:
+    """A source agent a target that cannot create agents has no active match for.
+
+    ``state`` is the connector's: "missing", "invited" (not accepted yet) or "inactive".
+    """
+
+    email: str
+    state: str
+
+
+def target_missing_agents(
+    *, migration: Migration, agents: Sequence[Agent], refresh: bool = False
+) -> list[MissingAgent] | None:
+    """The source's active agents the target cannot match, where the target says so.
+
+    Targets whose agents must already exist with the same e-mail address (Teamwork Desk)
+    have a ``missing_agents()`` method and ``missing_agent_instructions``; ``None`` for
+    the others.
+    """
+    connection = _require(migration.target)
+    target_class = registry.get_target(connection.platform)
+    if not callable(getattr(target_class, "missing_agents", None)):
+        return None
+    emails = sorted(agent.email or "" for agent in agents if agent.active and not agent.deleted)
+    digest = hashlib.sha256("\n".join(emails).encode()).hexdigest()[:16]
+
+    def compute() -> list[dict[str, str]]:
+        with engine_connectors.target_connector(connection) as target:
+            return [
+                {"email": match.email, "state": str(match.state)}
+                for match in target.missing_agents(agents=agents)
+            ]
+
+    found = _cached(
+        connection=connection, part=f"missing-agents:{digest}", compute=compute, refresh=refresh
+    )
+    return [MissingAgent(email=item["email"], state=item["state"]) for item in found]

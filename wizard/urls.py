@@ -1,6 +1,9 @@
 from django.urls import path
 
 from wizard.views import connect, dashboard, members, overview, scope, select, support
+from wizard.views.mapping import mapping, mapping_values
+from wizard.views.match import match
+from wizard.views.options import options
 
 urlpatterns = [
     path("", dashboard.dashboard, name="dashboard"),
@@ -65,4 +68,12 @@ urlpatterns = [
     path("support/runs/<int:run_id>/", support.run_inspect, name="support_run"),
     path("support/runs/<int:run_id>/note/", support.run_note, name="support_run_note"),
     path("support/runs/<int:run_id>/resume/", support.run_resume, name="support_run_resume"),
+    path("migrations/<int:migration_id>/match/", match, name="wizard_match"),
+    path("migrations/<int:migration_id>/map/", mapping, name="wizard_map"),
+    path(
+        "migrations/<int:migration_id>/map/values/",
+        mapping_values,
+        name="wizard_map_values",
+    ),
+    path("migrations/<int:migration_id>/options/", options, name="wizard_options"),
 ]

@@ -1,0 +1,259 @@
+"""In a real browser, against a run_site process serving the sandbox: match agents, map
+fields (leaving with an unsaved change warns), set the options; Teamwork Desk's missing
+agents block the matching. No horizontal scroll at 1280 and 390 px; a screenshot of
+each page at both widths goes to test-output/.
+
+The test process seeds the sandbox accounts and checks the connections over HTTP against
+the site, in the test database the site also uses.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import socket
+import sys
+from urllib.parse import urlsplit, urlunsplit
+
+import pytest
+from allauth.account.models import EmailAddress
+from django.conf import settings
+
+from connectors.schema import Entity
+from migrator.models import Migration
+from tests.conftest import PASSWORD
+from tests.support import REPO_ROOT, embedded_environment, running_process
+from tests.wizard.configure_support import sandbox_migration
+
+DATABASE_URL = os.environ.get("DATABASE_URL", "")
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(
+        not DATABASE_URL.startswith("postgres"),
+        reason="the site process shares the test database: DATABASE_URL must name PostgreSQL",
+    ),
+]
+
+WIDTHS = (1280, 390)
+
+
+def playwright_loop_marked_running() -> bool:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
+
+
+@pytest.fixture(autouse=True, scope="module")
+def orm_beside_playwright():
+    """Playwright's synchronous API marks its event loop as running in this thread
+    between its calls, which Django takes for an async context: it refuses the ORM.
+    Nothing runs concurrently here (Playwright switches greenlets only inside its own
+    calls), so the ORM is safe. The session's browser outlives this module: while its
+    loop stays marked running, the guard stays off for the tests after this one too."""
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    yield
+    if playwright_loop_marked_running():
+        return
+    if previous is None:
+        del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]
+    else:
+        os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+
+
+def free_port() -> int:
+    """A free port, from 9000-9099 where one is free."""
+    for port in [*range(9000, 9100), 0]:
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return probe.getsockname()[1]
+    raise RuntimeError("no free port")
+
+
+def database_url_of_tests() -> str:
+    parts = urlsplit(DATABASE_URL)
+    name = settings.DATABASES["default"]["NAME"]
+    return urlunsplit((parts.scheme, parts.netloc, f"/{name}", parts.query, parts.fragment))
+
+
+@pytest.fixture
+def site(tmp_path):
+    env = embedded_environment(
+        data_dir=tmp_path,
+        DATABASE_URL=database_url_of_tests(),
+        DJANGO_SETTINGS_MODULE="tests.wizard.site_settings",
+        CONNECTOR_ALLOW_PRIVATE_NETWORKS="true",
+    )
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)  # the site keeps Django's guard
+    port = free_port()
+    command = [
+        sys.executable,
+        str(REPO_ROOT / "manage.py"),
+        "run_site",
+        "--port",
+        str(port),
+        "--no-worker",
+    ]
+    with running_process(command, env=env, ready_pattern=r"The site is up at"):
+        yield f"http://127.0.0.1:{port}"
+
+
+def log_in(page, base_url: str, email: str) -> None:
+    page.goto(f"{base_url}/accounts/login/")
+    page.fill("input[name=login]", email)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("main form button[type=submit]")
+    page.wait_for_url(f"{base_url}/")
+
+
+def check_widths(page, screenshots, name: str) -> None:
+    """No horizontal scroll, wide or narrow; a full-page screenshot of each."""
+    for width in WIDTHS:
+        page.set_viewport_size({"width": width, "height": 900})
+        scroll_width = page.evaluate("document.documentElement.scrollWidth")
+        inner_width = page.evaluate("window.innerWidth")
+        assert scroll_width <= inner_width, f"{name}: horizontal scroll at {width}px"
+        page.screenshot(path=screenshots / f"{name}-{width}.png", full_page=True)
+    page.set_viewport_size({"width": WIDTHS[0], "height": 900})
+
+
+def test_match_map_and_options_in_the_browser(user, site, browser, screenshots):
+    EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
+    migration = sandbox_migration(
+        owner=user,
+        site_url=site,
+        entities=[
+            Entity.AGENTS,
+            Entity.GROUPS,
+            Entity.TICKETS,
+            Entity.ARTICLE_CATEGORIES,
+            Entity.ARTICLE_SECTIONS,
+            Entity.ARTICLES,
+        ],
+    )
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    dialogs: list[str] = []
+    log_in(page, site, user.email)
+
+    # --- Step: match agents.
+    page.goto(f"{site}/migrations/{migration.pk}/match/")
+    assert page.locator("h1").inner_text() == "Match agents"
+    chloe = page.locator("tr", has=page.locator("td.email", has_text="chloé@acme.example"))
+    assert "chloé@acme.example" in chloe.locator("select option:checked").inner_text()
+    alice = page.locator("tr", has=page.locator("td.email", has_text="alice@acme.example"))
+    assert alice.locator("select option:checked").inner_text() == "Create on the target"
+    check_widths(page, screenshots, "01-match")
+    page.select_option("#id_default_agent_id", label="Esther Agent <esther@acme.example>")
+    assert page.locator(".unsaved-banner").is_visible()
+    page.click("text=Save matching")
+    page.wait_for_url(re.compile(rf"/migrations/{migration.pk}/map/$"))
+    migration.refresh_from_db()
+    assert migration.configured_matches().default_agent_id
+
+    # --- Step: map fields.
+    assert page.locator("h1").inner_text() == "Map fields"
+    hold = page.locator("tr", has=page.locator("td", has_text="On-hold"))
+    assert hold.locator("select option:checked").inner_text() == "Open"
+    check_widths(page, screenshots, "02-map")
+
+    # An unsaved change, then "Back": the browser asks first; staying keeps the page.
+    hold.locator("select").select_option(label="Pending")
+    assert page.locator(".unsaved-banner").is_visible()
+
+    def dismiss(dialog) -> None:
+        dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    page.once("dialog", dismiss)
+    page.click("a[rel=prev]")
+    assert dialogs == ["You have changes that are not saved. Leave this step without saving them?"]
+    assert page.url.endswith(f"/migrations/{migration.pk}/map/")
+    assert hold.locator("select option:checked").inner_text() == "Pending"
+    page.screenshot(path=screenshots / "03-map-unsaved-1280.png", full_page=True)
+
+    # Leaving anyway drops the change.
+    def accept(dialog) -> None:
+        dialogs.append(dialog.message)
+        dialog.accept()
+
+    page.once("dialog", accept)
+    page.click("a[rel=prev]")
+    page.wait_for_url(re.compile(rf"/migrations/{migration.pk}/match/$"))
+    assert len(dialogs) == 2
+    migration.refresh_from_db()
+    assert migration.field_mappings == {}
+
+    page.goto(f"{site}/migrations/{migration.pk}/map/")
+    hold = page.locator("tr", has=page.locator("td", has_text="On-hold"))
+    hold.locator("select").select_option(label="Pending")
+    # The Product dropdown's values follow the target field chosen (htmx).
+    product = page.locator(
+        ".custom-field", has=page.locator(".custom-field-title", has_text="Product")
+    )
+    assert product.locator(".value-map select").count() == 7
+    product.locator(".custom-field-head select").select_option(label="Into a private note")
+    product.locator(".value-map").wait_for(state="detached")
+    product.locator(".custom-field-head select").select_option(label="Product (dropdown)")
+    product.locator(".value-map").wait_for()
+    tablet = product.locator("tr", has=page.locator("td", has_text="Tablet"))
+    tablet.locator("select").select_option(label="Printer")
+    page.click("text=Save mapping")
+    page.wait_for_url(re.compile(rf"/migrations/{migration.pk}/options/$"))
+    assert len(dialogs) == 2  # saving asks nothing
+    migration.refresh_from_db()
+    mappings = migration.configured_mappings()
+    assert "3" in mappings.statuses.values()  # Freshdesk's Pending
+    assert "Printer" in next(iter(mappings.custom_field_values.values())).values()
+
+    # --- Step: options.
+    assert page.locator("h1").inner_text() == "Options"
+    assert page.locator("[data-option=translations]").count() == 1
+    assert page.locator("[data-option=inline_images_as_attachments]").count() == 0
+    check_widths(page, screenshots, "04-options")
+    page.check("#id_tag_tickets")
+    page.fill("#id_migrated_tag", "from-zendesk")
+    page.fill("#id_demo_tickets", " ".join(str(n) for n in range(1, 22)))
+    page.click("text=Save options")
+    page.locator("text=A demo takes at most 20 tickets; you entered 21.").wait_for()
+    assert page.input_value("#id_migrated_tag") == "from-zendesk"  # kept
+    check_widths(page, screenshots, "05-options-refused")
+    page.fill("#id_demo_tickets", "1, 2 3")
+    page.click("text=Save options")
+    page.wait_for_url(lambda url: "/options/" not in url)
+    migration.refresh_from_db()
+    options = migration.configured_options()
+    assert options.migrated_tag == "from-zendesk"
+    assert options.demo_ids == {Entity.TICKETS: ["1", "2", "3"]}
+    page.close()
+
+
+def test_teamwork_desk_missing_agents_block_the_matching(user, site, browser, screenshots):
+    EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
+    migration = sandbox_migration(
+        owner=user,
+        site_url=site,
+        target="teamwork_desk",
+        entities=[Entity.AGENTS, Entity.TICKETS],
+        name="Zendesk to Teamwork Desk",
+    )
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    log_in(page, site, user.email)
+    page.goto(f"{site}/migrations/{migration.pk}/match/")
+    warning = page.locator("[data-testid=missing-agents]")
+    assert "alice@acme.example" in warning.inner_text()
+    assert "People > Agents > Invite agents" in warning.inner_text()
+    check_widths(page, screenshots, "01-match-teamwork-desk")
+    page.click("text=Save matching")
+    page.locator("text=have no active match on the target yet").wait_for()
+    assert page.url.endswith(f"/migrations/{migration.pk}/match/")
+    assert Migration.objects.get(pk=migration.pk).matches == {}
+    check_widths(page, screenshots, "02-match-teamwork-desk-refused")
+    page.close()

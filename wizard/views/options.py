@@ -1,0 +1,42 @@
+"""Step 6: the automated options of the pair, and the records of a custom demo."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from migrator import services
+from migrator.models import Migration
+from wizard import steps
+from wizard.configure_forms import OptionsForm
+from wizard.configure_pages import options_page
+from wizard.views.base import next_step_redirect, render_step, wizard_step
+
+
+@require_http_methods(["GET", "POST"])
+@wizard_step(steps.OPTIONS)
+def options(request: HttpRequest, migration: Migration) -> HttpResponse:
+    page = options_page(migration)
+    form = OptionsForm(
+        request.POST if request.method == "POST" else None,
+        available=page.available,
+        demo=page.demo,
+        saved=migration.configured_options(),
+    )
+    if request.method == "POST" and form.is_valid():
+        services.migration_configure(migration=migration, options=form.options())
+        messages.success(request, _("Options saved."))
+        return next_step_redirect(migration, steps.OPTIONS)
+    return render_step(
+        request,
+        "wizard/steps/options.html",
+        migration=migration,
+        step=steps.OPTIONS,
+        context={
+            "page": page,
+            "form": form,
+            "step_done": steps.is_step_done(migration, steps.OPTIONS),
+        },
+    )
