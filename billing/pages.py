@@ -38,6 +38,9 @@ def quotes(*, migration: Migration, refresh: bool = False) -> Quotes:
         counts = selectors.quote_counts(migration=migration, refresh=refresh)
     except ConnectorError as error:
         return Quotes(error=error.user_message)
+    if not counts:
+        # Nothing both sides can move is selected: nothing to quote.
+        return Quotes()
     book = selectors.price_book()
     options = migration.configured_options()
     return Quotes(
@@ -45,9 +48,7 @@ def quotes(*, migration: Migration, refresh: bool = False) -> Quotes:
             plan: quote_compute(book=book, counts=counts, options=options, plan=plan)
             for plan in PLAN_ORDER
         },
-        estimate=migrator_selectors.migration_estimate(migration=migration, counts=counts)
-        if counts
-        else None,
+        estimate=migrator_selectors.migration_estimate(migration=migration, counts=counts),
     )
 
 

@@ -217,6 +217,10 @@ class Quote:
     def migration_lines(self) -> list[QuoteLine]:
         return [line for line in self.lines if line.kind != LineKind.PLAN]
 
+    @property
+    def plan_line(self) -> QuoteLine | None:
+        return next((line for line in self.lines if line.kind == LineKind.PLAN), None)
+
     def to_json(self) -> dict[str, Any]:
         return {
             "currency": self.currency,

@@ -17,7 +17,6 @@ from migrator.models import Migration, Run
 from tests.migrator.engine import memory
 from tests.migrator.engine.conftest import connection_for
 
-
 #: The prices the billing tests use (not the site's defaults, which may change).
 TICKET_TIERS = [(100, "0.10"), (1000, "0.05"), (None, "0.02")]
 CONTACT_TIERS = [(None, "0.01")]
@@ -126,9 +125,7 @@ def completed_run(*, migration: Migration, kind: str = Run.Kind.FULL, **fields) 
 
     now = timezone.now()
     values = {"started_at": now, "finished_at": now, **fields}
-    return Run.objects.create(
-        migration=migration, kind=kind, status=Run.Status.COMPLETED, **values
-    )
+    return Run.objects.create(migration=migration, kind=kind, status=Run.Status.COMPLETED, **values)
 
 
 DETAILS = billing_services.BillingDetails(

@@ -93,7 +93,9 @@ def test_a_failed_full_run_may_start_again(migration, staff):
     assert start(migration, Run.Kind.FULL).kind == Run.Kind.FULL
 
 
-@pytest.mark.parametrize(("plan", "allowed"), [("basic", False), ("premium", False), ("signature", True)])
+@pytest.mark.parametrize(
+    ("plan", "allowed"), [("basic", False), ("premium", False), ("signature", True)]
+)
 def test_delta_needs_signature(migration, staff, plan, allowed):
     paid_order(migration=migration, staff=staff, plan=plan)
     completed_run(migration=migration)
@@ -129,7 +131,9 @@ def test_basic_plan_has_no_remigration(migration, staff):
     assert "Premium" in error.messages[0]
 
 
-@pytest.mark.parametrize(("plan", "allowed"), [("basic", False), ("premium", True), ("signature", True)])
+@pytest.mark.parametrize(
+    ("plan", "allowed"), [("basic", False), ("premium", True), ("signature", True)]
+)
 def test_interval_windows_need_premium(migration, staff, plan, allowed):
     paid_order(migration=migration, staff=staff, plan=plan)
     if allowed:
@@ -141,7 +145,9 @@ def test_interval_windows_need_premium(migration, staff, plan, allowed):
         assert start(migration, Run.Kind.FULL, scheduled_for=later).scheduled_for == later
 
 
-@pytest.mark.parametrize(("plan", "allowed"), [("basic", False), ("premium", True), ("signature", True)])
+@pytest.mark.parametrize(
+    ("plan", "allowed"), [("basic", False), ("premium", True), ("signature", True)]
+)
 def test_verification_needs_premium(migration, staff, plan, allowed):
     paid_order(migration=migration, staff=staff, plan=plan)
     if allowed:

@@ -31,7 +31,7 @@ def test_quote_counts_what_the_source_holds(migration):
     counts = selectors.quote_counts(migration=migration)
     assert counts == {Entity.AGENTS: 3, Entity.CONTACTS: 30, Entity.TICKETS: 150}
     quote = selectors.migration_quote(migration=migration, plan=Plan.PREMIUM)
-    # 100 × 0.10 + 50 × 0.05 tickets, 30 × 0.01 contacts, agents free → 12.80, minimum 20.
+    # 100 x 0.10 + 50 x 0.05 tickets, 30 x 0.01 contacts, agents free → 12.80, minimum 20.
     assert quote.records_price == Decimal("12.80")
     assert quote.migration_price == Decimal("20.00")
     assert quote.total == Decimal("120.00")
@@ -180,7 +180,7 @@ def test_default_prices_are_installed_and_restored(db):
     # Volume makes each record cheaper.
     prices = [tier.price_per_record for tier in tickets]
     assert prices == sorted(prices, reverse=True)
-    assert book.plan_prices["basic"] == 0 < book.plan_prices["premium"] < book.plan_prices[
-        "signature"
-    ]
+    assert (
+        book.plan_prices["basic"] == 0 < book.plan_prices["premium"] < book.plan_prices["signature"]
+    )
     assert EntityPrice.objects.filter(entity="tickets", free=False).exists()

@@ -41,9 +41,9 @@ BOOK = PriceBook(
         (99, "9.90"),
         (100, "10.00"),  # the last record of the first tier
         (101, "10.05"),  # the first record of the second tier
-        (1000, "55.00"),  # 100 × 0.10 + 900 × 0.05
-        (1001, "55.02"),  # …+ 1 × 0.02
-        (100_000, "2035.00"),  # 55.00 + 99,000 × 0.02
+        (1000, "55.00"),  # 100 x 0.10 + 900 x 0.05
+        (1001, "55.02"),  # …+ 1 x 0.02
+        (100_000, "2035.00"),  # 55.00 + 99,000 x 0.02
     ],
 )
 def test_graduated_tiers_at_their_boundaries(records, expected):

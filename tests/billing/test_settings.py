@@ -67,4 +67,3 @@ def test_an_unknown_provider_stops_start_up(tmp_path):
     result = load(tmp_path, BILLING_PROVIDER="paypal")
     assert result.returncode != 0
     assert "BILLING_PROVIDER is malformed" in result.stderr
-

@@ -13,6 +13,7 @@ from urllib.parse import parse_qs
 
 import pytest
 import responses
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from billing import selectors, services
@@ -79,7 +80,9 @@ def event(event_type: str, obj: dict, *, event_id: str = "evt_1") -> bytes:
 
 def post_webhook(client, payload: bytes, signature: str):
     return client.post(
-        reverse(WEBHOOK), data=payload, content_type="application/json",
+        reverse(WEBHOOK),
+        data=payload,
+        content_type="application/json",
         headers={"Stripe-Signature": signature},
     )
 
@@ -124,7 +127,7 @@ def test_stripe_refusing_says_why(order, fake_stripe):
         status=400,
         json={"error": {"type": "invalid_request_error", "message": "Amount too large."}},
     )
-    with pytest.raises(Exception) as caught:
+    with pytest.raises(ValidationError) as caught:
         services.order_checkout(order=order, success_url="https://a/", cancel_url="https://b/")
     assert "Amount too large." in " ".join(caught.value.messages)
     order.refresh_from_db()
@@ -195,9 +198,7 @@ def test_a_payload_signed_with_another_secret_is_refused(client, order):
 
 
 def test_a_payment_of_another_amount_does_not_pay_the_order(client, order):
-    payload = event(
-        "checkout.session.completed", session_json(order, paid=True, amount_total=100)
-    )
+    payload = event("checkout.session.completed", session_json(order, paid=True, amount_total=100))
     assert post_webhook(client, payload, signed(payload)).status_code == 200
     order.refresh_from_db()
     assert order.status == Order.Status.PENDING

@@ -147,7 +147,9 @@ def test_pages_need_sign_in(client, migration):
 
 
 def test_printable_quote(owner_client, migration):
-    response = owner_client.get(reverse("billing_quote", args=[migration.pk]), {"plan": "signature"})
+    response = owner_client.get(
+        reverse("billing_quote", args=[migration.pk]), {"plan": "signature"}
+    )
     assert response.status_code == 200
     page = response.content.decode()
     assert "<h1>Quote</h1>" in page
@@ -165,7 +167,9 @@ def test_printable_quote(owner_client, migration):
 
 
 def test_checkout_form_is_prefilled(owner_client, migration):
-    response = owner_client.get(reverse("billing_checkout", args=[migration.pk]), {"plan": "premium"})
+    response = owner_client.get(
+        reverse("billing_checkout", args=[migration.pk]), {"plan": "premium"}
+    )
     assert response.status_code == 200
     page = response.content.decode()
     assert 'value="owner@example.com"' in page  # the user's e-mail as billing e-mail
@@ -228,7 +232,10 @@ def test_order_of_another_migration_is_404(owner_client, migration, make_migrati
     order = submitted(other)
     url = reverse("billing_order", args=[migration.pk, order.pk])
     assert owner_client.get(url).status_code == 404
-    assert owner_client.get(reverse("billing_receipt", args=[migration.pk, order.pk])).status_code == 404
+    assert (
+        owner_client.get(reverse("billing_receipt", args=[migration.pk, order.pk])).status_code
+        == 404
+    )
 
 
 def test_receipt_only_for_a_paid_order(owner_client, migration, staff):
@@ -305,7 +312,9 @@ def test_staff_mark_an_order_paid_in_the_admin(admin_client, migration):
     order = submitted(migration)
     changelist = reverse("admin:billing_order_changelist")
     assert admin_client.get(changelist).status_code == 200
-    assert admin_client.get(reverse("admin:billing_order_change", args=[order.pk])).status_code == 200
+    assert (
+        admin_client.get(reverse("admin:billing_order_change", args=[order.pk])).status_code == 200
+    )
     response = admin_client.post(
         changelist, {"action": "mark_paid", "_selected_action": [order.pk]}, follow=True
     )
@@ -360,3 +369,13 @@ def test_staff_edit_volume_tiers(admin_client):
     response = admin_client.post(url, form)
     assert response.status_code == 302
     assert PriceTier.objects.filter(entity_price=tickets, up_to=50000).exists()
+
+
+def test_nothing_to_move_gives_no_quote(owner_client, migration, monkeypatch):
+    monkeypatch.setattr("billing.selectors.billable_entities", lambda migration: [])
+    page = owner_client.get(reverse("wizard_pay", args=[migration.pk])).content.decode()
+    assert "Select the data to migrate to get a quote." in page
+    assert "Continue to checkout" not in page
+    response = owner_client.post(reverse("billing_checkout", args=[migration.pk]), CHECKOUT_FORM)
+    assert response.status_code == 400
+    assert "Select the data to migrate first." in response.content.decode()
