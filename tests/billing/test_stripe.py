@@ -301,3 +301,24 @@ def test_checkout_page_sends_the_payer_to_stripe(client, stripe_on, migration, f
         f"http://testserver/migrations/{migration.pk}/pay/orders/{order.pk}/"
         "?session_id={CHECKOUT_SESSION_ID}"
     ]
+
+
+def test_pay_now_goes_back_to_the_open_payment_page(client, order, fake_stripe):
+    fake_stripe.post(SESSIONS, json=session_json(order))
+    client.force_login(order.migration.owner)
+    url = reverse("billing_order_pay", args=[order.migration_id, order.pk])
+    response = client.post(url)
+    assert response.status_code == 302
+    assert response["Location"] == "https://checkout.stripe.com/c/pay/cs_test_a1"
+    assert client.post(url)["Location"] == response["Location"]
+    assert len(fake_stripe.calls) == 1
+    page = client.get(reverse("billing_order", args=[order.migration_id, order.pk]))
+    assert "Pay now" in page.content.decode()
+
+
+def test_webhooks_are_refused_without_a_signing_secret(client, order, settings):
+    settings.STRIPE_WEBHOOK_SECRET = ""
+    payload = event("checkout.session.completed", session_json(order, paid=True))
+    assert post_webhook(client, payload, signed(payload)).status_code == 400
+    order.refresh_from_db()
+    assert order.status == Order.Status.PENDING
