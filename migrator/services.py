@@ -16,6 +16,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from billing import services as billing_services
 from connectors.base import Scope
 from connectors.errors import ConnectorError
 from connectors.registry import UnknownConnectorError, registry
@@ -557,6 +558,9 @@ def run_start(
         if kind == Run.Kind.DELTA:
             overlap = timedelta(seconds=settings.MIGRATOR_DELTA_OVERLAP_SECONDS)
             updated_since = previous_start - overlap
+    # Billing: a full run needs a paid order; deltas, re-migrations and run windows need
+    # the plan that includes them (everything is allowed when billing is off).
+    billing_services.run_start_check(migration=migration, kind=kind, windows=windows)
     with transaction.atomic():
         # The lock makes two clicks on "start" give one run.
         Migration.objects.select_for_update().get(pk=migration.pk)

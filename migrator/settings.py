@@ -372,6 +372,25 @@ CONNECTOR_ALLOW_PRIVATE_NETWORKS = _read(
 # The emulated help desks under /sandbox/ (seeded demo accounts, tests).
 SANDBOX_ENABLED = _read("SANDBOX_ENABLED", env.bool, default=DEBUG)
 
+# --- Billing ------------------------------------------------------------------------------
+
+#: False switches billing off whatever the prices (an operator migrating in-house); with it
+#: on, billing still stays off while every price in the admin is zero.
+BILLING_ENABLED = _read("BILLING_ENABLED", env.bool, default=True)
+#: How orders are paid: "manual" (staff mark invoices paid in the admin) or "stripe".
+BILLING_PROVIDER = _read("BILLING_PROVIDER", env.str, default="manual")
+STRIPE_SECRET_KEY = _secret("STRIPE_SECRET_KEY") or ""
+STRIPE_WEBHOOK_SECRET = _secret("STRIPE_WEBHOOK_SECRET") or ""
+if BILLING_PROVIDER not in ("manual", "stripe"):
+    raise ImproperlyConfigured(
+        f"BILLING_PROVIDER is malformed: {BILLING_PROVIDER!r} is not one of manual, stripe."
+    )
+if BILLING_PROVIDER == "stripe" and not (STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET):
+    raise ImproperlyConfigured(
+        "BILLING_PROVIDER=stripe needs STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET (or their "
+        "_FILE variants)."
+    )
+
 # --- REST API -----------------------------------------------------------------------------
 
 REST_FRAMEWORK = {

@@ -10,6 +10,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("healthz/", healthz, name="healthz"),
     path("", include("wizard.urls")),
+    path("", include("billing.urls")),
 ]
 if settings.SANDBOX_ENABLED:
     urlpatterns.insert(0, path("sandbox/", include("connectors.urls")))

@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
+from billing import selectors as billing_selectors
 from connectors.registry import UnknownConnectorError, registry
 from migrator.models import Migration, Run
 from migrator.policy import Action
@@ -35,9 +36,10 @@ MATCH = Step("match", _("Match agents"), "wizard_match")
 MAP = Step("map", _("Map fields"), "wizard_map")
 OPTIONS = Step("options", _("Options"), "wizard_options")
 DEMO = Step("demo", _("Demo"), "wizard_demo")
+PAY = Step("pay", _("Pay"), "wizard_pay")
 RUN = Step("run", _("Full migration"), "wizard_run")
 
-ALL_STEPS: tuple[Step, ...] = (CONNECT, SCOPE, SELECT, MATCH, MAP, OPTIONS, DEMO, RUN)
+ALL_STEPS: tuple[Step, ...] = (CONNECT, SCOPE, SELECT, MATCH, MAP, OPTIONS, DEMO, PAY, RUN)
 
 #: What a user must be allowed (migrator.policy) to open a step, and to save it (POST).
 #: The connect and scope steps touch the credentials: restricted teammates never see them.
@@ -71,8 +73,14 @@ def target_needs_scope(migration: Migration) -> bool:
 
 
 def steps_for(migration: Migration) -> list[Step]:
-    """The steps that apply: the scope step only when the target needs one."""
-    return [step for step in ALL_STEPS if step is not SCOPE or target_needs_scope(migration)]
+    """The steps that apply: the scope step only when the target needs one, the payment
+    step only when billing is on."""
+    billing_on = billing_selectors.billing_enabled()
+    return [
+        step
+        for step in ALL_STEPS
+        if (step is not SCOPE or target_needs_scope(migration)) and (step is not PAY or billing_on)
+    ]
 
 
 def is_step_done(migration: Migration, step: Step) -> bool:
@@ -90,6 +98,8 @@ def is_step_done(migration: Migration, step: Step) -> bool:
         return bool(migration.options)
     if step is DEMO:
         return migration.runs.filter(kind=Run.Kind.DEMO, status=Run.Status.COMPLETED).exists()
+    if step is PAY:
+        return billing_selectors.is_step_done(migration=migration)
     if step is RUN:
         return migration.runs.filter(kind=Run.Kind.FULL, status=Run.Status.COMPLETED).exists()
     raise ValueError(f"unknown step {step.slug!r}")
