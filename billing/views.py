@@ -24,6 +24,7 @@ from billing.models import Order
 from billing.plans import Plan
 from billing.pricing import Quote
 from billing.providers import WebhookRefused
+from migrator import policy
 from migrator import selectors as migrator_selectors
 from migrator import services as migrator_services
 from migrator.models import Migration, Run
@@ -76,7 +77,9 @@ def pay(request: HttpRequest, migration: Migration) -> HttpResponse:
 @login_required
 def quote(request: HttpRequest, migration_id: int) -> HttpResponse:
     """The printable quote (a document: no wizard around it when printed)."""
-    migration = migrator_selectors.migration_for_user(user=request.user, migration_id=migration_id)
+    migration = migrator_selectors.migration_for_user(
+        user=request.user, migration_id=migration_id, action=policy.Action.PAY
+    )
     found = pages.quotes(migration=migration)
     plan = pages.plan_from(request.GET.get("plan"))
     return render(
@@ -210,7 +213,9 @@ def order_pay(request: HttpRequest, migration: Migration, order_id: int) -> Http
 @login_required
 def receipt(request: HttpRequest, migration_id: int, order_id: int) -> HttpResponse:
     """The receipt of a paid order (a document, printable)."""
-    migration = migrator_selectors.migration_for_user(user=request.user, migration_id=migration_id)
+    migration = migrator_selectors.migration_for_user(
+        user=request.user, migration_id=migration_id, action=policy.Action.PAY
+    )
     found = selectors.order_for_user(user=request.user, migration=migration, order_id=order_id)
     if found.status not in (Order.Status.PAID, Order.Status.REFUNDED):
         raise Http404("No receipt: the order is not paid.")
@@ -225,6 +230,7 @@ def receipt(request: HttpRequest, migration_id: int, order_id: int) -> HttpRespo
 @require_POST
 def run_start(request: HttpRequest, migration: Migration) -> HttpResponse:
     """ "Start the full migration" once paid (the service refuses otherwise)."""
+    policy.require(request.user, migration, policy.Action.RUN)
     try:
         migrator_services.run_start(
             migration=migration, kind=Run.Kind.FULL, created_by=request.user

@@ -12,7 +12,7 @@ from django.core import signing
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import ProtectedError, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -69,7 +69,13 @@ def migration_delete(*, migration: Migration) -> None:
             _("Pause or cancel the run under way before deleting the migration."),
             code="run_active",
         )
-    migration.delete()
+    try:
+        migration.delete()
+    except ProtectedError:
+        raise ValidationError(
+            _("A migration with orders is kept for its invoices; it will be archived instead."),
+            code="has_orders",
+        ) from None
 
 
 # --------------------------------------------------------------------------- sharing

@@ -51,6 +51,7 @@ STEP_ACTIONS: dict[str, tuple[Action, Action]] = {
     MAP.slug: (Action.VIEW, Action.EDIT_MAPPING),
     OPTIONS.slug: (Action.VIEW, Action.CONFIGURE),
     DEMO.slug: (Action.VIEW, Action.RUN),
+    PAY.slug: (Action.PAY, Action.PAY),
     RUN.slug: (Action.VIEW, Action.RUN),
 }
 
