@@ -255,6 +255,13 @@ def results_context(*, run: Run, query: QueryDict) -> dict[str, object]:
     }
 
 
+def run_context(*, run: Run, query: QueryDict) -> dict[str, object]:
+    """A run's part of a page: its live progress while under way, its results once ended."""
+    if run.is_finished:
+        return {"run": run, **results_context(run=run, query=query)}
+    return progress_context(run=run)
+
+
 # --------------------------------------------------------------------------- pages
 
 
@@ -277,9 +284,7 @@ def demo_context(*, migration: Migration, query: QueryDict) -> dict[str, object]
         "history": selectors.run_history(migration=migration, kinds=[Run.Kind.DEMO]),
     }
     if run is not None:
-        context.update(progress_context(run=run))
-        if run.is_finished:
-            context.update(results_context(run=run, query=query))
+        context.update(run_context(run=run, query=query))
     return context
 
 
@@ -321,9 +326,7 @@ def full_run_context(*, migration: Migration, query: QueryDict) -> dict[str, obj
     }
     active = run is not None and not run.is_finished
     if run is not None:
-        context.update(progress_context(run=run))
-        if run.is_finished:
-            context.update(results_context(run=run, query=query))
+        context.update(run_context(run=run, query=query))
     if not active and not full_done:
         context.update(estimate_context(migration=migration))
     return context

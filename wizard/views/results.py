@@ -19,9 +19,10 @@ from wizard.views.base import render_step
 @require_GET
 def run_results(request: HttpRequest, run_id: int) -> HttpResponse:
     run = selectors.run_for_user(user=request.user, run_id=run_id)
-    context = {"back_url": run_pages.run_page_url(run), **run_pages.progress_context(run=run)}
-    if run.is_finished:
-        context.update(run_pages.results_context(run=run, query=request.GET))
+    context = {
+        "back_url": run_pages.run_page_url(run),
+        **run_pages.run_context(run=run, query=request.GET),
+    }
     return render_step(
         request,
         "wizard/steps/run_results.html",
