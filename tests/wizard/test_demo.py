@@ -75,7 +75,7 @@ def test_a_finished_demo_shows_its_results_per_entity_and_the_restart(client, us
     response = client.get(demo_url(sandbox.migration))
     content = response.content.decode()
     assert "hx-trigger" not in content  # finished: nothing polls any more
-    assert f"Results of the Demo #{run.pk}" in content
+    assert f"Results of the demo #{run.pk}" in content
     tickets = next(row for row in response.context["summary"] if row.entity == "tickets")
     assert (tickets.available, tickets.migrated + tickets.skipped + tickets.failed) == (20, 20)
     articles = next(row for row in response.context["summary"] if row.entity == "articles")
@@ -161,3 +161,12 @@ def test_other_users_get_404(client, make_user, sandbox, route):
     assert client.get(url).status_code == 404
     assert client.post(url).status_code == 404
     assert not Run.objects.exists()
+
+
+def test_the_demo_page_in_french(client, user, sandbox):
+    client.force_login(user)
+    client.post(reverse("set_language"), {"language": "fr", "next": "/"})
+    content = client.get(demo_url(sandbox.migration)).content.decode()
+    assert 'lang="fr"' in content
+    assert "Lancer la démo" in content
+    assert "20 tickets et 20 articles de la base de connaissances" in content

@@ -106,6 +106,9 @@ def test_schedule_for_later_with_interval_windows(client, user, sandbox):
     content = client.get(run_url(sandbox.migration)).content.decode()
     assert "The full migration is scheduled for" in content
     assert "Starts on" in content
+    assert "Not started yet" in content
+    # It polls, so the page follows the run when it starts.
+    assert reverse("wizard_run_progress", args=[run.pk]) + "?shown=queued" in content
     assert "Saturday, Sunday: 08:00 to 18:00" in content
 
 
@@ -207,7 +210,7 @@ def test_when_done_the_results_and_a_delta_whose_results_show_likewise(client, u
 
     response = client.get(run_url(sandbox.migration))
     content = response.content.decode()
-    assert f"Results of the Full migration #{full.pk}" in content
+    assert f"Results of the full migration #{full.pk}" in content
     tickets = next(row for row in response.context["summary"] if row.entity == "tickets")
     assert tickets.available == SMALL_SOURCE.tickets
     assert tickets.migrated + tickets.skipped + tickets.failed == SMALL_SOURCE.tickets
@@ -224,7 +227,7 @@ def test_when_done_the_results_and_a_delta_whose_results_show_likewise(client, u
 
     response = client.get(run_url(sandbox.migration))
     content = response.content.decode()
-    assert f"Results of the Delta migration #{delta.pk}" in content
+    assert f"Results of the delta migration #{delta.pk}" in content
     assert response.context["results_run"] == delta
     # The history lists both runs, each with a link to its results.
     assert [run.pk for run in response.context["history"]] == [delta.pk, full.pk]
