@@ -92,7 +92,13 @@ class WindowForm(forms.Form):
             return None
 
 
-WindowFormSet = formset_factory(WindowForm, extra=WINDOW_FORMS, max_num=WINDOW_FORMS)
+WindowFormSet = formset_factory(
+    WindowForm,
+    extra=WINDOW_FORMS,
+    max_num=WINDOW_FORMS,
+    absolute_max=WINDOW_FORMS,
+    validate_max=True,
+)
 
 
 def windows_of(formset) -> list[Window]:

@@ -124,6 +124,7 @@ def test_schedule_for_later_with_interval_windows(client, user, sandbox):
             {"window-0-days": ["6"], "window-0-start": "08:00", "window-0-end": "08:00"},
             "The window ends when it starts",
         ),
+        ({"window-TOTAL_FORMS": "40"}, "Please submit at most 2 forms."),
     ],
 )
 def test_a_refused_start_form_says_why_and_keeps_what_was_typed(
