@@ -18,6 +18,7 @@ FIGURES = (
     "results page, first page of records",
     "results page, last page of records (page 4)",
     "results page, failed records only",
+    "full migration step page (results, history)",
     "CSV download, first byte",
 )
 

@@ -18,7 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from connectors.schema import Entity
-from migrator import services
+from migrator import configuration, services
 from migrator.crypto import encrypt_credentials
 from migrator.models import Connection, Migration, Run, RunBatch, RunEntity, User
 from reports.models import RunRecord
@@ -73,8 +73,16 @@ class Command(BaseCommand):
                 for platform in ("zendesk", "freshdesk")
             )
             migration = services.migration_create(owner=owner, name="Page benchmark")
+            # Every step saved, so the step pages open as they would for a user.
             services.migration_configure(
-                migration=migration, source=source, target=target, entities=[Entity.TICKETS]
+                migration=migration,
+                source=source,
+                target=target,
+                entities=[Entity.TICKETS],
+                filters=configuration.Filters(),
+                matches=configuration.Matches(),
+                field_mappings=configuration.FieldMappings(),
+                options=configuration.Options(),
             )
             run = Run.objects.create(
                 migration=migration,
@@ -194,6 +202,10 @@ class Command(BaseCommand):
                 "results page, failed records only",
                 self._median(get(results_url, outcome="failed"), requests),
             )
+        )
+        step_url = reverse("wizard_run", args=[run.migration_id])
+        figures.append(
+            ("full migration step page (results, history)", self._median(get(step_url), requests))
         )
         figures.append(
             ("CSV download, first byte", self._median(csv_first_byte, requests, drain=True))
