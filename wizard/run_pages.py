@@ -27,6 +27,8 @@ from migrator import discovery, selectors
 from migrator.models import Migration, Run
 from reports import selectors as report_selectors
 from reports.models import ATTACHMENTS, RunRecord
+from wizard import steps
+from wizard.steps import Step
 
 #: A page of the records table; a run may hold hundreds of thousands of records.
 RECORDS_PER_PAGE = 50
@@ -74,10 +76,13 @@ def duration_words(duration: timedelta | None) -> str:
     return timeuntil(now + duration, now)
 
 
+def run_step(run: Run) -> Step:
+    """The step a run belongs to: the demo, or the full migration (and its deltas)."""
+    return steps.DEMO if run.kind == Run.Kind.DEMO else steps.RUN
+
+
 def run_page_url(run: Run) -> str:
-    """The step page a run belongs to: the demo's, or the full migration's."""
-    name = "wizard_demo" if run.kind == Run.Kind.DEMO else "wizard_run"
-    return reverse(name, args=[run.migration_id])
+    return reverse(run_step(run).url_name, args=[run.migration_id])
 
 
 def windows_text(run: Run) -> list[str]:

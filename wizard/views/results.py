@@ -8,10 +8,9 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from migrator import selectors
-from migrator.models import Run
 from reports import selectors as report_selectors
 from reports.models import RunRecord
-from wizard import run_pages, steps
+from wizard import run_pages
 from wizard.views.base import render_step
 
 
@@ -27,7 +26,7 @@ def run_results(request: HttpRequest, run_id: int) -> HttpResponse:
         request,
         "wizard/steps/run_results.html",
         migration=run.migration,
-        step=steps.DEMO if run.kind == Run.Kind.DEMO else steps.RUN,
+        step=run_pages.run_step(run),
         context=context,
     )
 

@@ -112,11 +112,10 @@ def run_cancel(request: HttpRequest, run_id: int) -> HttpResponse:
         else:
             messages.success(request, _("The run is cancelled."))
         return redirect(run_pages.run_page_url(run))
-    step = steps.DEMO if run.kind == Run.Kind.DEMO else steps.RUN
     return render_step(
         request,
         "wizard/steps/run_cancel.html",
         migration=run.migration,
-        step=step,
+        step=run_pages.run_step(run),
         context={"run": run, "back_url": run_pages.run_page_url(run)},
     )
