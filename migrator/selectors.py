@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import timedelta
 
-from django.db.models import Q, QuerySet
+from django.db.models import Case, Count, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.http import Http404
 from django.utils import timezone
 
+from connectors.registry import UnknownConnectorError, registry
 from connectors.schema import Entity
 from migrator import policy
 from migrator.engine import progress
@@ -20,6 +22,7 @@ from migrator.models import (
     Membership,
     Migration,
     Run,
+    RunEntity,
     SupportGrant,
     SupportNote,
     User,
@@ -159,3 +162,109 @@ def run_failures_log(*, run: Run, limit: int = 200) -> list[dict[str, str]]:
         .order_by("id")[:limit]
     ]
     return batch_errors + failed
+
+
+# --------------------------------------------------------------------------- run pages
+
+
+def run_current(*, migration: Migration, kinds: Sequence[str]) -> Run | None:
+    """The run of these kinds under way (queued, running or paused), else the latest one."""
+    runs = migration.runs.filter(kind__in=kinds)
+    active = runs.filter(status__in=Run.ACTIVE_STATUSES).order_by("-created_at", "-id").first()
+    return active or runs.order_by("-created_at", "-id").first()
+
+
+@dataclass(frozen=True)
+class MigrationOverview:
+    """A line of the dashboard: the migration, its run under way (or latest), how far."""
+
+    migration: Migration
+    run: Run | None
+    #: Of the run: None when there is no run.
+    percent: int | None
+    source_platform: str
+    target_platform: str
+
+
+def _platform_name(connection: Connection | None) -> str:
+    if connection is None:
+        return ""
+    try:
+        return registry.get(connection.platform).display_name
+    except UnknownConnectorError:
+        return connection.platform
+
+
+def migration_overviews(*, migrations: QuerySet[Migration]) -> list[MigrationOverview]:
+    """The dashboard's lines, in a fixed number of queries whatever the number of
+    migrations: the migrations with their current run's id, the runs, their entities,
+    and their records counted per entity and outcome."""
+    current_run = (
+        Run.objects.filter(migration=OuterRef("pk"))
+        .annotate(
+            under_way=Case(When(status__in=Run.ACTIVE_STATUSES, then=Value(0)), default=Value(1))
+        )
+        .order_by("under_way", "-created_at", "-id")
+        .values("pk")[:1]
+    )
+    rows = list(
+        migrations.select_related("source", "target").annotate(current_run_id=Subquery(current_run))
+    )
+    run_ids = [row.current_run_id for row in rows if row.current_run_id]
+    runs = {run.pk: run for run in Run.objects.filter(pk__in=run_ids)}
+    counts: dict[tuple[int, str, str], int] = {
+        (row["run_id"], row["entity"], row["outcome"]): row["n"]
+        for row in RunRecord.objects.filter(run_id__in=run_ids)
+        .values("run_id", "entity", "outcome")
+        .annotate(n=Count("id"))
+    }
+    entities: dict[int, list[progress.EntityProgress]] = {}
+    for run_entity in RunEntity.objects.filter(run_id__in=run_ids).order_by("run_id", "position"):
+        key = (run_entity.run_id, run_entity.entity)
+        entities.setdefault(run_entity.run_id, []).append(
+            progress.EntityProgress(
+                entity=Entity(run_entity.entity),
+                status=run_entity.status,
+                available=run_entity.available,
+                migrated=counts.get((*key, RunRecord.Outcome.MIGRATED), 0),
+                skipped=counts.get((*key, RunRecord.Outcome.SKIPPED), 0),
+                failed=counts.get((*key, RunRecord.Outcome.FAILED), 0),
+                filtered_out=run_entity.filtered_out,
+            )
+        )
+    overviews = []
+    for migration in rows:
+        run = runs.get(migration.current_run_id)
+        percent = None
+        if run is not None:
+            percent = RunProgress(
+                run_id=run.pk,
+                kind=run.kind,
+                status=run.status,
+                pause_reason=run.pause_reason,
+                started_at=run.started_at,
+                finished_at=run.finished_at,
+                entities=entities.get(run.pk, []),
+            ).percent
+        overviews.append(
+            MigrationOverview(
+                migration=migration,
+                run=run,
+                percent=percent,
+                source_platform=_platform_name(migration.source),
+                target_platform=_platform_name(migration.target),
+            )
+        )
+    return overviews
+
+
+def run_history(*, migration: Migration, kinds: Sequence[str] | None = None) -> QuerySet[Run]:
+    """A migration's runs, newest first, with their records counted per outcome."""
+    runs = migration.runs.all()
+    if kinds is not None:
+        runs = runs.filter(kind__in=kinds)
+    return runs.annotate(
+        migrated_count=Count("records", filter=Q(records__outcome=RunRecord.Outcome.MIGRATED)),
+        skipped_count=Count("records", filter=Q(records__outcome=RunRecord.Outcome.SKIPPED)),
+        failed_count=Count("records", filter=Q(records__outcome=RunRecord.Outcome.FAILED)),
+    ).order_by("-created_at", "-id")

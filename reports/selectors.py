@@ -85,19 +85,35 @@ def run_records_csv(*, run: Run, outcome: str | None = None) -> Iterator[str]:
         .iterator(chunk_size=CSV_CHUNK_ROWS)
     )
     for entity, source_id, target_id, reason, parent in rows:
-        url_entity, url_id = entity, source_id
-        if entity == ATTACHMENTS and "/" in parent:
-            url_entity, url_id = parent.split("/", 1)
-        yield writer.writerow(
-            (
-                entity,
-                source_id,
-                _url(source, url_entity, url_id),
-                target_id,
-                _url(target, entity, target_id) if entity != ATTACHMENTS else "",
-                reason,
-            )
+        source_url, target_url = record_links(
+            source=source,
+            target=target,
+            entity=entity,
+            source_id=source_id,
+            target_id=target_id,
+            parent_source_id=parent,
         )
+        yield writer.writerow((entity, source_id, source_url, target_id, target_url, reason))
+
+
+def record_links(
+    *,
+    source: Connection | None,
+    target: Connection | None,
+    entity: str,
+    source_id: str,
+    target_id: str,
+    parent_source_id: str = "",
+) -> tuple[str, str]:
+    """The record's page on the source and on the target ("" when unknown); a left-out
+    attachment links to the ticket or article it belongs to on the source."""
+    url_entity, url_id = entity, source_id
+    if entity == ATTACHMENTS and "/" in parent_source_id:
+        url_entity, url_id = parent_source_id.split("/", 1)
+    return (
+        _url(source, url_entity, url_id),
+        _url(target, entity, target_id) if entity != ATTACHMENTS else "",
+    )
 
 
 def _url(connection: Connection | None, entity: str, record_id: str) -> str:

@@ -42,12 +42,6 @@ def install_test_prices() -> None:
         PlanPrice.objects.create(plan=plan, price=price)
 
 
-@pytest.fixture(autouse=True)
-def sibling_step_pages(settings):
-    """The step indicator links every step: serve the ones other branches build."""
-    settings.ROOT_URLCONF = "tests.billing.urls"
-
-
 @pytest.fixture
 def billing_on(db, settings):
     settings.BILLING_ENABLED = True

@@ -85,8 +85,6 @@ def site(tmp_path):
         MIGRATOR_HEARTBEAT_SECONDS="1",
         MIGRATOR_STALE_SECONDS="4",
         MIGRATOR_RECONCILE_SECONDS="2",
-        # The routes of the wizard steps other branches build, where this build lacks them.
-        DJANGO_SETTINGS_MODULE="tests.billing.site_settings",
     )
     command = [sys.executable, str(REPO_ROOT / "manage.py"), "run_site", "--port", str(port)]
     with running_process(command, env=env, ready_pattern=r"The site is up at") as output:

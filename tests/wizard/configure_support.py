@@ -32,15 +32,9 @@ TEAM_PLAN = SeedPlan(agents=8, inactive_agents=1, deleted_agents=1, groups=3, cu
 TARGET_PLAN = SeedPlan(agents=6, agents_offset=2, groups=2)
 
 
-def use_step_urls(settings) -> None:
-    """Serve the steps of other branches by name, so step pages render here."""
-    settings.ROOT_URLCONF = "tests.wizard.step_urls"
-
-
 def live_site_url(live_server, settings) -> str:
     """The emulators served over loopback HTTP by a live server of the test database
     (the test's ``settings`` and ``live_server`` fixtures)."""
-    use_step_urls(settings)
     settings.ALLOWED_HOSTS = ["*"]
     return live_server.url
 

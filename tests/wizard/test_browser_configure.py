@@ -89,7 +89,6 @@ def site(tmp_path):
     env = embedded_environment(
         data_dir=tmp_path,
         DATABASE_URL=database_url_of_tests(),
-        DJANGO_SETTINGS_MODULE="tests.wizard.site_settings",
         CONNECTOR_ALLOW_PRIVATE_NETWORKS="true",
     )
     env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)  # the site keeps Django's guard

@@ -20,12 +20,9 @@ WIDTHS = (1280, 390)
 
 @pytest.fixture
 def site(tmp_path):
-    from tests.wizard.pending_urls import MISSING_STEPS
-
     port = free_port()
     base_url = f"http://127.0.0.1:{port}"
-    overrides = {"DJANGO_SETTINGS_MODULE": "tests.wizard.settings_pending"} if MISSING_STEPS else {}
-    env = embedded_environment(data_dir=tmp_path, **overrides)
+    env = embedded_environment(data_dir=tmp_path)
     for command in (
         ["migrate", "--noinput"],
         ["ensure_demo_admin"],

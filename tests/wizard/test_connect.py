@@ -19,13 +19,13 @@ def migration(user):
 
 
 @pytest.fixture
-def zendesk(sandbox):
-    return sandbox("zendesk", SOURCE_PLAN)
+def zendesk(seed_sandbox_account):
+    return seed_sandbox_account("zendesk", SOURCE_PLAN)
 
 
 @pytest.fixture
-def freshdesk(sandbox):
-    return sandbox("freshdesk", TARGET_PLAN)
+def freshdesk(seed_sandbox_account):
+    return seed_sandbox_account("freshdesk", TARGET_PLAN)
 
 
 def connect_url(migration, query: str = "") -> str:
@@ -183,7 +183,7 @@ def test_the_other_sides_choice_is_kept_while_one_side_connects(client, user, mi
 
 
 def test_change_reopens_the_form_and_a_new_connection_replaces_the_old(
-    client, user, migration, zendesk, sandbox
+    client, user, migration, zendesk, seed_sandbox_account
 ):
     client.force_login(user)
     client.post(side_url(migration, "source"), zendesk.form_data("source"))
@@ -193,7 +193,7 @@ def test_change_reopens_the_form_and_a_new_connection_replaces_the_old(
     assert "Cancel" in page
     assert zendesk.credentials()["api_token"] not in page
 
-    freshdesk_source = sandbox("freshdesk", TARGET_PLAN)
+    freshdesk_source = seed_sandbox_account("freshdesk", TARGET_PLAN)
     client.post(side_url(migration, "source"), freshdesk_source.form_data("source"))
     migration.refresh_from_db()
     assert migration.source.platform == "freshdesk"

@@ -10,15 +10,9 @@ from connectors.schema import Entity
 from migrator import configuration, services
 from migrator.crypto import encrypt_credentials
 from migrator.models import Connection
-from tests.wizard.configure_support import use_step_urls
 from wizard.configure_forms import parse_record_ids
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def step_urls(settings):
-    use_step_urls(settings)
 
 
 def connection(owner, platform: str) -> Connection:

@@ -30,14 +30,19 @@ def connect(*, user, migration, source: SandboxAccount, target: SandboxAccount) 
 
 
 @pytest.fixture
-def edesk(sandbox):
-    return sandbox("edesk", TARGET_PLAN)
+def edesk(seed_sandbox_account):
+    return seed_sandbox_account("edesk", TARGET_PLAN)
 
 
 @pytest.fixture
-def migration(user, sandbox, edesk):
+def migration(user, seed_sandbox_account, edesk):
     migration = services.migration_create(owner=user, name="Zendesk to eDesk")
-    connect(user=user, migration=migration, source=sandbox("zendesk", SOURCE_PLAN), target=edesk)
+    connect(
+        user=user,
+        migration=migration,
+        source=seed_sandbox_account("zendesk", SOURCE_PLAN),
+        target=edesk,
+    )
     return migration
 
 
@@ -122,13 +127,13 @@ def test_refresh_reads_the_channels_again(client, user, migration, edesk):
     assert "Acme on eBay" in client.get(scope_url(migration) + "?refresh=1").content.decode()
 
 
-def test_no_scope_step_for_a_target_without_scopes(client, user, sandbox):
+def test_no_scope_step_for_a_target_without_scopes(client, user, seed_sandbox_account):
     migration = services.migration_create(owner=user, name="Zendesk to Freshdesk")
     connect(
         user=user,
         migration=migration,
-        source=sandbox("zendesk", SOURCE_PLAN),
-        target=sandbox("freshdesk", TARGET_PLAN),
+        source=seed_sandbox_account("zendesk", SOURCE_PLAN),
+        target=seed_sandbox_account("freshdesk", TARGET_PLAN),
     )
     client.force_login(user)
     response = client.get(scope_url(migration))

@@ -19,8 +19,8 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
-def zendesk(sandbox):
-    return sandbox("zendesk", SOURCE_PLAN)
+def zendesk(seed_sandbox_account):
+    return seed_sandbox_account("zendesk", SOURCE_PLAN)
 
 
 def connected(*, user, source, target, name: str = "Zendesk to Freshdesk"):
@@ -39,8 +39,10 @@ def connected(*, user, source, target, name: str = "Zendesk to Freshdesk"):
 
 
 @pytest.fixture
-def migration(user, sandbox, zendesk):
-    return connected(user=user, source=zendesk, target=sandbox("freshdesk", TARGET_PLAN))
+def migration(user, seed_sandbox_account, zendesk):
+    return connected(
+        user=user, source=zendesk, target=seed_sandbox_account("freshdesk", TARGET_PLAN)
+    )
 
 
 def select_url(migration) -> str:
@@ -84,9 +86,12 @@ def test_the_pairs_losses_are_listed(client, user, migration):
     assert "Freshdesk cannot backdate tickets or comments" in page
 
 
-def test_only_what_the_target_can_write_is_offered(client, user, sandbox, zendesk):
+def test_only_what_the_target_can_write_is_offered(client, user, seed_sandbox_account, zendesk):
     migration = connected(
-        user=user, source=zendesk, target=sandbox("edesk", TARGET_PLAN), name="To eDesk"
+        user=user,
+        source=zendesk,
+        target=seed_sandbox_account("edesk", TARGET_PLAN),
+        name="To eDesk",
     )
     services.migration_configure(
         migration=migration,

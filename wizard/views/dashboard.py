@@ -11,13 +11,23 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from migrator import policy, selectors, services
+from migrator.models import Migration
 from wizard.forms import MigrationNameForm
 
 
 @login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
-    migrations = selectors.migrations_visible_to(user=request.user)
-    return render(request, "wizard/dashboard.html", {"migrations": migrations})
+    overviews = selectors.migration_overviews(
+        migrations=selectors.migrations_visible_to(user=request.user)
+    )
+    return render(request, "wizard/dashboard.html", {"overviews": overviews})
+
+
+def _row(request: HttpRequest, migration: Migration) -> HttpResponse:
+    [overview] = selectors.migration_overviews(
+        migrations=selectors.migrations_visible_to(user=request.user).filter(pk=migration.pk)
+    )
+    return render(request, "wizard/partials/migration_row.html", {"overview": overview})
 
 
 @login_required
@@ -55,9 +65,7 @@ def migration_rename(request: HttpRequest, migration_id: int) -> HttpResponse:
             form.add_error("name", error)
         else:
             if request.htmx:
-                return render(
-                    request, "wizard/partials/migration_row.html", {"migration": migration}
-                )
+                return _row(request, migration)
             messages.success(request, _("Migration renamed."))
             return redirect("dashboard")
     if request.htmx:
@@ -76,7 +84,7 @@ def migration_rename(request: HttpRequest, migration_id: int) -> HttpResponse:
 @login_required
 def migration_row(request: HttpRequest, migration_id: int) -> HttpResponse:
     migration = selectors.migration_for_user(user=request.user, migration_id=migration_id)
-    return render(request, "wizard/partials/migration_row.html", {"migration": migration})
+    return _row(request, migration)
 
 
 @login_required

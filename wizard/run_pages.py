@@ -1,0 +1,337 @@
+"""What the demo, full-run and results pages show, built from the selectors and reports.
+
+The views stay thin: they pick the run and call these builders, which turn the engine's
+progress, the reports' summaries and record pages into rows the templates print
+(translated labels, links to both platforms, durations in words).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from urllib.parse import urlencode
+
+from django.core.paginator import Page, Paginator
+from django.http import QueryDict
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import time_format
+from django.utils.functional import Promise
+from django.utils.timesince import timeuntil
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from connectors.errors import ConnectorError
+from connectors.schema import Entity
+from migrator import discovery, selectors
+from migrator.models import Migration, Run
+from reports import selectors as report_selectors
+from reports.models import ATTACHMENTS, RunRecord
+from wizard import steps
+from wizard.steps import Step
+
+#: A page of the records table; a run may hold hundreds of thousands of records.
+RECORDS_PER_PAGE = 50
+#: How often the progress partial asks again, in seconds.
+POLL_SECONDS = 2
+POLL_SECONDS_PAUSED = 10
+
+#: Runs of the full-migration page: every kind but the demo.
+FULL_RUN_KINDS = (Run.Kind.FULL, Run.Kind.DELTA, Run.Kind.REMIGRATION)
+
+ENTITY_LABELS: dict[str, Promise] = {
+    Entity.ORGANIZATIONS: gettext_lazy("Organizations"),
+    Entity.GROUPS: gettext_lazy("Groups"),
+    Entity.AGENTS: gettext_lazy("Agents"),
+    Entity.CONTACTS: gettext_lazy("Contacts"),
+    Entity.TICKETS: gettext_lazy("Tickets"),
+    Entity.ARTICLE_CATEGORIES: gettext_lazy("Knowledge base categories"),
+    Entity.ARTICLE_SECTIONS: gettext_lazy("Knowledge base sections and folders"),
+    Entity.ARTICLES: gettext_lazy("Knowledge base articles"),
+    ATTACHMENTS: gettext_lazy("Attachments left out"),
+}
+
+WEEKDAYS: tuple[tuple[int, Promise], ...] = (
+    (1, gettext_lazy("Monday")),
+    (2, gettext_lazy("Tuesday")),
+    (3, gettext_lazy("Wednesday")),
+    (4, gettext_lazy("Thursday")),
+    (5, gettext_lazy("Friday")),
+    (6, gettext_lazy("Saturday")),
+    (7, gettext_lazy("Sunday")),
+)
+
+
+def entity_label(entity: str) -> str:
+    return str(ENTITY_LABELS.get(entity, entity))
+
+
+def duration_words(duration: timedelta | None) -> str:
+    """A duration in words ("2 hours, 5 minutes"), or "" when it cannot be told."""
+    if duration is None:
+        return ""
+    if duration < timedelta(minutes=1):
+        return _("less than a minute")
+    now = timezone.now()
+    return timeuntil(now + duration, now)
+
+
+def run_step(run: Run) -> Step:
+    """The step a run belongs to: the demo, or the full migration (and its deltas)."""
+    return steps.DEMO if run.kind == Run.Kind.DEMO else steps.RUN
+
+
+def run_page_url(run: Run) -> str:
+    return reverse(run_step(run).url_name, args=[run.migration_id])
+
+
+def windows_text(run: Run) -> list[str]:
+    """The interval windows of a run, one line each ("Saturday, Sunday: 08:00-18:00")."""
+    names = dict(WEEKDAYS)
+    lines = []
+    for window in run.configured_windows():
+        days = ", ".join(str(names[day]) for day in window.days)
+        lines.append(
+            _("%(days)s: %(start)s to %(end)s")
+            % {
+                "days": days,
+                "start": time_format(window.start, "H:i"),
+                "end": time_format(window.end, "H:i"),
+            }
+        )
+    return lines
+
+
+# --------------------------------------------------------------------------- progress
+
+
+@dataclass(frozen=True)
+class ProgressRow:
+    entity: str
+    label: str
+    status: str
+    available: int
+    done: int
+    migrated: int
+    skipped: int
+    failed: int
+    percent: int
+
+
+def progress_context(*, run: Run) -> dict[str, object]:
+    """The live part of a run's page: per entity done/total, speed and time left."""
+    state = selectors.run_progress(run=run)
+    rows = [
+        ProgressRow(
+            entity=entity.entity.value,
+            label=entity_label(entity.entity.value),
+            status=entity.status,
+            available=entity.available,
+            done=entity.done,
+            migrated=entity.migrated,
+            skipped=entity.skipped,
+            failed=entity.failed,
+            percent=entity.percent,
+        )
+        for entity in state.entities
+    ]
+    return {
+        "run": run,
+        "progress": state,
+        "progress_rows": rows,
+        "eta_text": duration_words(state.eta) if state.entities else "",
+        "poll_seconds": POLL_SECONDS_PAUSED if run.status == Run.Status.PAUSED else POLL_SECONDS,
+        "windows_text": windows_text(run),
+    }
+
+
+# --------------------------------------------------------------------------- results
+
+
+@dataclass(frozen=True)
+class SummaryRow:
+    entity: str
+    label: str
+    available: int
+    migrated: int
+    skipped: int
+    failed: int
+
+
+@dataclass(frozen=True)
+class RecordRow:
+    entity: str
+    label: str
+    source_id: str
+    source_url: str
+    target_id: str
+    target_url: str
+    outcome: str
+    outcome_label: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Download:
+    label: str
+    url: str
+
+
+def _records_page(run: Run, *, outcome: str, entity: str, number: str | None) -> Page:
+    records = report_selectors.run_records(run=run, outcome=outcome or None)
+    if entity:
+        records = records.filter(entity=entity)
+    columns = ("pk", "entity", "source_id", "target_id", "outcome", "reason", "parent_source_id")
+    return Paginator(records.only(*columns), RECORDS_PER_PAGE).get_page(number)
+
+
+def results_context(*, run: Run, query: QueryDict) -> dict[str, object]:
+    """A run's results: per entity available/migrated/skipped/failed, CSV downloads, and
+    a page of its records (filtered by outcome and entity) with links to both sides."""
+    summary = [
+        SummaryRow(
+            entity=row.entity,
+            label=entity_label(row.entity),
+            available=row.available,
+            migrated=row.migrated,
+            skipped=row.skipped,
+            failed=row.failed,
+        )
+        for row in report_selectors.run_summary(run=run)
+    ]
+    totals = SummaryRow(
+        entity="",
+        label=_("All"),
+        available=sum(row.available for row in summary if row.entity != ATTACHMENTS),
+        migrated=sum(row.migrated for row in summary),
+        skipped=sum(row.skipped for row in summary),
+        failed=sum(row.failed for row in summary),
+    )
+    outcome = query.get("outcome", "")
+    outcome = outcome if outcome in RunRecord.Outcome.values else ""
+    entity = query.get("entity", "")
+    entity = entity if entity in ENTITY_LABELS else ""
+    page = _records_page(run, outcome=outcome, entity=entity, number=query.get("page"))
+    migration = run.migration
+    outcome_labels = dict(RunRecord.Outcome.choices)
+    records = []
+    for record in page.object_list:
+        source_url, target_url = report_selectors.record_links(
+            source=migration.source,
+            target=migration.target,
+            entity=record.entity,
+            source_id=record.source_id,
+            target_id=record.target_id,
+            parent_source_id=record.parent_source_id,
+        )
+        records.append(
+            RecordRow(
+                entity=record.entity,
+                label=entity_label(record.entity),
+                source_id=record.source_id,
+                source_url=source_url,
+                target_id=record.target_id,
+                target_url=target_url,
+                outcome=record.outcome,
+                outcome_label=str(outcome_labels[record.outcome]),
+                reason=record.reason,
+            )
+        )
+    csv_url = reverse("wizard_run_csv", args=[run.pk])
+    downloads = [
+        Download(label=str(label), url=f"{csv_url}?{urlencode({'outcome': value})}")
+        for value, label in RunRecord.Outcome.choices
+    ]
+    downloads.append(Download(label=_("All records"), url=csv_url))
+    filters = {key: value for key, value in (("outcome", outcome), ("entity", entity)) if value}
+    return {
+        "results_run": run,
+        "summary": summary,
+        "totals": totals,
+        "downloads": downloads,
+        "records": records,
+        "records_page": page,
+        "page_range": page.paginator.get_elided_page_range(page.number, on_each_side=2),
+        "records_query": urlencode(filters) + "&" if filters else "",
+        "outcome_filter": outcome,
+        "entity_filter": entity,
+        "outcome_choices": RunRecord.Outcome.choices,
+        "entity_choices": [(row.entity, row.label) for row in summary],
+    }
+
+
+def run_context(*, run: Run, query: QueryDict) -> dict[str, object]:
+    """A run's part of a page: its live progress while under way, its results once ended."""
+    if run.is_finished:
+        return {"run": run, **results_context(run=run, query=query)}
+    return progress_context(run=run)
+
+
+# --------------------------------------------------------------------------- pages
+
+
+def _source_entities(migration: Migration) -> list[Entity]:
+    return migration.selected_entities() or list(Entity)
+
+
+def demo_context(*, migration: Migration, query: QueryDict) -> dict[str, object]:
+    """The demo page: what it moves, the latest demo's progress or results, earlier ones."""
+    run = selectors.run_current(migration=migration, kinds=[Run.Kind.DEMO])
+    options = migration.configured_options()
+    chosen = [
+        (entity_label(entity.value), ", ".join(ids))
+        for entity, ids in options.demo_ids.items()
+        if ids
+    ]
+    context: dict[str, object] = {
+        "run": run,
+        "chosen_ids": chosen,
+        "history": selectors.run_history(migration=migration, kinds=[Run.Kind.DEMO]),
+    }
+    if run is not None:
+        context.update(run_context(run=run, query=query))
+    return context
+
+
+@dataclass(frozen=True)
+class EstimateRow:
+    entity: str
+    label: str
+    count: int
+
+
+def estimate_context(*, migration: Migration) -> dict[str, object]:
+    """Before the full run: the source's count per selected entity and how long it takes."""
+    try:
+        counts = discovery.source_counts(migration=migration, entities=_source_entities(migration))
+    except ConnectorError as error:
+        return {"estimate_error": error.user_message}
+    rows = [
+        EstimateRow(entity=entity.value, label=entity_label(entity.value), count=count)
+        for entity, count in sorted(counts.items(), key=lambda item: list(Entity).index(item[0]))
+    ]
+    duration = selectors.migration_estimate(migration=migration, counts=counts)
+    return {
+        "estimate_rows": rows,
+        "estimate_total": sum(row.count for row in rows),
+        "estimate_text": duration_words(duration),
+    }
+
+
+def full_run_context(*, migration: Migration, query: QueryDict) -> dict[str, object]:
+    """The full-migration page: the run under way, else the latest results and what can
+    start next (the full run with its estimate, or a delta after a completed full run)."""
+    run = selectors.run_current(migration=migration, kinds=FULL_RUN_KINDS)
+    full_done = migration.runs.filter(kind=Run.Kind.FULL, status=Run.Status.COMPLETED).exists()
+    context: dict[str, object] = {
+        "run": run,
+        "full_done": full_done,
+        "history": selectors.run_history(migration=migration),
+        "time_zone": timezone.get_current_timezone_name(),
+    }
+    active = run is not None and not run.is_finished
+    if run is not None:
+        context.update(run_context(run=run, query=query))
+    if not active and not full_done:
+        context.update(estimate_context(migration=migration))
+    return context

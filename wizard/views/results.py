@@ -1,0 +1,62 @@
+"""A run's results, its live progress (polled by htmx) and its CSV reports."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from migrator import selectors
+from reports import selectors as report_selectors
+from reports.models import RunRecord
+from wizard import run_pages
+from wizard.views.base import render_step
+
+
+@login_required
+@require_GET
+def run_results(request: HttpRequest, run_id: int) -> HttpResponse:
+    run = selectors.run_for_user(user=request.user, run_id=run_id)
+    context = {
+        "back_url": run_pages.run_page_url(run),
+        **run_pages.run_context(run=run, query=request.GET),
+    }
+    return render_step(
+        request,
+        "wizard/steps/run_results.html",
+        migration=run.migration,
+        step=run_pages.run_step(run),
+        context=context,
+    )
+
+
+@login_required
+@require_GET
+def run_progress(request: HttpRequest, run_id: int) -> HttpResponse:
+    """The polled part of a run's page. When the run's status is no longer the one the
+    page shows (``?shown=``), htmx reloads the page: its controls, or its results."""
+    run = selectors.run_for_user(user=request.user, run_id=run_id)
+    response = render(
+        request, "wizard/partials/run_progress.html", run_pages.progress_context(run=run)
+    )
+    shown = request.GET.get("shown")
+    if request.htmx and shown and shown != run.status:
+        response["HX-Refresh"] = "true"
+    return response
+
+
+@login_required
+@require_GET
+def run_records_csv(request: HttpRequest, run_id: int) -> StreamingHttpResponse:
+    """The run's records as CSV (one outcome, or all), streamed row by row."""
+    run = selectors.run_for_user(user=request.user, run_id=run_id)
+    outcome = request.GET.get("outcome", "")
+    outcome = outcome if outcome in RunRecord.Outcome.values else ""
+    response = StreamingHttpResponse(
+        report_selectors.run_records_csv(run=run, outcome=outcome or None),
+        content_type="text/csv; charset=utf-8",
+    )
+    name = f"run-{run.pk}-{run.kind}-{outcome or 'all'}.csv"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
