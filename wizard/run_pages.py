@@ -21,6 +21,8 @@ from django.utils.timesince import timeuntil
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from billing import selectors as billing_selectors
+from billing.plans import Feature, unlocking_plan
 from connectors.errors import ConnectorError
 from connectors.schema import Entity
 from migrator import discovery, selectors
@@ -323,9 +325,13 @@ def full_run_context(*, migration: Migration, query: QueryDict) -> dict[str, obj
     start next (the full run with its estimate, or a delta after a completed full run)."""
     run = selectors.run_current(migration=migration, kinds=FULL_RUN_KINDS)
     full_done = migration.runs.filter(kind=Run.Kind.FULL, status=Run.Status.COMPLETED).exists()
+    granted = billing_selectors.entitlements(migration=migration)
     context: dict[str, object] = {
         "run": run,
         "full_done": full_done,
+        "may_run_full": granted.may_run_full,
+        "may_run_delta": granted.allows(Feature.DELTA),
+        "delta_unlocked_by": unlocking_plan(Feature.DELTA).label,
         "history": selectors.run_history(migration=migration),
         "time_zone": timezone.get_current_timezone_name(),
     }

@@ -12,7 +12,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
-from migrator import selectors
+from migrator import policy, selectors
 from migrator.models import Migration
 from wizard import steps
 from wizard.steps import Step
@@ -57,9 +57,18 @@ def render_step(
     return render(
         request,
         template,
-        {**steps.step_context(migration, step), **(context or {})},
+        {
+            **steps.step_context(migration, step),
+            "allowed": allowed_actions(request, migration),
+            **(context or {}),
+        },
         status=status,
     )
+
+
+def allowed_actions(request: HttpRequest, migration: Migration) -> frozenset[str]:
+    """What the user may do here, for templates to show or leave out its controls."""
+    return frozenset(action.value for action in policy.allowed_actions(request.user, migration))
 
 
 def next_step_redirect(migration: Migration, step: Step) -> HttpResponse:

@@ -44,7 +44,9 @@ def mapping(request: HttpRequest, migration: Migration) -> HttpResponse:
         values_url=reverse("wizard_map_values", args=[migration.pk]),
     )
     if request.method == "POST" and form.is_valid():
-        services.migration_configure(migration=migration, field_mappings=form.field_mappings())
+        services.migration_configure(
+            migration=migration, field_mappings=form.field_mappings(), by=request.user
+        )
         messages.success(request, _("Field mapping saved."))
         return next_step_redirect(migration, steps.MAP)
     return render_step(

@@ -43,7 +43,7 @@ def match(request: HttpRequest, migration: Migration) -> HttpResponse:
         assign_unassigned_to_default=migration.configured_matches().assign_unassigned_to_default,
     )
     if request.method == "POST" and form.is_valid():
-        services.migration_configure(migration=migration, matches=form.matches())
+        services.migration_configure(migration=migration, matches=form.matches(), by=request.user)
         messages.success(request, _("Matching saved."))
         return next_step_redirect(migration, steps.MATCH)
     return render_step(

@@ -26,7 +26,7 @@ def options(request: HttpRequest, migration: Migration) -> HttpResponse:
         saved=migration.configured_options(),
     )
     if request.method == "POST" and form.is_valid():
-        services.migration_configure(migration=migration, options=form.options())
+        services.migration_configure(migration=migration, options=form.options(), by=request.user)
         messages.success(request, _("Options saved."))
         return next_step_redirect(migration, steps.OPTIONS)
     return render_step(

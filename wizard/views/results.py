@@ -11,7 +11,7 @@ from migrator import selectors
 from reports import selectors as report_selectors
 from reports.models import RunRecord
 from wizard import run_pages
-from wizard.views.base import render_step
+from wizard.views.base import allowed_actions, render_step
 
 
 @login_required
@@ -38,7 +38,12 @@ def run_progress(request: HttpRequest, run_id: int) -> HttpResponse:
     page shows (``?shown=``), htmx reloads the page: its controls, or its results."""
     run = selectors.run_for_user(user=request.user, run_id=run_id)
     response = render(
-        request, "wizard/partials/run_progress.html", run_pages.progress_context(run=run)
+        request,
+        "wizard/partials/run_progress.html",
+        {
+            **run_pages.progress_context(run=run),
+            "allowed": allowed_actions(request, run.migration),
+        },
     )
     shown = request.GET.get("shown")
     if request.htmx and shown and shown != run.status:

@@ -12,7 +12,7 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from migrator import selectors, services
+from migrator import policy, selectors, services
 from migrator.models import Migration, Run
 from wizard import run_pages, steps
 from wizard.run_forms import RunStartForm, WindowFormSet, windows_of
@@ -76,9 +76,9 @@ def delta_start(request: HttpRequest, migration: Migration) -> HttpResponse:
 @login_required
 @require_POST
 def run_pause(request: HttpRequest, run_id: int) -> HttpResponse:
-    run = selectors.run_for_user(user=request.user, run_id=run_id)
+    run = selectors.run_for_user(user=request.user, run_id=run_id, action=policy.Action.RUN)
     try:
-        services.run_pause(run=run)
+        services.run_pause(run=run, by=request.user)
     except ValidationError as error:
         _refused(request, error)
     else:
@@ -89,9 +89,9 @@ def run_pause(request: HttpRequest, run_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def run_resume(request: HttpRequest, run_id: int) -> HttpResponse:
-    run = selectors.run_for_user(user=request.user, run_id=run_id)
+    run = selectors.run_for_user(user=request.user, run_id=run_id, action=policy.Action.RUN)
     try:
-        services.run_resume(run=run)
+        services.run_resume(run=run, by=request.user)
     except ValidationError as error:
         _refused(request, error)
     else:
@@ -103,10 +103,10 @@ def run_resume(request: HttpRequest, run_id: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def run_cancel(request: HttpRequest, run_id: int) -> HttpResponse:
     """Asks first (GET), cancels on the confirmation (POST)."""
-    run = selectors.run_for_user(user=request.user, run_id=run_id)
+    run = selectors.run_for_user(user=request.user, run_id=run_id, action=policy.Action.RUN)
     if request.method == "POST":
         try:
-            services.run_cancel(run=run)
+            services.run_cancel(run=run, by=request.user)
         except ValidationError as error:
             _refused(request, error)
         else:
