@@ -33,12 +33,11 @@ from migrator.processes import (
     celery_worker,
     web_server,
 )
-from tests.support import embedded_environment
+from tests.support import embedded_environment, free_port
 
 REDIS_URL = os.environ.get("REDIS_URL")
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
 SOURCE, TARGET = "zendesk", "freshdesk"
-PORTS = range(18600, 18700)
 
 
 def platforms_available() -> bool:
@@ -62,19 +61,6 @@ def database_url_of_tests() -> str:
     parts = urlsplit(DATABASE_URL)
     name = settings.DATABASES["default"]["NAME"]
     return urlunsplit((parts.scheme, parts.netloc, f"/{name}", parts.query, parts.fragment))
-
-
-def free_port() -> int:
-    import socket
-
-    for port in PORTS:
-        with socket.socket() as probe:
-            try:
-                probe.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    raise RuntimeError("no free port in 18600-18699")
 
 
 def forget_rate_budgets() -> None:
