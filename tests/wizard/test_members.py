@@ -154,3 +154,27 @@ def test_only_the_owner_deletes_a_migration_and_not_while_a_run_is_under_way(
     running.save()
     assert client.post(reverse("migration_delete", args=[migration.pk])).status_code == 302
     assert not migration.__class__.objects.filter(pk=migration.pk).exists()
+
+
+def test_a_restricted_teammate_is_offered_no_step_they_may_not_open(
+    client, user, make_user, sandbox
+):
+    migration = sandbox.migration
+    restricted = make_user()
+    Membership.objects.create(migration=migration, user=restricted, role="restricted")
+    connect = f'href="{reverse("wizard_connect", args=[migration.pk])}"'
+    match = f'href="{reverse("wizard_match", args=[migration.pk])}"'
+    select = reverse("wizard_select", args=[migration.pk])
+
+    client.force_login(user)
+    page = client.get(select).content.decode()
+    assert connect in page and match in page
+    assert 'rel="prev"' in page
+
+    # The connect step (the credentials) answers them 404: no link, no "Back" to it.
+    client.force_login(restricted)
+    page = client.get(select).content.decode()
+    assert connect not in page
+    assert match in page
+    assert 'rel="prev"' not in page
+    assert 'rel="next"' in page
