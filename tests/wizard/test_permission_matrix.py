@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 from django.conf import settings
@@ -221,7 +222,8 @@ def build_world(*, make_user, user) -> World:
 
 @dataclass(frozen=True)
 class Route:
-    """How to call a route: its arguments, query, POST data and headers."""
+    """How to call a route (its arguments, query, POST data, as htmx or not) and what
+    each role is answered."""
 
     kwargs: Callable[[World], dict[str, Any]] = lambda world: {}
     query: Callable[[World], dict[str, str]] = lambda world: {}
@@ -493,7 +495,7 @@ def _ask(world: World, role: str, method: str, name: str, route: Route) -> int |
             response = client.get(url, query)
         else:
             if query:
-                url += "?" + "&".join(f"{key}={value}" for key, value in query.items())
+                url += "?" + urlencode(query)
             response = client.post(url, route.data(world))
         if response.streaming:
             b"".join(response.streaming_content)
