@@ -40,7 +40,7 @@ from billing.providers import (
 )
 from connectors.errors import ConnectorError
 from migrator import configuration
-from migrator.models import Migration, Run, User
+from migrator.models import AuditEvent, Migration, Run, User
 
 logger = logging.getLogger(__name__)
 
@@ -246,7 +246,21 @@ def order_submit(
             order.status = Order.Status.PAID
             order.paid_at = timezone.now()
             order.save(update_fields=["status", "paid_at", "updated_at"])
+            _audit_paid(order)
     return order
+
+
+def _audit_paid(order: Order) -> None:
+    """The migration's activity log: paid, by whoever placed the order."""
+    # Imported here: migrator.services imports this module for the gates above.
+    from migrator.services import audit_record
+
+    audit_record(
+        migration=order.migration,
+        actor=order.created_by,
+        action=AuditEvent.Action.PAID,
+        detail=f"{order.number}: {order.total} {order.currency}",
+    )
 
 
 #: A payment page about to expire is not handed out again; a new one is opened.
@@ -335,6 +349,7 @@ def _transition(*, order: Order, update: PaymentUpdate) -> str:
         order.save(
             update_fields=["status", "paid_at", "payment_reference", "status_reason", "updated_at"]
         )
+        _audit_paid(order)
         return "paid"
     if update.outcome == Outcome.FAILED:
         # Only the order's current payment page can fail it, and never once paid.
@@ -412,6 +427,7 @@ def order_mark_paid(*, order: Order, staff: User, reference: str = "") -> Order:
         if reference:
             order.payment_reference = reference[:255]
         order.save()
+        _audit_paid(order)
     return order
 
 

@@ -212,9 +212,9 @@ def order_pay(request: HttpRequest, migration: Migration, order_id: int) -> Http
 
 @login_required
 def receipt(request: HttpRequest, migration_id: int, order_id: int) -> HttpResponse:
-    """The receipt of a paid order (a document, printable)."""
+    """The receipt of a paid order (a document, printable; kept after archiving)."""
     migration = migrator_selectors.migration_for_user(
-        user=request.user, migration_id=migration_id, action=policy.Action.PAY
+        user=request.user, migration_id=migration_id, action=policy.Action.VIEW_BILLING
     )
     found = selectors.order_for_user(user=request.user, migration=migration, order_id=order_id)
     if found.status not in (Order.Status.PAID, Order.Status.REFUNDED):

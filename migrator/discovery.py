@@ -16,8 +16,10 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from django.core.cache import cache
+from django.utils.translation import gettext as _
 
 from connectors.base import Scope, Source
+from connectors.errors import ConnectorError
 from connectors.registry import registry
 from connectors.schema import Agent, Entity, FieldSchema, Group, Record, record_type
 from migrator.engine import connectors as engine_connectors
@@ -47,9 +49,21 @@ def _cached(*, connection: Connection, part: str, compute: Callable[[], T], refr
     return value
 
 
+class CredentialsErased(ConnectorError):
+    """The connection's credentials were erased when its migration was archived: its
+    pages show this instead of what the help desk would have said."""
+
+
 def _require(connection: Connection | None) -> Connection:
     if connection is None:
         raise ValueError("the migration has no such connection yet")
+    if not connection.encrypted_credentials:
+        raise CredentialsErased(
+            _(
+                "The credentials were erased when this migration was archived, so the help "
+                "desks are not read any more. The saved choices and the reports are kept."
+            )
+        )
     return connection
 
 

@@ -41,6 +41,8 @@ class Action(StrEnum):
     #: Start, pause, resume, cancel and schedule runs (the demo included).
     RUN = "run"
     PAY = "pay"
+    #: Read the orders' receipts (kept once the migration is archived).
+    VIEW_BILLING = "view_billing"
     #: Invite and revoke teammates; grant or revoke support access.
     MANAGE_MEMBERS = "manage_members"
     DELETE = "delete"
@@ -60,7 +62,9 @@ ROLE_ACTIONS: dict[Role, frozenset[Action]] = {
     Role.SUPPORT: frozenset({Action.INSPECT, Action.SUPPORT_RESUME}),
 }
 #: What an archived migration still allows.
-READ_ONLY_ACTIONS = frozenset({Action.VIEW, Action.VIEW_ACTIVITY, Action.INSPECT})
+READ_ONLY_ACTIONS = frozenset(
+    {Action.VIEW, Action.VIEW_ACTIVITY, Action.VIEW_BILLING, Action.INSPECT}
+)
 
 
 def is_support_staff(user: User | AnonymousUser) -> bool:

@@ -13,6 +13,7 @@ from django.utils import timezone
 from connectors.registry import UnknownConnectorError, registry
 from connectors.schema import Entity
 from migrator import policy
+from migrator.crypto import CredentialsUnreadable, decrypt_credentials
 from migrator.engine import progress
 from migrator.engine.progress import RunProgress
 from migrator.models import (
@@ -144,18 +145,44 @@ def support_run_for_user(*, user: User, run_id: int) -> Run:
     return run
 
 
+def _secret_values(migration: Migration) -> list[str]:
+    """The secret credential values of the migration's help desks (tokens, passwords)."""
+    values: list[str] = []
+    for connection in (migration.source, migration.target):
+        if connection is None or not connection.encrypted_credentials:
+            continue
+        try:
+            secret_names = registry.get(connection.platform).credentials_model.secret_field_names()
+            credentials = decrypt_credentials(token=connection.encrypted_credentials)
+        except (UnknownConnectorError, CredentialsUnreadable):
+            continue
+        values += [str(credentials[name]) for name in secret_names if credentials.get(name)]
+    return values
+
+
 def run_failures_log(*, run: Run, limit: int = 200) -> list[dict[str, str]]:
     """What went wrong in a run, for support: batch errors and failed records, with the
-    platform's words cut short (the payload excerpts; never credentials)."""
+    platform's words cut short (the payload excerpts; never credentials: a secret a
+    platform echoed back is masked)."""
+    secrets = _secret_values(run.migration)
+
+    def masked(text: str) -> str:
+        for secret in secrets:
+            text = text.replace(secret, "•" * 8)
+        return text
+
     batch_errors = [
-        {"where": f"{batch.entity or 'plan'} #{batch.sequence}", "text": batch.last_error[:500]}
+        {
+            "where": f"{batch.entity or 'plan'} #{batch.sequence}",
+            "text": masked(batch.last_error)[:500],
+        }
         for batch in run.batches.exclude(last_error="").order_by("-id")[:limit]
     ]
     failed = [
         {
             "where": f"{record.entity} {record.source_id}",
-            "text": record.reason,
-            "detail": record.detail[:500],
+            "text": masked(record.reason),
+            "detail": masked(record.detail)[:500],
         }
         for record in RunRecord.objects.filter(run=run, outcome=RunRecord.Outcome.FAILED)
         .only("entity", "source_id", "reason", "detail")

@@ -7,7 +7,8 @@ already done stay reachable so the user can go back and change them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Collection
+from dataclasses import dataclass, replace
 
 from django.urls import reverse
 from django.utils.functional import Promise
@@ -149,12 +150,30 @@ def is_reachable(migration: Migration, step: Step) -> bool:
     return any(state.step is step and state.reachable for state in step_states(migration))
 
 
-def step_context(migration: Migration, current: Step) -> dict[str, object]:
-    """What every step page's layout reads: the indicator, "Back" and "Next"."""
+def openable_steps(actions: Collection[Action]) -> frozenset[str]:
+    """The slugs of the steps a user allowed ``actions`` (migrator.policy) may open."""
+    return frozenset(step.slug for step in ALL_STEPS if step_action(step, method="GET") in actions)
+
+
+def step_context(
+    migration: Migration, current: Step, *, openable: Collection[str] | None = None
+) -> dict[str, object]:
+    """What every step page's layout reads: the indicator, "Back" and "Next".
+
+    Steps outside ``openable`` (slugs; e.g. the connect step for a restricted teammate)
+    are neither linked nor offered as "Back" or "Next": they would answer 404."""
     states = step_states(migration, current=current)
+    if openable is not None:
+        states = [
+            replace(state, reachable=state.reachable and state.step.slug in openable)
+            for state in states
+        ]
     index = next(i for i, state in enumerate(states) if state.step is current)
     previous_state = states[index - 1] if index > 0 else None
     next_state = states[index + 1] if index + 1 < len(states) else None
+    if openable is not None:
+        previous_state = previous_state if previous_state and previous_state.reachable else None
+        next_state = next_state if next_state and next_state.step.slug in openable else None
     return {
         "migration": migration,
         "step": current,

@@ -23,7 +23,7 @@ from django.utils import timezone
 from connectors.schema import Entity
 from migrator import notifications
 from migrator.configuration import Window
-from migrator.models import Migration, Run, RunBatch, RunEntity
+from migrator.models import AuditEvent, Migration, Run, RunBatch, RunEntity
 
 logger = logging.getLogger(__name__)
 
@@ -353,9 +353,26 @@ def run_pause(*, run: Run, paused_by: str, reason: str) -> bool:
     if paused:
         logger.info("run %s paused by %s: %s", run.pk, paused_by, reason)
     run.refresh_from_db()
+    if paused and paused_by != Run.PausedBy.USER:
+        # A user's pause is recorded with its author by migrator.services.run_pause.
+        _audit_by_system(run, action=AuditEvent.Action.RUN_PAUSED, reason=reason)
     if paused and paused_by == Run.PausedBy.SYSTEM:
         transaction.on_commit(lambda: notifications.run_paused(run=run))
     return bool(paused)
+
+
+def _audit_by_system(run: Run, *, action: str, reason: str = "") -> None:
+    """The migration's activity log: what the engine or the schedule did to a run."""
+    # Imported here: migrator.services imports this module.
+    from migrator.services import audit_record
+
+    detail = f"{run.get_kind_display()} #{run.pk}"
+    audit_record(
+        migration=run.migration,
+        actor=None,
+        action=action,
+        detail=f"{detail}: {reason}" if reason else detail,
+    )
 
 
 def run_resume(*, run: Run) -> bool:
@@ -455,8 +472,9 @@ def runs_reconcile(*, now: datetime | None = None) -> dict[str, int]:
                 run=run, paused_by=Run.PausedBy.SCHEDULE, reason=_outside_windows_reason(run, now)
             )
     for run in Run.objects.filter(status=Run.Status.PAUSED, paused_by=Run.PausedBy.SCHEDULE):
-        if window_open(run.configured_windows(), now):
-            resumed += run_resume(run=run)
+        if window_open(run.configured_windows(), now) and run_resume(run=run):
+            resumed += 1
+            _audit_by_system(run, action=AuditEvent.Action.RUN_RESUMED)
     stale_before = now - timedelta(seconds=settings.MIGRATOR_STALE_SECONDS)
     forgotten = list(
         RunBatch.objects.filter(run__status=Run.Status.RUNNING)

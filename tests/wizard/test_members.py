@@ -7,8 +7,11 @@ from django.contrib.auth.models import Group
 from django.core import mail
 from django.urls import reverse
 
+from connectors.sandbox import sandbox_platform
 from migrator import policy, services
-from migrator.models import AuditEvent, Membership, Run, SupportNote
+from migrator.models import AuditEvent, Membership, Run, RunBatch, SupportNote
+from reports.models import RunRecord
+from tests.wizard.conftest import SITE_URL
 
 pytestmark = pytest.mark.django_db
 
@@ -130,6 +133,8 @@ def test_support_console_shows_a_paused_demo_only_with_a_grant_and_resumes_it(
     assert run.status == Run.Status.RUNNING
     actions = set(AuditEvent.objects.filter(migration=migration).values_list("action", flat=True))
     assert {"support_granted", "support_viewed", "support_note", "run_resumed"} <= actions
+    for action in ("support_viewed", "support_note", "run_resumed"):
+        assert AuditEvent.objects.get(migration=migration, action=action).actor == support_user
 
     # Anyone but support staff: the console does not exist.
     client.force_login(user)
@@ -154,3 +159,71 @@ def test_only_the_owner_deletes_a_migration_and_not_while_a_run_is_under_way(
     running.save()
     assert client.post(reverse("migration_delete", args=[migration.pk])).status_code == 302
     assert not migration.__class__.objects.filter(pk=migration.pk).exists()
+
+
+def test_a_restricted_teammate_is_offered_no_step_they_may_not_open(
+    client, user, make_user, sandbox
+):
+    migration = sandbox.migration
+    restricted = make_user()
+    Membership.objects.create(migration=migration, user=restricted, role="restricted")
+    connect = f'href="{reverse("wizard_connect", args=[migration.pk])}"'
+    match = f'href="{reverse("wizard_match", args=[migration.pk])}"'
+    select = reverse("wizard_select", args=[migration.pk])
+
+    client.force_login(user)
+    page = client.get(select).content.decode()
+    assert connect in page and match in page
+    assert 'rel="prev"' in page
+
+    # The connect step (the credentials) answers them 404: no link, no "Back" to it.
+    client.force_login(restricted)
+    page = client.get(select).content.decode()
+    assert connect not in page
+    assert match in page
+    assert 'rel="prev"' not in page
+    assert 'rel="next"' in page
+
+
+def test_support_reads_the_log_never_a_credential_and_the_customer_sees_the_note(
+    client, user, support_user, sandbox
+):
+    migration = sandbox.migration
+    token = sandbox_platform("zendesk").credentials(account=sandbox.source, site_url=SITE_URL)[
+        "api_token"
+    ]
+    run = Run.objects.create(
+        migration=migration,
+        kind=Run.Kind.DEMO,
+        status=Run.Status.PAUSED,
+        paused_by=Run.PausedBy.SYSTEM,
+        pause_reason="Zendesk refused the API token.",
+    )
+    RunBatch.objects.create(run=run, entity="tickets", sequence=0, last_error="401 Unauthorized")
+    RunRecord.objects.create(
+        run=run,
+        entity="tickets",
+        source_id="17",
+        outcome=RunRecord.Outcome.FAILED,
+        reason="Freshdesk refused the ticket.",
+        # A platform that echoes the request back, token included.
+        detail=f'{{"errors": [{{"field": "email"}}], "echo": "token={token}"}}',
+    )
+    services.support_grant(migration=migration, granted_by=user, days=1)
+
+    client.force_login(support_user)
+    page = client.get(reverse("support_run", args=[run.pk])).content.decode()
+    assert "Zendesk refused the API token." in page
+    assert "401 Unauthorized" in page
+    assert "Freshdesk refused the ticket." in page
+    assert "&quot;field&quot;: &quot;email&quot;" in page  # the payload excerpt
+    assert token not in page
+    assert migration.source.encrypted_credentials not in page
+    client.post(
+        reverse("support_run_note", args=[run.pk]),
+        {"text": "Your Zendesk token was rotated: reconnect, then resume."},
+    )
+
+    client.force_login(user)
+    demo_page = client.get(reverse("wizard_demo", args=[migration.pk])).content.decode()
+    assert "Your Zendesk token was rotated: reconnect, then resume." in demo_page

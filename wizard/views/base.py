@@ -54,12 +54,13 @@ def render_step(
     status: int = 200,
 ) -> HttpResponse:
     """Render a step page inside the wizard's layout (templates/wizard/step_base.html)."""
+    allowed = allowed_actions(request, migration)
     return render(
         request,
         template,
         {
-            **steps.step_context(migration, step),
-            "allowed": allowed_actions(request, migration),
+            **steps.step_context(migration, step, openable=steps.openable_steps(allowed)),
+            "allowed": allowed,
             **(context or {}),
         },
         status=status,

@@ -9,7 +9,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from migrator import policy, selectors, services
 from migrator.models import Migration
@@ -43,6 +43,7 @@ def _members_page(
 
 
 @login_required
+@require_GET
 def members(request: HttpRequest, migration_id: int) -> HttpResponse:
     migration = selectors.migration_for_user(user=request.user, migration_id=migration_id)
     return _members_page(request, migration)
@@ -137,6 +138,7 @@ def support_revoke(request: HttpRequest, migration_id: int) -> HttpResponse:
 
 
 @login_required
+@require_GET
 def activity(request: HttpRequest, migration_id: int) -> HttpResponse:
     migration = selectors.migration_for_user(
         user=request.user, migration_id=migration_id, action=policy.Action.VIEW_ACTIVITY

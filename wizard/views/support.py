@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from migrator import policy, selectors, services
 from migrator.models import AuditEvent
@@ -22,6 +22,7 @@ def _require_support_staff(request: HttpRequest) -> None:
 
 
 @login_required
+@require_GET
 def console(request: HttpRequest) -> HttpResponse:
     _require_support_staff(request)
     return render(
@@ -32,6 +33,7 @@ def console(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@require_GET
 def run_inspect(request: HttpRequest, run_id: int) -> HttpResponse:
     _require_support_staff(request)
     run = selectors.support_run_for_user(user=request.user, run_id=run_id)
