@@ -68,6 +68,17 @@ def reusable_connections_of(*, user: User, platform: str | None = None) -> Query
     return connections_of(user=user, platform=platform).exclude(encrypted_credentials="")
 
 
+def connections_reusable_on(
+    *, migration: Migration, user: User, platform: str | None = None
+) -> QuerySet[Connection]:
+    """Connections a user may attach to this migration: the owner, any of theirs; a
+    teammate, only those the migration already uses (never the owner's other accounts)."""
+    connections = reusable_connections_of(user=migration.owner, platform=platform)
+    if user.pk == migration.owner_id:
+        return connections
+    return connections.filter(pk__in=[migration.source_id, migration.target_id])
+
+
 def runs_of_migration(*, migration: Migration) -> QuerySet[Run]:
     return migration.runs.all()
 

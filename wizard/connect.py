@@ -25,7 +25,7 @@ from connectors.base import ConnectorBase
 from connectors.registry import PlatformChoice, UnknownConnectorError, registry
 from connectors.sandbox import sandbox_account_credentials
 from migrator import selectors
-from migrator.models import Connection, Migration
+from migrator.models import Connection, Migration, User
 from wizard.forms_connect import CredentialsForm
 from wizard.text import translate_sentence
 
@@ -156,12 +156,12 @@ def keep_params(params: QueryDict, role: Role, migration: Migration) -> Params:
 
 
 def _earlier_connections(
-    *, migration: Migration, key: str, current: Connection | None
+    *, migration: Migration, user: User, key: str, current: Connection | None
 ) -> list[Connection]:
     """The owner's earlier connections of this platform, one per account, newest first."""
     seen: set[tuple[str, str]] = set()
     earlier: list[Connection] = []
-    owned = selectors.reusable_connections_of(user=migration.owner, platform=key)
+    owned = selectors.connections_reusable_on(migration=migration, user=user, platform=key)
     for connection in owned[:100]:
         account = (connection.account_url, connection.user_email)
         if account in seen:
@@ -214,6 +214,7 @@ def connect_sides(
                 params=params,
                 refusal=refusal,
                 site_url=site_url,
+                user=request.user,
             )
         sides.append(side)
     return sides
@@ -226,11 +227,12 @@ def _fill_form(
     params: QueryDict,
     refusal: Refusal | None,
     site_url: str,
+    user: User,
 ) -> None:
     platform = side.platform
     assert platform is not None
     side.earlier = _earlier_connections(
-        migration=migration, key=platform.key, current=side.connection
+        migration=migration, user=user, key=platform.key, current=side.connection
     )
     sandbox = None
     if settings.SANDBOX_ENABLED:

@@ -227,3 +227,35 @@ def test_support_reads_the_log_never_a_credential_and_the_customer_sees_the_note
     client.force_login(user)
     demo_page = client.get(reverse("wizard_demo", args=[migration.pk])).content.decode()
     assert "Your Zendesk token was rotated: reconnect, then resume." in demo_page
+
+
+def test_a_full_teammate_cannot_attach_the_owners_other_help_desks(client, user, make_user):
+    from migrator import selectors
+    from migrator.models import Connection
+
+    migration = services.migration_create(owner=user, name="Shared")
+    other = services.migration_create(owner=user, name="Private")
+
+    def connection(name: str) -> Connection:
+        return Connection.objects.create(
+            owner=user, platform="zendesk", encrypted_credentials="x", account_name=name
+        )
+
+    used, private = connection("used"), connection("private")
+    migration.source = used
+    migration.save()
+    other.source = private
+    other.save()
+    full = make_user()
+    Membership.objects.create(migration=migration, user=full, role="full")
+    assert set(selectors.connections_reusable_on(migration=migration, user=user)) == {
+        used,
+        private,
+    }
+    assert list(selectors.connections_reusable_on(migration=migration, user=full)) == [used]
+    client.force_login(full)
+    refused = client.post(
+        reverse("wizard_connect_reuse", args=[migration.pk, "target"]),
+        {"connection": private.pk},
+    )
+    assert refused.status_code == 404

@@ -113,7 +113,7 @@ def connect_reuse(request: HttpRequest, migration: Migration, side: str) -> Http
     if not form.is_valid():
         raise Http404("No such connection.")
     connection = (
-        selectors.reusable_connections_of(user=migration.owner)
+        selectors.connections_reusable_on(migration=migration, user=request.user)
         .filter(pk=form.cleaned_data["connection"])
         .first()
     )
