@@ -38,7 +38,9 @@ from tests.support import embedded_environment
 REDIS_URL = os.environ.get("REDIS_URL")
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
 SOURCE, TARGET = "zendesk", "freshdesk"
-PORTS = range(18600, 18700)
+#: Ports the test web servers may listen on ("first-last" in MIGRATOR_TEST_PORTS).
+_PORT_RANGE = os.environ.get("MIGRATOR_TEST_PORTS", "18600-18699")
+PORTS = range(int(_PORT_RANGE.split("-")[0]), int(_PORT_RANGE.split("-")[1]) + 1)
 
 
 def platforms_available() -> bool:
@@ -74,7 +76,7 @@ def free_port() -> int:
             except OSError:
                 continue
             return port
-    raise RuntimeError("no free port in 18600-18699")
+    raise RuntimeError(f"no free port in {_PORT_RANGE}")
 
 
 def forget_rate_budgets() -> None:
