@@ -35,8 +35,10 @@ import binascii
 import html
 import json
 import logging
+import re
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -80,6 +82,8 @@ from connectors.schema import (
     Organization,
     Record,
     Ticket,
+    html_to_text,
+    text_to_html,
 )
 from connectors.wire import MalformedPayloadError, envelope_items
 from connectors.zendesk import (
@@ -320,6 +324,18 @@ def _rewrite_sources(markup: str, urls: Mapping[str, str]) -> str:
 
 
 # --------------------------------------------------------------------------- connector
+
+
+#: Characters of a comment's text (whitespace left out) that tell it from the others.
+COMMENT_KEY_CHARS = 200
+
+
+def comment_key(comment: Comment) -> str:
+    """The start of a comment's text without whitespace, from its HTML (Zendesk gives
+    back the HTML it was sent, wrapped and spaced its own way); plain text is escaped
+    first, so that nothing in it is read as a tag."""
+    markup = comment.html_body or text_to_html(comment.text_body or "")
+    return re.sub(r"\s+", "", html_to_text(markup))[:COMMENT_KEY_CHARS]
 
 
 @register
@@ -1082,14 +1098,20 @@ class ZendeskConnector(Connector):
         current = self.api.get(path, entity="tickets").get("ticket") or {}
         if current.get("status") == "closed":
             raise _closed_ticket_error(target)
-        # Comments newer than the target's latest came after the import: add them.
-        latest: datetime | None = None
+        # The comments the target lacks, told apart by their text: Zendesk dates a comment
+        # added by an update when it arrives, so dates cannot say which ones it has.
+        on_target: Counter[str] = Counter()
         for page in self.api.cursor_pages(
             f"api/v2/tickets/{target}/comments.json", entity="comments"
         ):
-            for comment in zd.comments_from_zendesk(page):
-                latest = comment.created_at if latest is None else max(latest, comment.created_at)
-        added = [c for c in ticket.comments if latest is None or c.created_at > latest]
+            on_target.update(comment_key(comment) for comment in zd.comments_from_zendesk(page))
+        added = []
+        for comment in ticket.comments:
+            key = comment_key(comment)
+            if on_target[key]:
+                on_target[key] -= 1  # a comment said twice is there twice
+            else:
+                added.append(comment)
         added, tokens = self._uploaded(added, attachments)
         try:
             for comment in added:
