@@ -267,12 +267,8 @@ def run_resume(*, run: Run) -> Run:
 
 
 def run_cancel(*, run: Run) -> Run:
-    cancelled = Run.objects.filter(pk=run.pk, status__in=Run.ACTIVE_STATUSES).update(
-        status=Run.Status.CANCELLED, finished_at=timezone.now()
-    )
-    if not cancelled:
+    if not scheduling.run_cancel(run=run):
         raise ValidationError(_("This run has already ended."), code="finished")
-    run.refresh_from_db()
     return run
 
 

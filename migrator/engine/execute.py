@@ -40,7 +40,7 @@ from connectors.schema import Agent, Article, Attachment, Entity, Group, Record,
 from migrator.configuration import CREATE_ON_TARGET
 from migrator.crypto import CredentialsUnreadable
 from migrator.engine import plan, scheduling
-from migrator.engine.connectors import migration_connectors
+from migrator.engine.connectors import ConnectionMissing, migration_connectors
 from migrator.engine.faults import crash_point
 from migrator.engine.transform import (
     DroppedAttachment,
@@ -88,6 +88,13 @@ class RetryLater(Exception):
         super().__init__(reason)
         self.reason = reason
         self.delay = delay
+
+
+CREDENTIALS_UNREADABLE = (
+    "The run cannot go on: the stored credentials of a connection can no longer be "
+    "decrypted (the installation's encryption keys changed). Connect the account again, "
+    "choose it in the migration, then start a new run."
+)
 
 
 def worker_name() -> str:
@@ -237,9 +244,15 @@ def batch_execute(*, batch_id: int, worker: str | None = None) -> None:
                 )
             else:
                 _pause_for(batch=batch, worker=worker, reason=_systemic_reason(error))
-        except (CredentialsUnreadable, UnknownConnectorError) as error:
-            # The operator's keys or installed platforms changed: nothing to retry.
-            _pause_for(batch=batch, worker=worker, reason=str(error))
+        except plan.PlanImpossible as impossible:
+            _fail_for(batch=batch, worker=worker, reason=impossible.reason)
+        except CredentialsUnreadable:
+            _fail_for(batch=batch, worker=worker, reason=CREDENTIALS_UNREADABLE)
+        except UnknownConnectorError as error:
+            # The platform's connector was removed from this installation.
+            _fail_for(batch=batch, worker=worker, reason=f"The run cannot go on: {error}")
+        except ConnectionMissing as missing:
+            _fail_for(batch=batch, worker=worker, reason=str(missing))
         except Exception as error:
             logger.exception("%s stopped on an unexpected error", batch)
             _retry_later(
@@ -252,6 +265,11 @@ def batch_execute(*, batch_id: int, worker: str | None = None) -> None:
 
 def _pause_for(*, batch: RunBatch, worker: str, reason: str) -> None:
     scheduling.run_pause(run=batch.run, paused_by=Run.PausedBy.SYSTEM, reason=reason)
+    scheduling.batch_release(batch=batch, worker=worker, error=reason)
+
+
+def _fail_for(*, batch: RunBatch, worker: str, reason: str) -> None:
+    scheduling.run_fail(run=batch.run, reason=reason)
     scheduling.batch_release(batch=batch, worker=worker, error=reason)
 
 
