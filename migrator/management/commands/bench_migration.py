@@ -73,6 +73,12 @@ class Command(BaseCommand):
             "CONNECTOR_ALLOW_PRIVATE_NETWORKS": "true",
             "ALLOWED_HOSTS": "127.0.0.1,localhost",
             "PYTHONUNBUFFERED": "1",
+            # Production settings: DEBUG keeps every query of a process and slows each one.
+            "DEBUG": "false",
+            "SECRET_KEY": settings.SECRET_KEY,
+            "CREDENTIALS_ENCRYPTION_KEYS": ",".join(settings.CREDENTIALS_ENCRYPTION_KEYS),
+            # The emulators answer plain HTTP on loopback.
+            "SECURE_SSL_REDIRECT": "false",
         }
         source, target = self._seed(options)
         children: list[processes.ChildProcess] = []
@@ -82,6 +88,7 @@ class Command(BaseCommand):
                 env=env, port=options["port"], workers=options["web_workers"]
             )
             children.append(web.start(ready=processes.WEB_READY))
+            self.web = web
             beat = processes.celery_beat(
                 env=env, schedule_file=settings.DATA_DIR / f"bench-beat-{queue}"
             )
@@ -164,8 +171,9 @@ class Command(BaseCommand):
         last = 0.0
         while True:
             run.refresh_from_db()
-            for worker in workers:
-                worker.sample_memory()
+            for child in [*workers, self.web]:
+                child.sample_memory()
+                child.cpu_seconds()
             if time.monotonic() - last >= 10 or run.is_finished or run.status == Run.Status.PAUSED:
                 self.stdout.write(progress_line(selectors.run_progress(run=run)))
                 last = time.monotonic()
@@ -209,6 +217,13 @@ class Command(BaseCommand):
             self.stdout.write(f"API requests, {side}: {calls} = {per_minute:.0f}/min{against}.")
         self.stdout.write(
             f"429 answers: {totals['limited'] or 0} in all, {late_429} after the first minute."
+        )
+        worker_cpu = sum(worker.cpu_seconds() for worker in workers)
+        web_cpu = self.web.cpu_seconds()
+        self.stdout.write(
+            f"CPU: workers {worker_cpu:.0f}s ({1000 * worker_cpu / max(migrated, 1):.0f} ms a "
+            f"ticket), emulators {web_cpu:.0f}s ({1000 * web_cpu / max(migrated, 1):.0f} ms a "
+            f"ticket); load average {' '.join(f'{value:.2f}' for value in os.getloadavg())}."
         )
         peak = max((worker.sample_memory() for worker in workers), default=0)
         main = max((worker.peak_of_main_kb() for worker in workers), default=0)
