@@ -65,6 +65,8 @@ BATCH_ATTEMPTS = 8
 FAILURE_RATIO_MINIMUM = 20
 #: Matched, never created blindly, never changed by a later run.
 MATCHED_ENTITIES = frozenset({Entity.AGENTS, Entity.GROUPS})
+#: Records between two writes of what they became (progress shows in steps this size).
+FLUSH_EVERY = 10
 #: How often a batch checks that its run was not paused or cancelled.
 STATUS_CHECK_SECONDS = 1.0
 
@@ -384,6 +386,8 @@ class BatchWork:
         self._reported: set[str] = set()
         #: What :meth:`_flush` writes: rows done, and reports by (entity, source id).
         self._done_mappings: dict[int, RecordMap] = {}
+        #: Source ids of the page's records dealt with so far.
+        self._processed: set[str] = set()
         self._records_out: dict[tuple[str, str], RunRecord] = {}
 
     # ------------------------------------------------------------------ batch
@@ -421,10 +425,13 @@ class BatchWork:
                 for record in records:
                     self._check_running()
                     self._process_with_retries(record)
+                    self._processed.add(record.source_id)
+                    if len(self._processed) % FLUSH_EVERY == 0:
+                        self._flush(final=False)
             except Exception:
-                self._flush()
+                self._flush(final=True)
                 raise
-            self._flush()
+            self._flush(final=True)
         self._check_failure_ratio()
         source_statistics = self.source.http_statistics()
         target_statistics = self.target.http_statistics()
@@ -772,19 +779,23 @@ class BatchWork:
             )
         self.references.remember(self.entity, record.source_id, target_id)
 
-    def _flush(self) -> None:
+    def _flush(self, *, final: bool) -> None:
         """Write what the page's records became, together: record-map rows done, pending
         rows of records never sent to the target removed, and the run's reports.
 
         Its commit need not wait for the disk: were it lost, each created record still
         has its pending row, committed before the create, and is found by its marker.
         """
-        unused = [
-            self._mappings[source_id].pk
+        # Pending rows of records left before any create (skipped, refused, or not
+        # reached when the page stops) go; those of records still to come stay.
+        unused_ids = {
+            source_id
             for source_id in self._untouched
-            if source_id in self._mappings
+            if (final or source_id in self._processed)
+            and source_id in self._mappings
             and self._mappings[source_id].pk not in self._done_mappings
-        ]
+        }
+        unused = [self._mappings[source_id].pk for source_id in unused_ids]
         if not (self._done_mappings or unused or self._records_out):
             return
         with transaction.atomic():
@@ -799,7 +810,7 @@ class BatchWork:
             if unused:
                 RecordMap.objects.filter(pk__in=unused, state=RecordMap.State.PENDING).delete()
             run_records_save(records=list(self._records_out.values()))
-        self._untouched.clear()
+        self._untouched -= unused_ids | {m.source_id for m in self._done_mappings.values()}
         self._done_mappings.clear()
         self._records_out.clear()
 
