@@ -40,11 +40,14 @@ import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import IO, Any
 from urllib.parse import urlsplit
+
+from django.db import connections
 
 from connectors.base import (
     DEFAULT_PAGE_SIZE,
@@ -325,6 +328,11 @@ def _rewrite_sources(markup: str, urls: Mapping[str, str]) -> str:
 
 # --------------------------------------------------------------------------- connector
 
+
+#: Tickets whose comments a page reads at the same time.
+COMMENT_READERS = 4
+#: A ticket's comments, with the users who wrote them.
+_Thread = tuple[list[Comment], dict[str, "zd.ZendeskUser"]]
 
 #: Characters of a comment's text (whitespace left out) that tell it from the others.
 COMMENT_KEY_CHARS = 200
@@ -705,13 +713,12 @@ class ZendeskConnector(Connector):
     def _tickets(self, items: list[Item], *, payload: Item) -> Iterator[Ticket]:
         solved_dates = zd.solved_dates_from_zendesk(payload)
         use_custom_statuses = self._custom_statuses_payload() is not None
-        for item in items:
+        for item, thread in zip(items, self._threads_of(items), strict=True):
             ticket_id = item.get("id")
-            try:
-                comments, authors = self._ticket_comments(ticket_id)
-            except NotFoundError:
+            if thread is None:
                 logger.info("Zendesk ticket %s was deleted while being read; skipped", ticket_id)
                 continue
+            comments, authors = thread
             ticket = zd.ticket_from_zendesk(
                 item,
                 comments=comments,
@@ -723,7 +730,33 @@ class ZendeskConnector(Connector):
                 ticket.requester_email = requester.email
             yield ticket
 
-    def _ticket_comments(self, ticket_id: Any) -> tuple[list[Comment], dict[str, zd.ZendeskUser]]:
+    def _threads_of(self, items: list[Item]) -> list[_Thread | None]:
+        """The comments of a page's tickets, a few tickets at a time (each one is a call
+        of its own): None for a ticket deleted since it was listed."""
+
+        def thread(item: Item) -> _Thread | None:
+            try:
+                return self._ticket_comments(item.get("id"))
+            except NotFoundError:
+                return None
+            finally:
+                # An emulator served in this process (tests) opens this thread's own.
+                connections.close_all()
+
+        if len(items) < 2:
+            return [thread(item) for item in items]
+        with ThreadPoolExecutor(
+            max_workers=min(COMMENT_READERS, len(items)), thread_name_prefix="zendesk-comments"
+        ) as pool:
+            futures = [pool.submit(thread, item) for item in items]
+            try:
+                return [future.result() for future in futures]
+            except BaseException:
+                for future in futures:
+                    future.cancel()
+                raise
+
+    def _ticket_comments(self, ticket_id: Any) -> _Thread:
         """Every comment of a ticket, oldest first, with the users who wrote them."""
         comments: list[Comment] = []
         authors: dict[str, zd.ZendeskUser] = {}
