@@ -409,8 +409,19 @@ class FreshdeskConnector(Connector):
             params = (
                 {listing.since_param: _since_text(since)} if since and listing.since_param else {}
             )
-            items = list(self.api.list_all(listing.path, entity=entity.value, params=params))
-            return sum(1 for record in listing.many(items) if _fresh(record, since))
+            # Page by page: only one page of records is held, however many there are.
+            total, number = 0, 1
+            while True:
+                listed = self.api.list_page(
+                    listing.path,
+                    entity=entity.value,
+                    params={**params, "page": number, "per_page": LIST_PAGE_MAX},
+                )
+                total += sum(1 for record in listing.many(listed.items) if _fresh(record, since))
+                if not listed.has_next:
+                    return total
+                number += 1
+                del listed
         if entity is Entity.ARTICLE_CATEGORIES:
             return sum(1 for record in self._categories() if _fresh(record, since))
         if entity is Entity.ARTICLE_SECTIONS:
