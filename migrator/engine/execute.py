@@ -9,8 +9,16 @@ PostgreSQL advisory lock that dies with its connection.
 
 Errors: a record the target refuses is reported failed and the batch goes on; retryable
 errors are tried again (in the batch, then by giving the batch back for later) and never
-reported as failures; systemic errors (credentials refused, a target down past every
-retry, too many failures) pause the run with their reason.
+reported as failures; systemic errors that can be fixed outside the run (credentials
+refused, a target down past every retry, too many failures) pause the run with their
+reason, and resuming goes on where it stopped. A run fails, for good, when no resume could
+help: the configuration is impossible for the pair (an entity one side cannot read or
+write, a target scope never chosen), or a connection was removed or its credentials can no
+longer be decrypted; the user changes the migration and starts a new run.
+
+Bookkeeping per page: the page's records are locked together, their pending record-map
+rows committed in one statement, and what they became written every few records in one
+transaction.
 """
 
 from __future__ import annotations
