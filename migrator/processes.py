@@ -30,6 +30,8 @@ class ChildProcess:
         self.peak_rss_kb = 0
         #: The highest VmHWM seen per process id (the main process first).
         self.peaks_kb: dict[int, int] = {}
+        #: The most CPU ticks seen for the process and its descendants.
+        self.cpu_ticks = 0
 
     def start(self, *, ready: str, timeout: float = 90) -> ChildProcess:
         self.process = subprocess.Popen(
@@ -102,6 +104,22 @@ class ChildProcess:
                     self.peak_rss_kb = max(self.peak_rss_kb, peak)
         return self.peak_rss_kb
 
+    def cpu_seconds(self) -> float:
+        """CPU time (user and system) its processes used so far: the living ones, and
+        those that ended, counted in their parent's share."""
+        total = 0
+        for pid in self.pids():
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            # utime, stime, then the ended children's cutime, cstime (fields 14-17).
+            own = int(fields[11]) + int(fields[12])
+            ended = int(fields[13]) + int(fields[14])
+            total += own + (ended if self.process and pid == self.process.pid else 0)
+        self.cpu_ticks = max(self.cpu_ticks, total)
+        return self.cpu_ticks / os.sysconf("SC_CLK_TCK")
+
     def peak_of_main_kb(self) -> int:
         return self.peaks_kb.get(self.process.pid, 0) if self.process else 0
 
@@ -122,6 +140,7 @@ class ChildProcess:
             return
         assert self.process is not None
         self.sample_memory()
+        self.cpu_seconds()
         os.killpg(self.process.pid, signal.SIGTERM)
         try:
             self.process.wait(timeout=timeout)

@@ -628,12 +628,8 @@ def run_resume(*, run: Run, by: User | None = None) -> Run:
 
 
 def run_cancel(*, run: Run, by: User | None = None) -> Run:
-    cancelled = Run.objects.filter(pk=run.pk, status__in=Run.ACTIVE_STATUSES).update(
-        status=Run.Status.CANCELLED, finished_at=timezone.now()
-    )
-    if not cancelled:
+    if not scheduling.run_cancel(run=run):
         raise ValidationError(_("This run has already ended."), code="finished")
-    run.refresh_from_db()
     _audit_run(run, by=by, action=AuditEvent.Action.RUN_CANCELLED)
     return run
 

@@ -47,3 +47,28 @@ def run_record_save(
             "recorded_at",
         ],
     )
+
+
+def run_records_save(*, records: list[RunRecord]) -> None:
+    """Insert or replace many rows at once (one statement), as :func:`run_record_save`."""
+    if not records:
+        return
+    now = timezone.now()
+    for record in records:
+        record.target_id = record.target_id or ""
+        record.reason = record.reason[:_MAX_REASON_CHARS]
+        record.detail = record.detail[:_MAX_DETAIL_CHARS]
+        record.recorded_at = now
+    RunRecord.objects.bulk_create(
+        records,
+        update_conflicts=True,
+        unique_fields=["run", "entity", "source_id"],
+        update_fields=[
+            "target_id",
+            "outcome",
+            "reason",
+            "detail",
+            "parent_source_id",
+            "recorded_at",
+        ],
+    )

@@ -73,6 +73,7 @@ from connectors.freshdesk.client import (
     http_client_options,
 )
 from connectors.freshdesk.payloads import (
+    ORIGINAL_DATES_NOTE_OPENING,
     PLATFORM,
     agent_from_freshdesk,
     agent_to_freshdesk,
@@ -121,6 +122,7 @@ from connectors.schema import (
     Record,
     Ticket,
     html_to_text,
+    text_to_html,
 )
 from connectors.wire import MalformedPayloadError, WireModel, parse_wire
 
@@ -195,6 +197,8 @@ class _PlannedConversation:
     label: str
     #: The start of its text that never changes (see :func:`conversation_key`).
     key: str
+    #: The original-dates note: one per ticket, rewritten when its dates changed.
+    dates_note: bool = False
 
     def is_among(self, existing_keys: Sequence[str]) -> bool:
         return any(key.startswith(self.key) for key in existing_keys)
@@ -203,11 +207,24 @@ class _PlannedConversation:
 # --------------------------------------------------------------------------- helpers
 
 
-def conversation_key(text: str) -> str:
-    """The start of a conversation's text without whitespace: how a migrated comment is
-    recognised among a ticket's conversations (its first line carries its original date
-    and author), whatever spacing Freshdesk puts in its ``body_text``."""
-    return re.sub(r"\s+", "", text)[:CONVERSATION_KEY_CHARS]
+def conversation_key(markup: str) -> str:
+    """The start of a conversation's text without whitespace, from its HTML body: how a
+    migrated comment is recognised among a ticket's conversations (its first line carries
+    its original date and author).
+
+    Always the HTML ``body`` the connector wrote, never Freshdesk's derived ``body_text``:
+    a header such as ``Rachel <rachel@example.com> wrote:`` is text in the HTML, but a
+    plain-text body read as HTML loses the address as if it were a tag.
+    """
+    return re.sub(r"\s+", "", html_to_text(markup))[:CONVERSATION_KEY_CHARS]
+
+
+def _existing_key(conversation: Mapping[str, Any]) -> str:
+    body = conversation.get("body")
+    if isinstance(body, str) and body:
+        return conversation_key(body)
+    # No HTML given back: the plain text, escaped so that nothing in it reads as a tag.
+    return conversation_key(text_to_html(str(conversation.get("body_text") or "")))
 
 
 def account_name_from_url(url: str) -> str:
@@ -273,16 +290,15 @@ def _kept_markers(tags: Any) -> list[str]:
 
 
 def _planned_conversations(ticket: Ticket) -> list[_PlannedConversation]:
-    dates = original_dates_note_to_freshdesk(ticket)
-    # The note's later lines ("last updated on") change with every delta.
-    stable = html_to_text(dates["body"]).split(" UTC.")[0]
     planned = [
         _PlannedConversation(
             endpoint="notes",
-            body=dates,
+            body=original_dates_note_to_freshdesk(ticket),
             attachments=(),
             label="original dates",
-            key=conversation_key(stable),
+            # Its lines change (resolved on, last updated on): its opening words name it.
+            key=conversation_key(html.escape(ORIGINAL_DATES_NOTE_OPENING)),
+            dates_note=True,
         )
     ]
     for comment in ticket.comments[1:]:
@@ -293,7 +309,7 @@ def _planned_conversations(ticket: Ticket) -> list[_PlannedConversation]:
                 body=conversation.body,
                 attachments=tuple(comment.file_attachments),
                 label=f"the comment of {comment.created_at:%Y-%m-%d %H:%M} UTC",
-                key=conversation_key(html_to_text(conversation.body["body"])),
+                key=conversation_key(conversation.body["body"]),
             )
         )
     return planned
@@ -380,8 +396,21 @@ class FreshdeskConnector(Connector):
             params = (
                 {listing.since_param: _since_text(since)} if since and listing.since_param else {}
             )
-            items = list(self.api.list_all(listing.path, entity=entity.value, params=params))
-            return sum(1 for record in listing.many(items) if is_updated_since(record, since))
+            # Page by page: only one page of records is held, however many there are.
+            total, number = 0, 1
+            while True:
+                listed = self.api.list_page(
+                    listing.path,
+                    entity=entity.value,
+                    params={**params, "page": number, "per_page": LIST_PAGE_MAX},
+                )
+                total += sum(
+                    1 for record in listing.many(listed.items) if is_updated_since(record, since)
+                )
+                if not listed.has_next:
+                    return total
+                number += 1
+                del listed
         if entity is Entity.ARTICLE_CATEGORIES:
             return sum(1 for record in self._categories() if is_updated_since(record, since))
         if entity is Entity.ARTICLE_SECTIONS:
@@ -1013,13 +1042,36 @@ class FreshdeskConnector(Connector):
         body["tags"] = [*ticket.tags, *_kept_markers(current.get("tags"))]
         self.api.put(path, entity="tickets", body=body)
         existing = [
-            conversation_key(item.get("body_text") or html_to_text(item.get("body") or ""))
+            item
             for item in self.api.list_all(f"{path}/conversations", entity="tickets")
             if isinstance(item, dict)
         ]
+        existing_keys = [_existing_key(item) for item in existing]
         for planned in _planned_conversations(ticket):
-            if not planned.is_among(existing):
+            if not planned.is_among(existing_keys):
                 self._conversation_post(ticket_id, planned, opener=opener)
+            elif planned.dates_note:
+                self._dates_note_refresh(planned, existing, existing_keys)
+
+    def _dates_note_refresh(
+        self,
+        planned: _PlannedConversation,
+        existing: Sequence[Mapping[str, Any]],
+        existing_keys: Sequence[str],
+    ) -> None:
+        """The dates note says when the ticket was last updated (and resolved): rewrite
+        it in place when that changed, rather than adding a second note."""
+        for item, key in zip(existing, existing_keys, strict=True):
+            if not key.startswith(planned.key) or not isinstance(item.get("id"), int):
+                continue
+            wanted = html_to_text(planned.body["body"])
+            if html_to_text(str(item.get("body") or "")) != wanted:
+                self.api.put(
+                    f"conversations/{item['id']}",
+                    entity="tickets",
+                    body={"body": planned.body["body"]},
+                )
+            return
 
     def _conversation_post(
         self, ticket_id: str, planned: _PlannedConversation, *, opener: AttachmentOpener | None

@@ -878,6 +878,10 @@ def ticket_update_to_freshdesk(ticket: Ticket) -> dict[str, Any]:
     return {key: value for key, value in body.items() if key in kept}
 
 
+#: The words the original-dates note starts with (the connector finds it by them).
+ORIGINAL_DATES_NOTE_OPENING = "Original dates of this ticket:"
+
+
 def original_dates_note_to_freshdesk(ticket: Ticket) -> dict[str, Any]:
     """Body of a private note (``POST /api/v2/tickets/{id}/notes``) keeping the dates
     Freshdesk cannot set."""
@@ -885,8 +889,8 @@ def original_dates_note_to_freshdesk(ticket: Ticket) -> dict[str, Any]:
     if ticket.solved_at is not None:
         lines.append(f"Resolved on {_format_date(ticket.solved_at)}.")
     lines.append(f"Last updated on {_format_date(ticket.updated_at)}.")
-    text = " ".join(lines)
-    return {"body": f"<p>Original dates of this ticket: {html.escape(text)}</p>", "private": True}
+    text = f"{ORIGINAL_DATES_NOTE_OPENING} {' '.join(lines)}"
+    return {"body": f"<p>{html.escape(text)}</p>", "private": True}
 
 
 class FreshdeskConversationBody(NamedTuple):

@@ -52,11 +52,26 @@ def target_scope(migration: Migration) -> Scope | None:
     return Scope(id=migration.target_scope_id, name=migration.target_scope_name)
 
 
+class ConnectionMissing(ValueError):
+    """The migration's source or target connection was removed."""
+
+
 @contextmanager
 def migration_connectors(migration: Migration) -> Iterator[tuple[Source, Target]]:
     """The source and target of a migration, closed (with their HTTP clients) afterwards."""
-    if migration.source is None or migration.target is None:
-        raise ValueError("the migration has no source or no target connection yet")
+    missing = []
+    for role in ("source", "target"):
+        try:
+            if getattr(migration, role) is None:
+                missing.append(role)
+        except Connection.DoesNotExist:
+            missing.append(role)
+    if missing:
+        raise ConnectionMissing(
+            f"The run cannot go on: the migration's {' and '.join(missing)} connection was "
+            "removed. Connect the account again, choose it in the migration, then start a "
+            "new run."
+        )
     with ExitStack() as stack:
         source = stack.enter_context(source_connector(migration.source))
         target = stack.enter_context(

@@ -9,8 +9,16 @@ PostgreSQL advisory lock that dies with its connection.
 
 Errors: a record the target refuses is reported failed and the batch goes on; retryable
 errors are tried again (in the batch, then by giving the batch back for later) and never
-reported as failures; systemic errors (credentials refused, a target down past every
-retry, too many failures) pause the run with their reason.
+reported as failures; systemic errors that can be fixed outside the run (credentials
+refused, a target down past every retry, too many failures) pause the run with their
+reason, and resuming goes on where it stopped. A run fails, for good, when no resume could
+help: the configuration is impossible for the pair (an entity one side cannot read or
+write, a target scope never chosen), or a connection was removed or its credentials can no
+longer be decrypted; the user changes the migration and starts a new run.
+
+Bookkeeping per page: the page's records are locked together, their pending record-map
+rows committed in one statement, and what they became written every few records in one
+transaction.
 """
 
 from __future__ import annotations
@@ -30,8 +38,9 @@ from dataclasses import dataclass
 import pydantic
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.db.models import Count, Q
+from django.utils import timezone
 
 from connectors.base import AttachmentStream, Source, Target, source_marker
 from connectors.errors import ConnectorError, NotFoundError, RateLimitedError, TransientError
@@ -40,7 +49,7 @@ from connectors.schema import Agent, Article, Attachment, Entity, Group, Record,
 from migrator.configuration import CREATE_ON_TARGET
 from migrator.crypto import CredentialsUnreadable
 from migrator.engine import plan, scheduling
-from migrator.engine.connectors import migration_connectors
+from migrator.engine.connectors import ConnectionMissing, migration_connectors
 from migrator.engine.faults import crash_point
 from migrator.engine.transform import (
     DroppedAttachment,
@@ -52,7 +61,7 @@ from migrator.engine.transform import (
 )
 from migrator.models import RecordMap, Run, RunBatch
 from reports.models import ATTACHMENTS, RunRecord
-from reports.services import run_record_save
+from reports.services import run_records_save
 
 logger = logging.getLogger(__name__)
 
@@ -64,6 +73,8 @@ BATCH_ATTEMPTS = 8
 FAILURE_RATIO_MINIMUM = 20
 #: Matched, never created blindly, never changed by a later run.
 MATCHED_ENTITIES = frozenset({Entity.AGENTS, Entity.GROUPS})
+#: Records between two writes of what they became (progress shows in steps this size).
+FLUSH_EVERY = 10
 #: How often a batch checks that its run was not paused or cancelled.
 STATUS_CHECK_SECONDS = 1.0
 
@@ -88,6 +99,13 @@ class RetryLater(Exception):
         super().__init__(reason)
         self.reason = reason
         self.delay = delay
+
+
+CREDENTIALS_UNREADABLE = (
+    "The run cannot go on: the stored credentials of a connection can no longer be "
+    "decrypted (the installation's encryption keys changed). Connect the account again, "
+    "choose it in the migration, then start a new run."
+)
 
 
 def worker_name() -> str:
@@ -173,24 +191,50 @@ def has_attachments(record: Record) -> bool:
 # --------------------------------------------------------------------------- locks
 
 
-@contextmanager
-def record_lock(*, migration_id: int, namespace: str, entity: Entity, source_id: str):
-    """Serialise the writers of one source record across processes (PostgreSQL).
+def _lock_key(*, migration_id: int, namespace: str, entity: Entity, source_id: str) -> int:
+    digest = hashlib.sha256(f"{migration_id}:{namespace}:{entity}:{source_id}".encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
 
-    A session advisory lock: released on exit, and by PostgreSQL when the worker dies.
+
+@contextmanager
+def records_locked(*, migration_id: int, namespace: str, entity: Entity, source_ids: list[str]):
+    """Serialise the writers of these source records across processes (PostgreSQL).
+
+    Session advisory locks, one per record, taken in one statement and in key order (two
+    workers locking overlapping pages cannot deadlock), held while the page is written
+    and its record map committed; PostgreSQL releases them too when the worker dies.
     """
-    if connection.vendor != "postgresql":
+    if connection.vendor != "postgresql" or not source_ids:
         yield
         return
-    digest = hashlib.sha256(f"{migration_id}:{namespace}:{entity}:{source_id}".encode()).digest()
-    key = int.from_bytes(digest[:8], "big", signed=True)
+    keys = sorted(
+        {
+            _lock_key(
+                migration_id=migration_id, namespace=namespace, entity=entity, source_id=source_id
+            )
+            for source_id in source_ids
+        }
+    )
     with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_lock(%s)", [key])
+        # The ordered subquery makes the locks be taken in key order.
+        cursor.execute(
+            "SELECT count(pg_advisory_lock(key)) FROM "
+            "(SELECT unnest(%s::bigint[]) AS key ORDER BY 1) AS ordered",
+            [keys],
+        )
     try:
         yield
     finally:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_unlock(%s)", [key])
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT count(pg_advisory_unlock(key)) FROM unnest(%s::bigint[]) AS key",
+                    [keys],
+                )
+        except DatabaseError:
+            # Closing the session is what releases its locks then.
+            logger.warning("advisory unlock failed; closing the connection", exc_info=True)
+            connection.close()
 
 
 # --------------------------------------------------------------------------- the task
@@ -237,9 +281,15 @@ def batch_execute(*, batch_id: int, worker: str | None = None) -> None:
                 )
             else:
                 _pause_for(batch=batch, worker=worker, reason=_systemic_reason(error))
-        except (CredentialsUnreadable, UnknownConnectorError) as error:
-            # The operator's keys or installed platforms changed: nothing to retry.
-            _pause_for(batch=batch, worker=worker, reason=str(error))
+        except plan.PlanImpossible as impossible:
+            _fail_for(batch=batch, worker=worker, reason=impossible.reason)
+        except CredentialsUnreadable:
+            _fail_for(batch=batch, worker=worker, reason=CREDENTIALS_UNREADABLE)
+        except UnknownConnectorError as error:
+            # The platform's connector was removed from this installation.
+            _fail_for(batch=batch, worker=worker, reason=f"The run cannot go on: {error}")
+        except ConnectionMissing as missing:
+            _fail_for(batch=batch, worker=worker, reason=str(missing))
         except Exception as error:
             logger.exception("%s stopped on an unexpected error", batch)
             _retry_later(
@@ -252,6 +302,11 @@ def batch_execute(*, batch_id: int, worker: str | None = None) -> None:
 
 def _pause_for(*, batch: RunBatch, worker: str, reason: str) -> None:
     scheduling.run_pause(run=batch.run, paused_by=Run.PausedBy.SYSTEM, reason=reason)
+    scheduling.batch_release(batch=batch, worker=worker, error=reason)
+
+
+def _fail_for(*, batch: RunBatch, worker: str, reason: str) -> None:
+    scheduling.run_fail(run=batch.run, reason=reason)
     scheduling.batch_release(batch=batch, worker=worker, error=reason)
 
 
@@ -331,15 +386,60 @@ class BatchWork:
         self.gate = AttachmentGate(source=source, transformer=self.transformer)
         self.tally = Tally()
         self._status_checked = 0.0
+        #: The page's record-map rows by source id (loaded under the page's locks).
+        self._mappings: dict[str, RecordMap] = {}
+        #: Pending rows this batch reserved and never sent to the target since.
+        self._untouched: set[str] = set()
+        #: Source ids this run already reported.
+        self._reported: set[str] = set()
+        #: What :meth:`_flush` writes: rows done, and reports by (entity, source id).
+        self._done_mappings: dict[int, RecordMap] = {}
+        #: Source ids of the page's records dealt with so far.
+        self._processed: set[str] = set()
+        self._records_out: dict[tuple[str, str], RunRecord] = {}
 
     # ------------------------------------------------------------------ batch
 
     def run(self) -> None:
-        records = self._read()
-        self.references.prefetch(records)
-        for record in records:
-            self._check_running()
-            self._process_with_retries(record)
+        records, vanished = self._read()
+        source_ids = [record.source_id for record in records]
+        with records_locked(
+            migration_id=self.migration.pk,
+            namespace=self.namespace,
+            entity=self.entity,
+            source_ids=source_ids,
+        ):
+            self._reported = set(
+                RunRecord.objects.filter(
+                    run_id=self.run_obj.pk,
+                    entity=self.entity.value,
+                    source_id__in=[*source_ids, *vanished],
+                ).values_list("source_id", flat=True)
+            )
+            for source_id in vanished:
+                self._report_vanished(source_id)
+            self.references.prefetch(records)
+            self._mappings = {
+                mapping.source_id: mapping
+                for mapping in RecordMap.objects.filter(
+                    migration_id=self.migration.pk,
+                    namespace=self.namespace,
+                    entity=self.entity.value,
+                    source_id__in=source_ids,
+                )
+            }
+            self._reserve(records)
+            try:
+                for record in records:
+                    self._check_running()
+                    self._process_with_retries(record)
+                    self._processed.add(record.source_id)
+                    if len(self._processed) % FLUSH_EVERY == 0:
+                        self._flush(final=False)
+            except Exception:
+                self._flush(final=True)
+                raise
+            self._flush(final=True)
         self._check_failure_ratio()
         source_statistics = self.source.http_statistics()
         target_statistics = self.target.http_statistics()
@@ -354,7 +454,8 @@ class BatchWork:
             rate_limited=source_statistics.rate_limited + target_statistics.rate_limited,
         )
 
-    def _read(self) -> list[Record]:
+    def _read(self) -> tuple[list[Record], list[str]]:
+        """The page's records, and the ids of those gone from the source since."""
         if self.batch.source_ids is None:
             page = self.source.read_page(
                 self.entity,
@@ -372,7 +473,7 @@ class BatchWork:
                 has_more=page.has_more,
                 filtered_out=len(records) - len(kept),
             )
-            return kept
+            return kept, []
         # Read before (a crash, or a demo's selection): the same records, by id.
         ids = list(self.batch.source_ids)
         found = {
@@ -380,10 +481,8 @@ class BatchWork:
             for record in plan.records_by_ids(self.source, self.entity, ids)
             if record.source_id in set(ids)
         }
-        for source_id in ids:
-            if source_id not in found:
-                self._report_vanished(source_id)
-        return [found[source_id] for source_id in ids if source_id in found]
+        vanished = [source_id for source_id in ids if source_id not in found]
+        return [found[source_id] for source_id in ids if source_id in found], vanished
 
     def _check_running(self) -> None:
         if self.heartbeat.lost.is_set():
@@ -466,66 +565,73 @@ class BatchWork:
                 )
                 return
 
-    def _mapping(self, source_id: str) -> RecordMap | None:
-        return RecordMap.objects.filter(
-            migration_id=self.migration.pk,
-            namespace=self.namespace,
-            entity=self.entity.value,
-            source_id=source_id,
-        ).first()
+    def _reserve(self, records: list[Record]) -> None:
+        """Pending record-map rows for the page's new records, committed together before
+        any of them is created (the page's records are locked: nobody else writes them)."""
+        missing = [record for record in records if record.source_id not in self._mappings]
+        if not missing:
+            return
+        with transaction.atomic():
+            created = RecordMap.objects.bulk_create(
+                RecordMap(
+                    migration_id=self.migration.pk,
+                    namespace=self.namespace,
+                    entity=self.entity.value,
+                    source_id=record.source_id,
+                    state=RecordMap.State.PENDING,
+                    run_id=self.run_obj.pk,
+                )
+                for record in missing
+            )
+        for mapping in created:
+            self._mappings[mapping.source_id] = mapping
+            self._untouched.add(mapping.source_id)
 
     def _process(self, record: Record) -> None:
-        mapping = self._mapping(record.source_id)
+        mapping = self._mappings.get(record.source_id)
         if mapping is not None and mapping.state == RecordMap.State.DONE:
             self._refresh(record, mapping)
             return
-        with record_lock(
-            migration_id=self.migration.pk,
-            namespace=self.namespace,
-            entity=self.entity,
-            source_id=record.source_id,
-        ):
-            mapping = self._mapping(record.source_id)
-            if mapping is not None and mapping.state == RecordMap.State.DONE:
-                self._refresh(record, mapping)
+        prepared = self.transformer.prepare(record)
+        marker = source_marker(
+            migration_id=self.marker_scope, entity=self.entity, source_id=record.source_id
+        )
+        if self.entity in MATCHED_ENTITIES:
+            matched = self._match(record, prepared, marker)
+            if matched is not None:
+                target_id, note = matched
+                mapping = mapping or self._pending_row(record)
+                self._done(record, mapping, target_id, prepared, note=note)
                 return
-            prepared = self.transformer.prepare(record)
-            marker = source_marker(
-                migration_id=self.marker_scope, entity=self.entity, source_id=record.source_id
-            )
-            if self.entity in MATCHED_ENTITIES:
-                matched = self._match(record, prepared, marker)
-                if matched is not None:
-                    target_id, note = matched
-                    mapping = mapping or self._pending_row(record)
-                    self._done(record, mapping, target_id, prepared, note=note)
-                    return
-            if mapping is None:
-                mapping = self._pending_row(record)
-            else:
-                # An earlier try may have created it before its answer or commit was lost.
-                found = self.target.find_by_marker(self.entity, marker, record=prepared.record)
-                if found:
-                    self._done(record, mapping, found, prepared)
-                    return
-            crash_point("before_create", key=record.source_id)
-            try:
-                target_id = self._create(prepared, marker)
-            except ConnectorError as error:
-                if error.retryable or error.systemic:
-                    raise
-                # A create of several calls may have stopped after the record itself.
-                found = self.target.find_by_marker(self.entity, marker, record=prepared.record)
-                if not found:
-                    RecordMap.objects.filter(pk=mapping.pk, state=RecordMap.State.PENDING).delete()
-                    raise
-                prepared.notes.append(f"Created, but part of it was refused: {error.user_message}")
-                target_id = found
-            crash_point("after_create", key=record.source_id)
-            self._done(record, mapping, target_id, prepared)
+        if mapping is None:
+            mapping = self._pending_row(record)
+        elif record.source_id not in self._untouched:
+            # An earlier try may have created it before its answer or commit was lost.
+            found = self.target.find_by_marker(self.entity, marker, record=prepared.record)
+            if found:
+                self._done(record, mapping, found, prepared)
+                return
+        # From here on the create may happen: a later try asks the target first.
+        self._untouched.discard(record.source_id)
+        crash_point("before_create", key=record.source_id)
+        try:
+            target_id = self._create(prepared, marker)
+        except ConnectorError as error:
+            if error.retryable or error.systemic:
+                raise
+            # A create of several calls may have stopped after the record itself.
+            found = self.target.find_by_marker(self.entity, marker, record=prepared.record)
+            if not found:
+                RecordMap.objects.filter(pk=mapping.pk, state=RecordMap.State.PENDING).delete()
+                self._mappings.pop(record.source_id, None)
+                raise
+            prepared.notes.append(f"Created, but part of it was refused: {error.user_message}")
+            target_id = found
+        crash_point("after_create", key=record.source_id)
+        self._done(record, mapping, target_id, prepared)
 
     def _pending_row(self, record: Record) -> RecordMap:
-        return RecordMap.objects.create(
+        mapping = RecordMap.objects.create(
             migration_id=self.migration.pk,
             namespace=self.namespace,
             entity=self.entity.value,
@@ -533,6 +639,8 @@ class BatchWork:
             state=RecordMap.State.PENDING,
             run_id=self.run_obj.pk,
         )
+        self._mappings[record.source_id] = mapping
+        return mapping
 
     def _create(self, prepared: Prepared, marker: str) -> str:
         for _drop in range(50):
@@ -619,9 +727,7 @@ class BatchWork:
 
     def _refresh(self, record: Record, mapping: RecordMap) -> None:
         """A record already on the target: bring it up to date when it changed."""
-        reported = RunRecord.objects.filter(
-            run_id=self.run_obj.pk, entity=self.entity.value, source_id=record.source_id
-        ).exists()
+        reported = record.source_id in self._reported
         changed = mapping.source_updated_at is None or record.updated_at > mapping.source_updated_at
         if self.entity in MATCHED_ENTITIES or not (changed or (self.force_update and not reported)):
             if not reported:
@@ -638,6 +744,7 @@ class BatchWork:
         except NotFoundError:
             # Deleted on the target since: create it again.
             RecordMap.objects.filter(pk=mapping.pk).delete()
+            self._mappings.pop(record.source_id, None)
             self._process(record)
             return
         crash_point("after_update", key=record.source_id)
@@ -656,30 +763,64 @@ class BatchWork:
         notes += prepared.notes
         for dropped in prepared.dropped:
             notes.append(f"Left out: {dropped.reason}")
-        with transaction.atomic():
-            RecordMap.objects.filter(pk=mapping.pk).update(
-                state=RecordMap.State.DONE,
-                target_id=target_id,
-                source_updated_at=record.updated_at,
+        mapping.state = RecordMap.State.DONE
+        mapping.target_id = target_id
+        mapping.source_updated_at = record.updated_at
+        mapping.run_id = self.run_obj.pk
+        mapping.updated_at = timezone.now()
+        self._done_mappings[mapping.pk] = mapping
+        self._report(
+            record.source_id,
+            RunRecord.Outcome.MIGRATED,
+            target_id=target_id,
+            reason=" ".join(notes),
+        )
+        for dropped in prepared.dropped:
+            self._records_out[(ATTACHMENTS, dropped.attachment.source_id)] = RunRecord(
                 run_id=self.run_obj.pk,
+                entity=ATTACHMENTS,
+                source_id=dropped.attachment.source_id,
+                outcome=RunRecord.Outcome.SKIPPED,
+                reason=dropped.reason,
+                detail=_attachment_detail(dropped.attachment),
+                parent_source_id=f"{self.entity.value}/{record.source_id}",
             )
-            self._report(
-                record.source_id,
-                RunRecord.Outcome.MIGRATED,
-                target_id=target_id,
-                reason=" ".join(notes),
-            )
-            for dropped in prepared.dropped:
-                run_record_save(
-                    run_id=self.run_obj.pk,
-                    entity=ATTACHMENTS,
-                    source_id=dropped.attachment.source_id,
-                    outcome=RunRecord.Outcome.SKIPPED,
-                    reason=dropped.reason,
-                    detail=_attachment_detail(dropped.attachment),
-                    parent_source_id=f"{self.entity.value}/{record.source_id}",
-                )
         self.references.remember(self.entity, record.source_id, target_id)
+
+    def _flush(self, *, final: bool) -> None:
+        """Write what the page's records became, together: record-map rows done, pending
+        rows of records never sent to the target removed, and the run's reports.
+
+        Its commit need not wait for the disk: were it lost, each created record still
+        has its pending row, committed before the create, and is found by its marker.
+        """
+        # Pending rows of records left before any create (skipped, refused, or not
+        # reached when the page stops) go; those of records still to come stay.
+        unused_ids = {
+            source_id
+            for source_id in self._untouched
+            if (final or source_id in self._processed)
+            and source_id in self._mappings
+            and self._mappings[source_id].pk not in self._done_mappings
+        }
+        unused = [self._mappings[source_id].pk for source_id in unused_ids]
+        if not (self._done_mappings or unused or self._records_out):
+            return
+        with transaction.atomic():
+            if connection.vendor == "postgresql":
+                with connection.cursor() as cursor:
+                    cursor.execute("SET LOCAL synchronous_commit TO off")
+            if self._done_mappings:
+                RecordMap.objects.bulk_update(
+                    list(self._done_mappings.values()),
+                    ["state", "target_id", "source_updated_at", "run", "updated_at"],
+                )
+            if unused:
+                RecordMap.objects.filter(pk__in=unused, state=RecordMap.State.PENDING).delete()
+            run_records_save(records=list(self._records_out.values()))
+        self._untouched -= unused_ids | {m.source_id for m in self._done_mappings.values()}
+        self._done_mappings.clear()
+        self._records_out.clear()
 
     # ------------------------------------------------------------------ reports
 
@@ -692,7 +833,7 @@ class BatchWork:
         reason: str = "",
         detail: str = "",
     ) -> None:
-        run_record_save(
+        self._records_out[(self.entity.value, source_id)] = RunRecord(
             run_id=self.run_obj.pk,
             entity=self.entity.value,
             source_id=source_id,
@@ -701,6 +842,7 @@ class BatchWork:
             reason=reason,
             detail=detail,
         )
+        self._reported.add(source_id)
         setattr(self.tally, outcome, getattr(self.tally, outcome) + 1)
 
     def _report_failed(self, record: Record, error: ConnectorError) -> None:
@@ -712,10 +854,7 @@ class BatchWork:
         )
 
     def _report_vanished(self, source_id: str) -> None:
-        already = RunRecord.objects.filter(
-            run_id=self.run_obj.pk, entity=self.entity.value, source_id=source_id
-        ).exists()
-        if not already:
+        if source_id not in self._reported:
             self._report(
                 source_id,
                 RunRecord.Outcome.SKIPPED,

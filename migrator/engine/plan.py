@@ -13,11 +13,56 @@ from connectors.base import Capabilities, Source, Target, estimate_duration, not
 from connectors.schema import Entity, FieldSchema, Record
 from migrator.configuration import DEMO_RECORDS_PER_ENTITY, Filters, Options
 from migrator.engine.transform import PairFacts, excluded_by_filters, referenced_ids
-from migrator.models import Run, RunEntity
+from migrator.models import Migration, Run, RunEntity
 
 #: Entities a demo takes 20 of; the others follow from what these refer to.
 DEMO_ROOTS = (Entity.TICKETS, Entity.ARTICLES)
 READ_BY_IDS_PAGE = 100
+
+
+class PlanImpossible(Exception):
+    """The configuration cannot be carried out for this pair of platforms: the run fails,
+    since resuming it would meet the same refusal. ``reason`` says what to change."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def _labels(entities: Sequence[Entity]) -> str:
+    return ", ".join(entity.label.lower() for entity in entities)
+
+
+def plan_check(*, migration: Migration, source: Source, target: Target) -> None:
+    """Refuse a configuration the pair cannot carry out (raises PlanImpossible).
+
+    Only what the user chose is checked: with no selection, every entity both sides move
+    is taken and the rest is on the "not migrated" list.
+    """
+    problems: list[str] = []
+    selected = migration.selected_entities()
+    unreadable = [e for e in selected if e not in source.capabilities.reads]
+    unwritable = [
+        e
+        for e in selected
+        if e in source.capabilities.reads and e not in target.capabilities.writes
+    ]
+    if unreadable:
+        problems.append(f"{source.display_name} cannot give {_labels(unreadable)}.")
+    if unwritable:
+        problems.append(f"{target.display_name} cannot take {_labels(unwritable)}.")
+    scope_kind = target.capabilities.scope_kind
+    if scope_kind is not None and not migration.target_scope_id:
+        problems.append(
+            f"{target.display_name} needs the {scope_kind.value} the migration writes to, "
+            "and none was chosen."
+        )
+    if problems:
+        raise PlanImpossible(
+            "The run cannot be carried out as configured: "
+            + " ".join(problems)
+            + " Change the migration's settings, then start a new run."
+        )
 
 
 def entities_to_move(*, selected: Sequence[Entity], source: Capabilities, target: Capabilities):
@@ -103,6 +148,7 @@ def plan_run(*, run: Run, source: Source, target: Target) -> None:
     Safe to repeat: a planning batch that crashed plans again from scratch.
     """
     migration = run.migration
+    plan_check(migration=migration, source=source, target=target)
     entities = entities_to_move(
         selected=migration.selected_entities(),
         source=source.capabilities,

@@ -375,6 +375,61 @@ def _audit_by_system(run: Run, *, action: str, reason: str = "") -> None:
     )
 
 
+def run_fail(*, run: Run, reason: str) -> bool:
+    """End a run that no resume could finish (the configuration is impossible for the
+    pair, a connection is gone or unreadable); ``reason`` says what to change before a
+    new run. Systemic errors that can be fixed outside (revoked credentials, a platform
+    down) pause instead."""
+    with transaction.atomic():
+        failed = Run.objects.filter(pk=run.pk, status__in=Run.ACTIVE_STATUSES).update(
+            status=Run.Status.FAILED,
+            finished_at=timezone.now(),
+            paused_by="",
+            pause_reason=reason[:4000],
+        )
+        if failed and run.kind != Run.Kind.DEMO:
+            Migration.objects.filter(pk=run.migration_id).update(status=Migration.Status.FAILED)
+    if failed:
+        logger.info("run %s failed: %s", run.pk, reason)
+    run.refresh_from_db()
+    return bool(failed)
+
+
+def run_cancel(*, run: Run) -> bool:
+    """Stop a queued, running or paused run for good; the migration goes back to where
+    it stood before the run."""
+    with transaction.atomic():
+        cancelled = Run.objects.filter(pk=run.pk, status__in=Run.ACTIVE_STATUSES).update(
+            status=Run.Status.CANCELLED, finished_at=timezone.now()
+        )
+        if cancelled and run.kind != Run.Kind.DEMO:
+            Migration.objects.filter(pk=run.migration_id).update(
+                status=_status_without(run.migration_id, run)
+            )
+    run.refresh_from_db()
+    return bool(cancelled)
+
+
+def _status_without(migration_id: int, run: Run) -> str:
+    """The migration's status from its other runs: its last finished full, delta or
+    re-migration, else whether it had a demo."""
+    runs = Run.objects.filter(migration_id=migration_id).exclude(pk=run.pk)
+    last = (
+        runs.exclude(kind=Run.Kind.DEMO)
+        .filter(status__in=[Run.Status.COMPLETED, Run.Status.FAILED])
+        .order_by("-finished_at")
+        .values_list("status", flat=True)
+        .first()
+    )
+    if last is not None:
+        return (
+            Migration.Status.COMPLETED if last == Run.Status.COMPLETED else Migration.Status.FAILED
+        )
+    if runs.filter(kind=Run.Kind.DEMO).exists():
+        return Migration.Status.DEMO
+    return Migration.Status.DRAFT
+
+
 def run_resume(*, run: Run) -> bool:
     """Continue a paused run: its pending and abandoned batches go to the workers again."""
     with transaction.atomic():

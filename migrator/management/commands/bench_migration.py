@@ -9,14 +9,15 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
+from django.db import connection
 from django.db.models import Sum
 
-from connectors.models import EmulatedAccount
+from connectors.models import EmulatedAccount, EmulatedRecord, EmulatedSequence
 from connectors.sandbox import SeedPlan, sandbox_platform, sandbox_platforms
 from connectors.schema import Entity
 from migrator import configuration, processes, selectors, services
 from migrator.management.commands.run_migration import format_duration, progress_line
-from migrator.models import Migration, Run, RunBatch, RunEntity, User
+from migrator.models import Migration, RecordMap, Run, RunBatch, RunEntity, User
 from reports.models import RunRecord
 from reports.selectors import run_summary
 
@@ -37,6 +38,8 @@ class Command(BaseCommand):
         "loopback HTTP with real Celery workers, and print tickets/min, API requests/min "
         "against the limit and the workers' peak memory."
     )
+
+    _maintained_at = 0.0
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("--tickets", type=int, default=1000)
@@ -73,6 +76,12 @@ class Command(BaseCommand):
             "CONNECTOR_ALLOW_PRIVATE_NETWORKS": "true",
             "ALLOWED_HOSTS": "127.0.0.1,localhost",
             "PYTHONUNBUFFERED": "1",
+            # Production settings: DEBUG keeps every query of a process and slows each one.
+            "DEBUG": "false",
+            "SECRET_KEY": settings.SECRET_KEY,
+            "CREDENTIALS_ENCRYPTION_KEYS": ",".join(settings.CREDENTIALS_ENCRYPTION_KEYS),
+            # The emulators answer plain HTTP on loopback.
+            "SECURE_SSL_REDIRECT": "false",
         }
         source, target = self._seed(options)
         children: list[processes.ChildProcess] = []
@@ -82,6 +91,7 @@ class Command(BaseCommand):
                 env=env, port=options["port"], workers=options["web_workers"]
             )
             children.append(web.start(ready=processes.WEB_READY))
+            self.web = web
             beat = processes.celery_beat(
                 env=env, schedule_file=settings.DATA_DIR / f"bench-beat-{queue}"
             )
@@ -133,6 +143,7 @@ class Command(BaseCommand):
         )
         target_platform.seed(account=target, plan=SeedPlan(agents=10, groups=2))
         self.stdout.write(f"Seeded {tickets} tickets in {time.monotonic() - started:.0f}s.")
+        self._maintain_tables(force=True)
         return source, target
 
     def _migration(
@@ -159,13 +170,37 @@ class Command(BaseCommand):
             matches=configuration.Matches(create_missing_agents=True, create_missing_groups=True),
         )
 
+    def _maintain_tables(self, *, force: bool = False) -> None:
+        """What PostgreSQL's autovacuum does, when this server has it off: planner
+        statistics for the freshly seeded rows, dead row versions of the hot tables
+        cleared once a minute (else every query slows down as the run goes on)."""
+        if connection.vendor != "postgresql":
+            return
+        now = time.monotonic()
+        if not force and now - self._maintained_at < 60:
+            return
+        self._maintained_at = now
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW autovacuum")
+            if cursor.fetchone()[0] == "on":
+                return
+            if force:
+                self.stdout.write("Autovacuum is off on this server: the tables are vacuumed here.")
+            tables = [
+                model._meta.db_table
+                for model in (EmulatedRecord, EmulatedSequence, RecordMap, RunRecord, RunBatch)
+            ]
+            cursor.execute(f"VACUUM (ANALYZE) {', '.join(tables)}")
+
     def _run(self, migration: Migration, workers: list[processes.ChildProcess]) -> Run:
         run = services.run_start(migration=migration, kind=Run.Kind.FULL)
         last = 0.0
         while True:
+            self._maintain_tables()
             run.refresh_from_db()
-            for worker in workers:
-                worker.sample_memory()
+            for child in [*workers, self.web]:
+                child.sample_memory()
+                child.cpu_seconds()
             if time.monotonic() - last >= 10 or run.is_finished or run.status == Run.Status.PAUSED:
                 self.stdout.write(progress_line(selectors.run_progress(run=run)))
                 last = time.monotonic()
@@ -209,6 +244,13 @@ class Command(BaseCommand):
             self.stdout.write(f"API requests, {side}: {calls} = {per_minute:.0f}/min{against}.")
         self.stdout.write(
             f"429 answers: {totals['limited'] or 0} in all, {late_429} after the first minute."
+        )
+        worker_cpu = sum(worker.cpu_seconds() for worker in workers)
+        web_cpu = self.web.cpu_seconds()
+        self.stdout.write(
+            f"CPU: workers {worker_cpu:.0f}s ({1000 * worker_cpu / max(migrated, 1):.0f} ms a "
+            f"ticket), emulators {web_cpu:.0f}s ({1000 * web_cpu / max(migrated, 1):.0f} ms a "
+            f"ticket); load average {' '.join(f'{value:.2f}' for value in os.getloadavg())}."
         )
         peak = max((worker.sample_memory() for worker in workers), default=0)
         main = max((worker.peak_of_main_kb() for worker in workers), default=0)

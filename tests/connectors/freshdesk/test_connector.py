@@ -9,6 +9,7 @@ import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
+from html import unescape
 from typing import Any
 
 import httpx
@@ -19,6 +20,7 @@ from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
 from django.db.models import Count
 from django.utils import timezone
+from django.utils.html import strip_tags
 
 from connectors.base import is_marker, source_marker
 from connectors.emulation import isoformat
@@ -724,3 +726,57 @@ def test_the_target_sandbox_agents_partly_match_the_source_by_email(sandbox, acc
     source_emails = {person.email for person in acme_agents(SANDBOX_SOURCE_PLAN.agents)}
     shared = target_emails & source_emails
     assert shared and shared != source_emails and shared != target_emails
+
+
+def test_a_delta_update_repeats_neither_the_dates_note_nor_any_comment(
+    sandbox, account, monkeypatch
+):
+    # A body_text derived as some HTML-to-text converters do: entities first, so the
+    # header's "<monica@acme.example>" is then taken for a tag and lost.
+    monkeypatch.setattr(
+        fd_emulator, "_text_of", lambda markup: " ".join(strip_tags(unescape(markup or "")).split())
+    )
+    with connect(sandbox, account) as connector:
+        contact_id, agent_id = target_people(connector)
+        internal = Comment(
+            source_id="m-2",
+            author_id=agent_id,
+            author_kind=AuthorKind.AGENT,
+            author_name="Monica Geller",
+            author_email="monica@acme.example",
+            public=False,
+            html_body="<p>Keep &lt;b&gt; and a < b &amp; c as they are: "
+            '<a href="https://acme.example/kb?x=1&amp;y=2">the guide</a></p>',
+            created_at=ORIGINAL + timedelta(hours=2),
+        )
+        plain = Comment(
+            source_id="m-3",
+            author_id=contact_id,
+            author_kind=AuthorKind.CONTACT,
+            author_email="rachel@example.com",
+            public=True,
+            text_body="Thanks <rachel@example.com>\nis it   <b>fixed</b>?",
+            created_at=ORIGINAL + timedelta(hours=5),
+        )
+        ticket = a_ticket(contact_id, agent_id, comments=[internal, plain])
+        ticket = ticket.model_copy(update={"solved_at": None})
+        ticket_id = connector.create(Entity.TICKETS, ticket, marker=TICKET_MARKER)
+        conversations = stored(account, "conversations", parent_number=int(ticket_id))
+        assert conversations.count() == 3
+        # Solved and changed since: the dates note gains a line and its last one changes.
+        later = agent_reply(agent_id, hours=30, text="Fixed for good.")
+        changed = ticket.model_copy(
+            update={
+                "comments": [*ticket.comments, later],
+                "solved_at": ORIGINAL + timedelta(days=3),
+                "updated_at": ORIGINAL + timedelta(days=4),
+            }
+        )
+        connector.update(Entity.TICKETS, ticket_id, changed)
+        connector.update(Entity.TICKETS, ticket_id, changed)
+        dates, *bodies = [row.data["body"] for row in conversations.order_by("number")]
+        assert len(bodies) == 3, bodies
+        assert "Fixed for good." in bodies[-1]
+        # The one dates note now tells the resolution and the last update.
+        assert "Resolved on 2023-06-04 08:15 UTC" in dates
+        assert "Last updated on 2023-06-05 08:15 UTC" in dates

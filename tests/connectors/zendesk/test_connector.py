@@ -537,6 +537,38 @@ def test_an_update_adds_the_comments_written_since_the_import(target):
     assert "hdm-00000000-tkt-t1" in read.tags
 
 
+def test_comments_are_told_apart_by_their_text_not_by_the_target_s_dates(target):
+    """Comments an update adds are dated by Zendesk when they arrive: a source comment
+    written before that moment (during the previous delta, or on a source whose clock is
+    behind) must still come, and a comment said twice must come twice."""
+    with connect(target) as connector:
+        contact_id, agent_id = people_on(connector)
+        ticket = a_ticket(requester=contact_id, agent=agent_id)
+        ticket_id = connector.create(Entity.TICKETS, ticket, marker="hdm-00000000-tkt-t1")
+
+        def said(number: int, text: str) -> Comment:
+            return Comment(
+                source_id=f"m{number}",
+                author_id=contact_id,
+                public=True,
+                html_body=f"<p>{text}</p>",
+                created_at=NOW + timedelta(days=1, minutes=number),
+            )
+
+        first_delta = [*ticket.comments, said(3, "Thanks!")]
+        connector.update(
+            Entity.TICKETS, ticket_id, ticket.model_copy(update={"comments": first_delta})
+        )
+        second_delta = [*first_delta, said(4, "Still burning."), said(5, "Thanks!")]
+        for _again in range(2):
+            connector.update(
+                Entity.TICKETS, ticket_id, ticket.model_copy(update={"comments": second_delta})
+            )
+        [read] = connector.read_page(Entity.TICKETS, ids=[ticket_id]).records
+    texts = [comment.text_body for comment in read.comments]
+    assert texts[len(ticket.comments) :] == ["Thanks!", "Still burning.", "Thanks!"], texts
+
+
 def test_a_contact_whose_address_exists_is_matched_and_never_deleted_by_the_migration(target):
     with connect(target) as connector:
         existing = Contact(

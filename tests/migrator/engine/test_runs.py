@@ -14,6 +14,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from connectors.base import ScopeKind
 from connectors.errors import (
     AuthenticationError,
     InvalidRecordError,
@@ -23,7 +24,7 @@ from connectors.errors import (
 from connectors.schema import Attachment, Comment, Entity
 from migrator import configuration, services
 from migrator.engine import execute, scheduling
-from migrator.models import RecordMap, Run, RunBatch
+from migrator.models import Connection, Migration, RecordMap, Run, RunBatch
 from reports.models import ATTACHMENTS, RunRecord
 from reports.selectors import run_records_csv, run_summary
 from tests.migrator.engine import memory
@@ -532,10 +533,92 @@ def test_a_create_refused_halfway_keeps_what_the_target_made(pair, monkeypatch):
     assert_written_once(pair.target, Entity.TICKETS, 3)
 
 
-def test_a_platform_no_longer_installed_pauses_the_run_with_the_reason(pair):
+# --------------------------------------------------------------------------- failed runs
+
+
+def assert_failed(run: Run, migration_status: str = Migration.Status.FAILED) -> None:
+    """A failed run is over: it says why, cannot be resumed, and a new run may start."""
+    assert run.status == Run.Status.FAILED and run.is_finished
+    assert run.finished_at is not None and run.paused_by == ""
+    run.migration.refresh_from_db()
+    assert run.migration.status == migration_status
+    with pytest.raises(ValidationError, match="Only a paused run"):
+        services.run_resume(run=run)
+
+
+def test_a_platform_no_longer_installed_fails_the_run_with_the_reason(pair):
     seed_helpdesk(pair.source, tickets=1)
     pair.migration.source.platform = "retired_desk"
     pair.migration.source.save()
     run = drain(start(pair))
-    assert run.status == Run.Status.PAUSED
+    assert_failed(run)
     assert "No help desk platform is registered as 'retired_desk'" in run.pause_reason
+
+
+def test_an_entity_the_target_cannot_take_fails_the_run_at_planning(pair, monkeypatch):
+    seed_helpdesk(pair.source, tickets=3, articles=2)
+    writes = frozenset(Entity) - {Entity.ARTICLES, Entity.ARTICLE_SECTIONS}
+    monkeypatch.setattr(
+        memory.MemoryDesk,
+        "capabilities",
+        memory.MemoryDesk.capabilities.model_copy(update={"writes": writes}),
+    )
+    pair.configure(entities=[Entity.TICKETS, Entity.ARTICLE_SECTIONS, Entity.ARTICLES])
+    run = drain(start(pair))
+    assert_failed(run)
+    assert run.pause_reason == (
+        "The run cannot be carried out as configured: Memory Desk cannot take knowledge base "
+        "sections and folders, knowledge base articles. Change the migration's settings, then "
+        "start a new run."
+    )
+    assert pair.target.creates[Entity.TICKETS] == 0
+    # Changed settings: a new run goes through.
+    pair.configure(entities=[Entity.TICKETS])
+    assert drain(start(pair)).status == Run.Status.COMPLETED
+    pair.migration.refresh_from_db()
+    assert pair.migration.status == Migration.Status.COMPLETED
+
+
+def test_a_target_scope_never_chosen_fails_the_run(pair, monkeypatch):
+    seed_helpdesk(pair.source, tickets=2)
+    monkeypatch.setattr(
+        memory.MemoryDesk,
+        "capabilities",
+        memory.MemoryDesk.capabilities.model_copy(update={"scope_kind": ScopeKind.INBOX}),
+    )
+    run = drain(start(pair, Run.Kind.DEMO))
+    assert_failed(run, migration_status=Migration.Status.DEMO)
+    assert "needs the inbox the migration writes to, and none was chosen" in run.pause_reason
+
+
+def test_credentials_that_can_no_longer_be_decrypted_fail_the_run(pair):
+    seed_helpdesk(pair.source, tickets=2)
+    Connection.objects.filter(pk=pair.migration.target_id).update(
+        encrypted_credentials="gAAAAAB-not-a-token"
+    )
+    run = drain(start(pair))
+    assert_failed(run)
+    assert "can no longer be decrypted" in run.pause_reason
+
+
+def test_systemic_errors_pause_and_the_migration_follows_its_runs(pair):
+    seed_helpdesk(pair.source, tickets=3)
+    pair.target.on_create = lambda entity, record: (_ for _ in ()).throw(
+        AuthenticationError("target rejected the credentials (HTTP 401)", status=401)
+    )
+    run = drain(start(pair))
+    pair.migration.refresh_from_db()
+    assert (run.status, pair.migration.status) == (Run.Status.PAUSED, Migration.Status.PAUSED)
+    services.run_cancel(run=run)
+    pair.migration.refresh_from_db()
+    assert pair.migration.status == Migration.Status.DRAFT
+    pair.target.on_create = None
+    assert drain(start(pair)).status == Run.Status.COMPLETED
+    pair.migration.refresh_from_db()
+    assert pair.migration.status == Migration.Status.COMPLETED
+    delta = start(pair, Run.Kind.DELTA)
+    pair.migration.refresh_from_db()
+    assert pair.migration.status == Migration.Status.RUNNING
+    services.run_cancel(run=delta)
+    pair.migration.refresh_from_db()
+    assert pair.migration.status == Migration.Status.COMPLETED
