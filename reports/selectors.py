@@ -24,6 +24,8 @@ class EntitySummary:
     migrated: int
     skipped: int
     failed: int
+    #: Read from the source but left out by the migration's filters (dates, tags).
+    filtered_out: int = 0
 
 
 def run_summary(*, run: Run) -> list[EntitySummary]:
@@ -37,6 +39,7 @@ def run_summary(*, run: Run) -> list[EntitySummary]:
             migrated=entity.migrated,
             skipped=entity.skipped,
             failed=entity.failed,
+            filtered_out=entity.filtered_out,
         )
         for entity in progress.entities
     ]

@@ -158,6 +158,7 @@ class SummaryRow:
     migrated: int
     skipped: int
     failed: int
+    filtered_out: int = 0
 
 
 @dataclass(frozen=True)
@@ -198,6 +199,7 @@ def results_context(*, run: Run, query: QueryDict) -> dict[str, object]:
             migrated=row.migrated,
             skipped=row.skipped,
             failed=row.failed,
+            filtered_out=row.filtered_out,
         )
         for row in report_selectors.run_summary(run=run)
     ]
@@ -250,6 +252,7 @@ def results_context(*, run: Run, query: QueryDict) -> dict[str, object]:
         "results_run": run,
         "summary": summary,
         "totals": totals,
+        "filtered_out": [row for row in summary if row.filtered_out],
         "downloads": downloads,
         "records": records,
         "records_page": page,

@@ -24,6 +24,11 @@ from migrator import configuration, services
 from migrator.engine import execute
 from migrator.models import Migration, Run, RunBatch, RunEntity, User
 from reports.models import RunRecord
+from tests.wizard.browser import (  # noqa: F401  (the browser tests' fixtures)
+    orm_beside_playwright,
+    site_pages_only,
+    site_with_worker,
+)
 
 # --- the sandbox help desks, served over loopback HTTP by the live test server -------------
 

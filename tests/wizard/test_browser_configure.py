@@ -9,122 +9,31 @@ the site, in the test database the site also uses.
 
 from __future__ import annotations
 
-import asyncio
 import os
 import re
-import socket
-import sys
-from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 from allauth.account.models import EmailAddress
-from django.conf import settings
 
 from connectors.schema import Entity
 from migrator.models import Migration
 from tests.conftest import PASSWORD
-from tests.support import REPO_ROOT, embedded_environment, running_process
+from tests.wizard.browser import check_widths, log_in
 from tests.wizard.configure_support import sandbox_migration
-
-DATABASE_URL = os.environ.get("DATABASE_URL", "")
 
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.django_db(transaction=True),
     pytest.mark.skipif(
-        not DATABASE_URL.startswith("postgres"),
+        not os.environ.get("DATABASE_URL", "").startswith("postgres"),
         reason="the site process shares the test database: DATABASE_URL must name PostgreSQL",
     ),
+    pytest.mark.usefixtures("orm_beside_playwright"),
 ]
 
-WIDTHS = (1280, 390)
 
-
-def playwright_loop_marked_running() -> bool:
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return False
-    return True
-
-
-@pytest.fixture(autouse=True, scope="module")
-def orm_beside_playwright():
-    """Playwright's synchronous API marks its event loop as running in this thread
-    between its calls, which Django takes for an async context: it refuses the ORM.
-    Nothing runs concurrently here (Playwright switches greenlets only inside its own
-    calls), so the ORM is safe. The session's browser outlives this module: while its
-    loop stays marked running, the guard stays off for the tests after this one too."""
-    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    yield
-    if playwright_loop_marked_running():
-        return
-    if previous is None:
-        del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]
-    else:
-        os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
-
-
-def free_port() -> int:
-    """A free port, from 9000-9099 where one is free."""
-    for port in [*range(9000, 9100), 0]:
-        with socket.socket() as probe:
-            try:
-                probe.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return probe.getsockname()[1]
-    raise RuntimeError("no free port")
-
-
-def database_url_of_tests() -> str:
-    parts = urlsplit(DATABASE_URL)
-    name = settings.DATABASES["default"]["NAME"]
-    return urlunsplit((parts.scheme, parts.netloc, f"/{name}", parts.query, parts.fragment))
-
-
-@pytest.fixture
-def site(tmp_path):
-    env = embedded_environment(
-        data_dir=tmp_path,
-        DATABASE_URL=database_url_of_tests(),
-        CONNECTOR_ALLOW_PRIVATE_NETWORKS="true",
-    )
-    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)  # the site keeps Django's guard
-    port = free_port()
-    command = [
-        sys.executable,
-        str(REPO_ROOT / "manage.py"),
-        "run_site",
-        "--port",
-        str(port),
-        "--no-worker",
-    ]
-    with running_process(command, env=env, ready_pattern=r"The site is up at"):
-        yield f"http://127.0.0.1:{port}"
-
-
-def log_in(page, base_url: str, email: str) -> None:
-    page.goto(f"{base_url}/accounts/login/")
-    page.fill("input[name=login]", email)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("main form button[type=submit]")
-    page.wait_for_url(f"{base_url}/")
-
-
-def check_widths(page, screenshots, name: str) -> None:
-    """No horizontal scroll, wide or narrow; a full-page screenshot of each."""
-    for width in WIDTHS:
-        page.set_viewport_size({"width": width, "height": 900})
-        scroll_width = page.evaluate("document.documentElement.scrollWidth")
-        inner_width = page.evaluate("window.innerWidth")
-        assert scroll_width <= inner_width, f"{name}: horizontal scroll at {width}px"
-        page.screenshot(path=screenshots / f"{name}-{width}.png", full_page=True)
-    page.set_viewport_size({"width": WIDTHS[0], "height": 900})
-
-
-def test_match_map_and_options_in_the_browser(user, site, browser, screenshots):
+def test_match_map_and_options_in_the_browser(user, site_pages_only, browser, screenshots):
+    site = site_pages_only.url
     EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
     migration = sandbox_migration(
         owner=user,
@@ -140,7 +49,7 @@ def test_match_map_and_options_in_the_browser(user, site, browser, screenshots):
     )
     page = browser.new_page(viewport={"width": 1280, "height": 900})
     dialogs: list[str] = []
-    log_in(page, site, user.email)
+    log_in(page, site, email=user.email, password=PASSWORD)
 
     # --- Step: match agents.
     page.goto(f"{site}/migrations/{migration.pk}/match/")
@@ -234,7 +143,10 @@ def test_match_map_and_options_in_the_browser(user, site, browser, screenshots):
     page.close()
 
 
-def test_teamwork_desk_missing_agents_block_the_matching(user, site, browser, screenshots):
+def test_teamwork_desk_missing_agents_block_the_matching(
+    user, site_pages_only, browser, screenshots
+):
+    site = site_pages_only.url
     EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
     migration = sandbox_migration(
         owner=user,
@@ -244,7 +156,7 @@ def test_teamwork_desk_missing_agents_block_the_matching(user, site, browser, sc
         name="Zendesk to Teamwork Desk",
     )
     page = browser.new_page(viewport={"width": 1280, "height": 900})
-    log_in(page, site, user.email)
+    log_in(page, site, email=user.email, password=PASSWORD)
     page.goto(f"{site}/migrations/{migration.pk}/match/")
     warning = page.locator("[data-testid=missing-agents]")
     assert "alice@acme.example" in warning.inner_text()

@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from connectors.models import EmulatedRecord
 from migrator import services
-from migrator.models import Run
+from migrator.models import Run, RunEntity
 from reports.models import RunRecord
 from tests.wizard.conftest import drain, recorded_run
 
@@ -101,6 +101,24 @@ def test_the_results_page_shows_the_summary_and_pages_of_records(client, user, s
     # A page number out of range shows the last page; nonsense shows the first.
     assert client.get(url, {"page": 99}).context["records_page"].number == 3
     assert client.get(url, {"page": "x"}).context["records_page"].number == 1
+
+
+def test_the_results_say_how_many_records_the_filters_left_out(client, user, sandbox):
+    run = recorded_run(sandbox.migration, tickets=30)
+    RunEntity.objects.filter(run=run, entity="tickets").update(available=42, filtered_out=12)
+    client.force_login(user)
+    response = client.get(reverse("wizard_run_results", args=[run.pk]))
+    [tickets] = response.context["filtered_out"]
+    assert (tickets.available, tickets.filtered_out) == (42, 12)
+    assert tickets.migrated + tickets.skipped + tickets.failed + tickets.filtered_out == 42
+    content = response.content.decode()
+    assert "Left out by the filters you chose" in content
+    assert 'data-filtered-out="tickets">Tickets: <span class="count">12</span>' in content
+
+    RunEntity.objects.filter(run=run).update(filtered_out=0)
+    response = client.get(reverse("wizard_run_results", args=[run.pk]))
+    assert response.context["filtered_out"] == []
+    assert "Left out by the filters" not in response.content.decode()
 
 
 def test_records_filtered_by_outcome_keep_the_filter_across_pages(client, user, sandbox):
