@@ -4,6 +4,8 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 PORT ?= 8000
+# Test processes: the suite mostly waits on servers, workers and browsers.
+TEST_PROCESSES ?= 2
 HOST ?= 127.0.0.1
 
 .PHONY: install run test lint format messages clean
@@ -28,7 +30,7 @@ run: install
 test: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_PROCESSES)
 
 lint: install
 	$(BIN)/ruff check --fix .
