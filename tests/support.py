@@ -30,7 +30,10 @@ def embedded_environment(*, data_dir: Path, **overrides: str) -> dict[str, str]:
     environment = {
         key: value
         for key, value in os.environ.items()
-        if key not in {"DATABASE_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE"}
+        # The browser tests' Playwright loop needs DJANGO_ALLOW_ASYNC_UNSAFE in the test
+        # process only: a server or command started from it keeps Django's guard.
+        if key
+        not in {"DATABASE_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE", "DJANGO_ALLOW_ASYNC_UNSAFE"}
     }
     environment.update({"DEBUG": "true", "DATA_DIR": str(data_dir), "PYTHONUNBUFFERED": "1"})
     environment.update(overrides)

@@ -742,16 +742,20 @@ class ZendeskConnector(Connector):
                 return self._ticket_comments(item.get("id"))
             except NotFoundError:
                 return None
+
+        def thread_in_pool(item: Item) -> _Thread | None:
+            try:
+                return thread(item)
             finally:
                 # An emulator served in this process (tests) opens this thread's own.
                 connections.close_all()
 
-        if len(items) < 2:
+        if len(items) < 2 or COMMENT_READERS < 2:
             return [thread(item) for item in items]
         with ThreadPoolExecutor(
             max_workers=min(COMMENT_READERS, len(items)), thread_name_prefix="zendesk-comments"
         ) as pool:
-            futures = [pool.submit(thread, item) for item in items]
+            futures = [pool.submit(thread_in_pool, item) for item in items]
             try:
                 return [future.result() for future in futures]
             except BaseException:

@@ -142,6 +142,9 @@ class InProcessTransport(httpx.BaseTransport):
 def in_process_emulators(monkeypatch, settings):
     """Connectors reach the sandbox emulators in-process instead of over the network."""
     settings.ALLOWED_HOSTS = ["*"]
+    # The emulators' records live in this test's transaction, which only this thread's
+    # database connection sees: the Zendesk source reads comments here, not in a pool.
+    monkeypatch.setattr("connectors.zendesk.connector.COMMENT_READERS", 1)
 
     def http_client(*, base_url: str, platform: str, account: str, **options) -> HttpClient:
         return HttpClient(

@@ -26,8 +26,8 @@ from connectors.schema import Entity
 from migrator import configuration, services
 from migrator.models import AuditEvent, Membership, Migration, Run, User
 from tests.support import REPO_ROOT, embedded_environment, free_port, running_process
+from tests.wizard.browser import check_widths, site_database_url
 from tests.wizard.conftest import SOURCE_PLAN, TARGET_PLAN
-from tests.wizard.test_browser_runs import capture, site_database_url
 
 pytestmark = [
     pytest.mark.browser,
@@ -151,13 +151,13 @@ def test_invite_accept_follow_restricted_then_revoked(site, browser, screenshots
     owner_page.goto(demo_url)
     owner_page.click(".wizard-migration a:text-is('Who has access')")
     owner_page.wait_for_url(f"{base_url}/migrations/{migration.pk}/members/")
-    capture(owner_page, screenshots, "01-owner-members")
+    check_widths(owner_page, screenshots, "01-owner-members")
     owner_page.fill("#invite-form input[name=email]", TEAMMATE_EMAIL)
     owner_page.select_option("#invite-form select[name=role]", "restricted")
     owner_page.click("#invite-form button[type=submit]")
     owner_page.locator(f"tr[data-invitation='{TEAMMATE_EMAIL}']").wait_for()
     assert "Invitation sent to mia@acme.example." in owner_page.inner_text("main")
-    capture(owner_page, screenshots, "02-owner-invited")
+    check_widths(owner_page, screenshots, "02-owner-invited")
 
     # ---- The teammate opens the e-mailed link, signs up, confirms, then accepts.
     link = output.wait_for(r"(http://\S+/invitations/\S+/)", timeout=30).group(1)
@@ -179,14 +179,14 @@ def test_invite_accept_follow_restricted_then_revoked(site, browser, screenshots
         page.goto(link)
     assert "Sam Owner" in page.inner_text("main") or OWNER_EMAIL in page.inner_text("main")
     assert "Acme support desk" in page.inner_text("main")
-    capture(page, screenshots, "03-teammate-invitation")
+    check_widths(page, screenshots, "03-teammate-invitation")
     page.click("main form button[type=submit]")
     page.wait_for_url(re.compile(rf"/migrations/{migration.pk}/"))
     assert "You joined “Acme support desk”." in page.inner_text("main")
     teammate = User.objects.get(email=TEAMMATE_EMAIL)
     membership = Membership.objects.get(migration=migration, user=teammate)
     assert membership.role == Membership.Role.RESTRICTED
-    capture(page, screenshots, "04-teammate-lands")
+    check_widths(page, screenshots, "04-teammate-lands")
     assert_no_secret(page, secrets)
 
     # ---- The teammate follows the demo's results and downloads a report.
@@ -210,7 +210,7 @@ def test_invite_accept_follow_restricted_then_revoked(site, browser, screenshots
         assert page.locator(control).count() == 0, control
     # The connect step is not offered to them.
     assert page.locator("nav.steps a[href$='/connect/']").count() == 0
-    capture(page, screenshots, "05-teammate-demo-results")
+    check_widths(page, screenshots, "05-teammate-demo-results")
     assert_no_secret(page, secrets)
     with page.expect_download() as download_info:
         page.click(".downloads a:text-is('Migrated')")
@@ -222,7 +222,7 @@ def test_invite_accept_follow_restricted_then_revoked(site, browser, screenshots
     # The full run's page: the estimate, no start button.
     page.goto(f"{base_url}/migrations/{migration.pk}/run/")
     assert page.locator("button[data-action=start]").count() == 0
-    capture(page, screenshots, "06-teammate-full-run")
+    check_widths(page, screenshots, "06-teammate-full-run")
     assert_no_secret(page, secrets)
 
     # The connect step (the credentials) does not exist for them, nor does starting.
@@ -251,7 +251,7 @@ def test_invite_accept_follow_restricted_then_revoked(site, browser, screenshots
     page.locator(".run-live[data-run-status='paused']").wait_for()
     for control in ("[data-action=resume]", "[data-action=cancel]", "[data-action=pause]"):
         assert page.locator(control).count() == 0, control
-    capture(page, screenshots, "07-teammate-paused-demo")
+    check_widths(page, screenshots, "07-teammate-paused-demo")
     owner_page.goto(demo_url)
     assert owner_page.locator("[data-action=resume]").count() == 1
 
@@ -261,19 +261,19 @@ def test_invite_accept_follow_restricted_then_revoked(site, browser, screenshots
     owner_page.wait_for_load_state()
     assert owner_page.locator(f"tr[data-member='{TEAMMATE_EMAIL}']").count() == 0
     assert "mia@acme.example no longer has access." in owner_page.inner_text("main")
-    capture(owner_page, screenshots, "08-owner-revoked")
+    check_widths(owner_page, screenshots, "08-owner-revoked")
     owner_page.click("a:text-is('Activity')")
     owner_page.wait_for_url(f"{base_url}/migrations/{migration.pk}/activity/")
     for action in ("invited", "invitation_accepted", "access_revoked", "demo_started"):
         assert owner_page.locator(f"tr[data-action='{action}']").count() >= 1, action
-    capture(owner_page, screenshots, "09-owner-activity")
+    check_widths(owner_page, screenshots, "09-owner-activity")
 
     response = page.reload()
     assert response.status == 404
     assert page.goto(f"{base_url}/runs/{demo.pk}/").status == 404
     page.goto(f"{base_url}/")
     assert "Acme support desk" not in page.inner_text("main")
-    capture(page, screenshots, "10-teammate-dashboard-after")
+    check_widths(page, screenshots, "10-teammate-dashboard-after")
     assert AuditEvent.objects.filter(
         migration=migration, actor=owner, action=AuditEvent.Action.ACCESS_REVOKED
     ).exists()
