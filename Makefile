@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 PORT ?= 8000
 # Test processes: the suite mostly waits on servers, workers and browsers.
-TEST_PROCESSES ?= 3
+TEST_PROCESSES ?= 2
 HOST ?= 127.0.0.1
 
 .PHONY: install run test lint format messages clean
