@@ -438,7 +438,13 @@ class FreshdeskConnector(Connector):
         since = _whole_second(updated_since) if updated_since else None
         state = cursor_load(cursor, platform=DISPLAY_NAME)
         if ids is not None:
-            return self._read_ids(entity, ids=ids, state=state, page_size=page_size, since=since)
+            return page_by_ids(
+                ids=ids,
+                state=state,
+                page_size=page_size,
+                since=since,
+                read_one=lambda source_id: self._read_one(entity, source_id),
+            )
         if entity is Entity.TICKETS:
             return self._read_tickets(state=state, page_size=page_size, since=since)
         if entity in _PLAIN_LISTS:
@@ -456,23 +462,6 @@ class FreshdeskConnector(Connector):
         return self.api.http.download(attachment.url, entity="attachments")
 
     # ---- records by id
-
-    def _read_ids(
-        self,
-        entity: Entity,
-        *,
-        ids: Sequence[str],
-        state: Mapping[str, Any],
-        page_size: int,
-        since: datetime | None,
-    ) -> Page[Record]:
-        return page_by_ids(
-            ids=ids,
-            state=state,
-            page_size=page_size,
-            since=since,
-            read_one=lambda source_id: self._read_one(entity, source_id),
-        )
 
     def _read_one(self, entity: Entity, source_id: str) -> Record | None:
         """One record, or None when it does not exist (any more)."""

@@ -280,7 +280,13 @@ class HaloConnector(Connector):
         since = _whole_second(updated_since) if updated_since else None
         state = cursor_load(cursor, platform=DISPLAY_NAME)
         if ids is not None:
-            return self._read_ids(entity, ids=ids, state=state, page_size=page_size, since=since)
+            return page_by_ids(
+                ids=ids,
+                state=state,
+                page_size=page_size,
+                since=since,
+                read_one=lambda source_id: self._read_one(entity, source_id),
+            )
         if entity in (Entity.ARTICLE_CATEGORIES, Entity.ARTICLE_SECTIONS):
             return self._read_lists(entity, state=state, page_size=page_size, since=since)
         resource, key = _LISTS[entity]
@@ -363,23 +369,6 @@ class HaloConnector(Connector):
     def _article(self, item: Any, *, path: str = "article") -> Article:
         return article_from_halo(
             item, parents=self._parents(), read_at=datetime.now(UTC), path=path
-        )
-
-    def _read_ids(
-        self,
-        entity: Entity,
-        *,
-        ids: Sequence[str],
-        state: Mapping[str, Any],
-        page_size: int,
-        since: datetime | None,
-    ) -> Page[Record]:
-        return page_by_ids(
-            ids=ids,
-            state=state,
-            page_size=page_size,
-            since=since,
-            read_one=lambda source_id: self._read_one(entity, source_id),
         )
 
     def _read_one(self, entity: Entity, source_id: str) -> Record | None:
