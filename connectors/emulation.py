@@ -16,7 +16,6 @@ import random
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import wraps
@@ -26,8 +25,10 @@ from typing import Any
 from django.conf import settings
 from django.core.cache import cache
 from django.core.serializers.json import DjangoJSONEncoder
+from django.core.signals import request_started
 from django.db import DatabaseError, connection, transaction
 from django.db.models import F, QuerySet
+from django.dispatch import receiver
 from django.http import HttpRequest, JsonResponse, StreamingHttpResponse
 from django.http.response import HttpResponseBase
 from django.utils import timezone
@@ -93,10 +94,9 @@ class EmulatorProfile:
         @csrf_exempt
         @wraps(view)
         def wrapped(request: HttpRequest, account_slug: str, **kwargs: Any) -> HttpResponseBase:
-            if request.method in ("GET", "HEAD"):
-                return answer(request, account_slug, **kwargs)
-            with _fast_commits():
-                return answer(request, account_slug, **kwargs)
+            if request.method not in ("GET", "HEAD"):
+                _fast_commits()
+            return answer(request, account_slug, **kwargs)
 
         def answer(request: HttpRequest, account_slug: str, **kwargs: Any) -> HttpResponseBase:
             account = EmulatedAccount.objects.filter(
@@ -235,26 +235,48 @@ class EmulatorProfile:
 _bucket_lock = threading.Lock()
 
 
-@contextmanager
-def _fast_commits() -> Iterator[None]:
+SANDBOX_PATH_PREFIX = "/sandbox/"
+#: Set on a thread's database wrapper: the raw connection its emulated writes switched
+#: to commits that do not wait for the disk.
+_FAST_COMMITS_ON = "emulator_fast_commits_on"
+
+
+def _fast_commits() -> None:
     """An emulated help desk's writes need not wait for the disk: a crash of the
-    database may lose its last moments, never the site's own data, whose commits stay
-    durable (the setting is the session's, put back before the connection serves any
-    other request)."""
+    database may lose its last moments, never the site's own data. The setting is the
+    session's; it stays for the connection's next emulated calls (one statement the
+    less each) and is put back before the connection serves a request of the site
+    (:func:`_site_commits_durable`)."""
     if connection.vendor != "postgresql":
-        yield
+        return
+    connection.ensure_connection()
+    raw = connection.connection
+    if getattr(connection, _FAST_COMMITS_ON, None) is raw:
         return
     with connection.cursor() as cursor:
         cursor.execute("SET synchronous_commit TO off")
+    if not connection.in_atomic_block:  # else a rollback may take the setting back
+        setattr(connection, _FAST_COMMITS_ON, raw)
+
+
+@receiver(request_started)
+def _site_commits_durable(
+    sender: Any, environ: dict[str, Any] | None = None, **kwargs: Any
+) -> None:
+    if environ is not None and environ.get("PATH_INFO", "").startswith(SANDBOX_PATH_PREFIX):
+        return
+    raw = getattr(connection, _FAST_COMMITS_ON, None)
+    if raw is None:
+        return
+    setattr(connection, _FAST_COMMITS_ON, None)
+    if raw is not connection.connection:
+        return  # closed or replaced since: a new session starts with the defaults
     try:
-        yield
-    finally:
-        try:
-            with connection.cursor() as cursor:
-                cursor.execute("RESET synchronous_commit")
-        except DatabaseError:
-            # Not put back (a failed transaction): the connection goes, and the setting.
-            connection.close()
+        with connection.cursor() as cursor:
+            cursor.execute("RESET synchronous_commit")
+    except DatabaseError:
+        # Not put back (a failed transaction): the connection goes, and the setting.
+        connection.close()
 
 
 def _draw_fault(account: EmulatedAccount) -> str | None:

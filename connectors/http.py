@@ -18,6 +18,7 @@ import collections
 import contextlib
 import email.utils
 import errno
+import functools
 import ipaddress
 import json as jsonlib
 import logging
@@ -207,8 +208,19 @@ class _GuardedNetworkBackend(httpcore.SyncBackend):
         raise last_error
 
 
+@functools.cache
+def _tls_context() -> ssl.SSLContext:
+    """The trusted certificates, loaded once a process: loading them costs tens of
+    milliseconds, and a run opens clients for every batch."""
+    return httpx.create_ssl_context()
+
+
+def _transport() -> httpx.HTTPTransport:
+    return httpx.HTTPTransport(verify=_tls_context())
+
+
 def _guarded_network_transport() -> httpx.HTTPTransport:
-    transport = httpx.HTTPTransport()
+    transport = _transport()
     # httpx has no public hook for the connection pool's network backend; fail loudly
     # rather than run unguarded if its internals change.
     pool = transport._pool  # type: ignore[attr-defined]
@@ -765,9 +777,7 @@ class HttpClient:
             secrets.append(self._account_url.password)
         self._redact = _Redactor(secrets)
         if transport is None:
-            transport = (
-                httpx.HTTPTransport() if allow_private_networks else _guarded_network_transport()
-            )
+            transport = _transport() if allow_private_networks else _guarded_network_transport()
         guard = _HopGuardTransport(
             inner=transport,
             allow_private_networks=allow_private_networks,

@@ -166,10 +166,10 @@ def celery_beat(*, env: dict[str, str], schedule_file: Path) -> ChildProcess:
     return ChildProcess(command, env=env, name="beat")
 
 
-def web_server(*, env: dict[str, str], port: int, workers: int) -> ChildProcess:
+def web_server(*, env: dict[str, str], port: int, workers: int, threads: int = 4) -> ChildProcess:
     command = [
         sys.executable, "-m", "gunicorn", "migrator.wsgi:application", f"--bind=127.0.0.1:{port}",
-        f"--workers={workers}", "--threads=4", "--timeout=120",
+        f"--workers={workers}", f"--threads={threads}", "--timeout=120",
     ]  # fmt: skip
     return ChildProcess(command, env=env, name="web")
 

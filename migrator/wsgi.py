@@ -1,7 +1,34 @@
 import os
 
+from django.core.handlers.exception import convert_exception_to_response
+from django.core.handlers.wsgi import WSGIHandler
 from django.core.wsgi import get_wsgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "migrator.settings")
 
-application = get_wsgi_application()
+
+class SandboxHandler(WSGIHandler):
+    """The emulated help desks' APIs, without the site's middleware: they answer API
+    clients, so sessions, users, messages and languages are work for nothing."""
+
+    def load_middleware(self, is_async: bool = False) -> None:
+        self._view_middleware = []
+        self._template_response_middleware = []
+        self._exception_middleware = []
+        self._middleware_chain = convert_exception_to_response(self._get_response)
+
+
+def _application():
+    site = get_wsgi_application()
+    from connectors.emulation import SANDBOX_PATH_PREFIX
+
+    sandbox = SandboxHandler()
+
+    def application(environ, start_response):
+        handler = sandbox if environ.get("PATH_INFO", "").startswith(SANDBOX_PATH_PREFIX) else site
+        return handler(environ, start_response)
+
+    return application
+
+
+application = _application()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 
 import pytest
+from django.db import connection
 
 from connectors import emulation
 
@@ -117,3 +118,22 @@ def test_reset_forgets_everything(account):
     emulation.account_reset(account=account)
     assert not emulation.records(account=account, collection="items").exists()
     assert emulation.number_next(account=account, collection="items") == 1
+
+
+def _synchronous_commit() -> str:
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW synchronous_commit")
+        return cursor.fetchone()[0]
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="a PostgreSQL setting")
+@pytest.mark.django_db(transaction=True)
+def test_emulated_writes_skip_the_disk_wait_and_the_sites_requests_get_it_back(client, account):
+    assert _synchronous_commit() == "on"
+    client.post("/sandbox/probe/acme/items", {"name": "a"}, "application/json", headers=AUTH)
+    assert _synchronous_commit() == "off"
+    # The next emulated call keeps it without asking again; a request of the site puts it back.
+    client.get("/sandbox/probe/acme/items", headers=AUTH)
+    assert _synchronous_commit() == "off"
+    client.get("/accounts/login/")
+    assert _synchronous_commit() == "on"
