@@ -222,6 +222,8 @@ class MigrationOverview:
     percent: int | None
     source_platform: str
     target_platform: str
+    #: Whether the viewer may rename it (its owner and full-access teammates).
+    may_rename: bool = False
 
 
 def _platform_name(connection: Connection | None) -> str:
@@ -233,10 +235,12 @@ def _platform_name(connection: Connection | None) -> str:
         return connection.platform
 
 
-def migration_overviews(*, migrations: QuerySet[Migration]) -> list[MigrationOverview]:
+def migration_overviews(
+    *, migrations: QuerySet[Migration], viewer: User
+) -> list[MigrationOverview]:
     """The dashboard's lines, in a fixed number of queries whatever the number of
     migrations: the migrations with their current run's id, the runs, their entities,
-    and their records counted per entity and outcome."""
+    their records counted per entity and outcome, and the viewer's memberships."""
     current_run = (
         Run.objects.filter(migration=OuterRef("pk"))
         .annotate(
@@ -270,8 +274,20 @@ def migration_overviews(*, migrations: QuerySet[Migration]) -> list[MigrationOve
                 filtered_out=run_entity.filtered_out,
             )
         )
+    member_roles = dict(
+        Membership.objects.filter(user_id=viewer.pk, migration__in=rows).values_list(
+            "migration_id", "role"
+        )
+    )
     overviews = []
     for migration in rows:
+        role = (
+            policy.Role.OWNER
+            if migration.owner_id == viewer.pk
+            else policy.Role(member_roles[migration.pk])
+            if migration.pk in member_roles
+            else None
+        )
         run = runs.get(migration.current_run_id)
         percent = None
         if run is not None:
@@ -291,9 +307,30 @@ def migration_overviews(*, migrations: QuerySet[Migration]) -> list[MigrationOve
                 percent=percent,
                 source_platform=_platform_name(migration.source),
                 target_platform=_platform_name(migration.target),
+                may_rename=policy.allows(
+                    role, policy.Action.CONFIGURE, archived=migration.archived_at is not None
+                ),
             )
         )
     return overviews
+
+
+def run_paused_by(*, run: Run) -> User | None:
+    """Who paused the run by hand, from the activity log; None when it paused by itself
+    or the person is gone."""
+    if run.status != Run.Status.PAUSED or run.paused_by != Run.PausedBy.USER:
+        return None
+    event = (
+        AuditEvent.objects.filter(
+            migration_id=run.migration_id,
+            action=AuditEvent.Action.RUN_PAUSED,
+            detail__endswith=f" #{run.pk}",
+        )
+        .select_related("actor")
+        .order_by("-created_at", "-id")
+        .first()
+    )
+    return event.actor if event is not None else None
 
 
 def run_history(*, migration: Migration, kinds: Sequence[str] | None = None) -> QuerySet[Run]:

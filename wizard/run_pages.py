@@ -144,6 +144,7 @@ def progress_context(*, run: Run) -> dict[str, object]:
         "eta_text": duration_words(state.eta) if state.entities else "",
         "poll_seconds": POLL_SECONDS_PAUSED if run.status == Run.Status.PAUSED else POLL_SECONDS,
         "windows_text": windows_text(run),
+        "paused_by_person": selectors.run_paused_by(run=run),
     }
 
 

@@ -185,6 +185,34 @@ def test_a_restricted_teammate_is_offered_no_step_they_may_not_open(
     assert 'rel="next"' in page
 
 
+def test_the_dashboard_offers_rename_only_to_those_who_may_rename(client, user, make_user):
+    migration = services.migration_create(owner=user, name="Acme move")
+    rename = f'href="{reverse("migration_rename", args=[migration.pk])}"'
+    full, restricted = make_user(), make_user()
+    Membership.objects.create(migration=migration, user=full, role="full")
+    Membership.objects.create(migration=migration, user=restricted, role="restricted")
+    for person, offered in ((user, True), (full, True), (restricted, False)):
+        client.force_login(person)
+        page = client.get(reverse("dashboard")).content.decode()
+        assert "Acme move" in page
+        assert (rename in page) is offered, person
+
+
+def test_teammates_read_who_paused_the_run(client, user, make_user, sandbox):
+    teammate = make_user(email="teammate@example.com")
+    Membership.objects.create(migration=sandbox.migration, user=teammate, role="full")
+    run = services.run_start(migration=sandbox.migration, kind=Run.Kind.DEMO)
+    services.run_pause(run=run, by=teammate)
+    demo = reverse("wizard_demo", args=[sandbox.migration.pk])
+
+    client.force_login(teammate)
+    assert "You paused this run." in client.get(demo).content.decode()
+    client.force_login(user)
+    page = client.get(demo).content.decode()
+    assert "teammate@example.com paused this run." in page
+    assert "You paused this run." not in page
+
+
 def test_support_reads_the_log_never_a_credential_and_the_customer_sees_the_note(
     client, user, support_user, sandbox
 ):

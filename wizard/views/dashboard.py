@@ -18,14 +18,15 @@ from wizard.forms import MigrationNameForm
 @login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
     overviews = selectors.migration_overviews(
-        migrations=selectors.migrations_visible_to(user=request.user)
+        migrations=selectors.migrations_visible_to(user=request.user), viewer=request.user
     )
     return render(request, "wizard/dashboard.html", {"overviews": overviews})
 
 
 def _row(request: HttpRequest, migration: Migration) -> HttpResponse:
     [overview] = selectors.migration_overviews(
-        migrations=selectors.migrations_visible_to(user=request.user).filter(pk=migration.pk)
+        migrations=selectors.migrations_visible_to(user=request.user).filter(pk=migration.pk),
+        viewer=request.user,
     )
     return render(request, "wizard/partials/migration_row.html", {"overview": overview})
 
