@@ -9,25 +9,26 @@ deal with the platform's paths and JSON shapes.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import math
 import random
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import wraps
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from django.conf import settings
 from django.core.cache import cache
 from django.core.serializers.json import DjangoJSONEncoder
 from django.core.signals import request_started
 from django.db import DatabaseError, connection, transaction
-from django.db.models import F, QuerySet
+from django.db.models import F, JSONField, Model, QuerySet
 from django.dispatch import receiver
 from django.http import HttpRequest, JsonResponse, StreamingHttpResponse
 from django.http.response import HttpResponseBase
@@ -99,9 +100,7 @@ class EmulatorProfile:
             return answer(request, account_slug, **kwargs)
 
         def answer(request: HttpRequest, account_slug: str, **kwargs: Any) -> HttpResponseBase:
-            account = EmulatedAccount.objects.filter(
-                platform=self.platform, slug=account_slug
-            ).first()
+            account = account_find(platform=self.platform, slug=account_slug)
             if account is None:
                 return _json(404, self.error_body(404, "AccountNotFound", "No such account."))
             if account.latency_ms:
@@ -378,7 +377,7 @@ def record_create(
     if number is None:
         number = number_next(account=account, collection=collection, start=id_start)
     now = timezone.now()
-    return EmulatedRecord.objects.create(
+    record = EmulatedRecord(
         account=account,
         collection=collection,
         number=number,
@@ -387,21 +386,181 @@ def record_create(
         created_at=created_at or now,
         updated_at=updated_at or created_at or now,
     )
+    if not _plain_sql():
+        record.save(force_insert=True)
+        return record
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {_RECORDS} (account_id, collection, number, parent_number, data, "  # noqa: S608
+            "created_at, updated_at) VALUES (%s, %s, %s, %s, %s::jsonb, %s, %s) RETURNING id",
+            [
+                account.pk, collection, number, parent_number, json.dumps(data),
+                record.created_at, record.updated_at,
+            ],
+        )  # fmt: skip
+        record.pk = cursor.fetchone()[0]
+    record._state.adding = False
+    record._state.db = connection.alias
+    return record
+
+
+def record_data_save(record: EmulatedRecord) -> None:
+    """Write a record's changed JSON and ``updated_at``."""
+    if not _plain_sql():
+        record.save(update_fields=["data", "updated_at"])
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {_RECORDS} SET data = %s::jsonb, updated_at = %s WHERE id = %s",  # noqa: S608
+            [json.dumps(record.data), record.updated_at, record.pk],
+        )
 
 
 def records(*, account: EmulatedAccount, collection: str) -> QuerySet[EmulatedRecord]:
     return EmulatedRecord.objects.filter(account=account, collection=collection).order_by("number")
 
 
+def record_find(
+    *, account: EmulatedAccount, collection: str | Sequence[str], number: int
+) -> EmulatedRecord | None:
+    """The record ``number`` of the collection (or of any of several)."""
+    collections = [collection] if isinstance(collection, str) else list(collection)
+    if not _plain_sql():
+        return EmulatedRecord.objects.filter(
+            account=account, collection__in=collections, number=number
+        ).first()
+    return _first_row(
+        EmulatedRecord,
+        "account_id = %s AND collection = ANY(%s) AND number = %s ORDER BY id",
+        [account.pk, collections, number],
+    )
+
+
+def record_list(
+    *, account: EmulatedAccount, collections: Sequence[str], numbers: Iterable[int] | None = None
+) -> list[EmulatedRecord]:
+    """The records of ``collections`` (only ``numbers`` when given), by number."""
+    if not _plain_sql():
+        found = EmulatedRecord.objects.filter(account=account, collection__in=list(collections))
+        if numbers is not None:
+            found = found.filter(number__in=list(numbers))
+        return list(found.order_by("number"))
+    where = "account_id = %s AND collection = ANY(%s)"
+    params: list[Any] = [account.pk, list(collections)]
+    if numbers is not None:
+        where += " AND number = ANY(%s)"
+        params.append(list(numbers))
+    return _rows(EmulatedRecord, f"{where} ORDER BY number", params)
+
+
+def record_first(*, account: EmulatedAccount, collection: str) -> EmulatedRecord | None:
+    """The collection's record with the lowest id."""
+    if not _plain_sql():
+        return records(account=account, collection=collection).first()
+    return _first_row(
+        EmulatedRecord,
+        "account_id = %s AND collection = %s ORDER BY number",
+        [account.pk, collection],
+    )
+
+
+def record_numbers(
+    *, account: EmulatedAccount, collections: Iterable[str], numbers: Iterable[int]
+) -> set[int]:
+    """Which of ``numbers`` name records of ``collections``."""
+    collections, numbers = list(collections), list(numbers)
+    if not _plain_sql():
+        return set(
+            EmulatedRecord.objects.filter(
+                account=account, collection__in=collections, number__in=numbers
+            ).values_list("number", flat=True)
+        )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT number FROM {_RECORDS} WHERE account_id = %s "  # noqa: S608
+            "AND collection = ANY(%s) AND number = ANY(%s)",
+            [account.pk, collections, numbers],
+        )
+        return {row[0] for row in cursor.fetchall()}
+
+
 def record_get(
     *, account: EmulatedAccount, collection: str, number: int, profile: EmulatorProfile
 ) -> EmulatedRecord:
-    record = EmulatedRecord.objects.filter(
-        account=account, collection=collection, number=number
-    ).first()
+    record = record_find(account=account, collection=collection, number=number)
     if record is None:
         raise profile.error(404, "RecordNotFound", "Not found")
     return record
+
+
+def sequence_started(*, account: EmulatedAccount, collection: str) -> bool:
+    """Whether the collection has handed out an id (or the marker was set)."""
+    if not _plain_sql():
+        return EmulatedSequence.objects.filter(account=account, collection=collection).exists()
+    return (
+        _first_row(
+            EmulatedSequence, "account_id = %s AND collection = %s", [account.pk, collection]
+        )
+        is not None
+    )
+
+
+def blob_find(*, token: str) -> EmulatedBlob | None:
+    if not _plain_sql():
+        return EmulatedBlob.objects.filter(token=token).first()
+    return _first_row(EmulatedBlob, "token = %s", [token])
+
+
+def account_find(*, platform: str, slug: str) -> EmulatedAccount | None:
+    if not _plain_sql():
+        return EmulatedAccount.objects.filter(platform=platform, slug=slug).first()
+    return _first_row(EmulatedAccount, "platform = %s AND slug = %s", [platform, slug])
+
+
+# The statements above run on nearly every emulated call. Building them with the ORM costs
+# more CPU than the database spends answering them, so on PostgreSQL they are plain SQL
+# (elsewhere the ORM's).
+_RECORDS = EmulatedRecord._meta.db_table
+_M = TypeVar("_M", bound=Model)
+
+
+def _plain_sql() -> bool:
+    return connection.vendor == "postgresql"
+
+
+@functools.cache
+def _select_of(model: type[Model]) -> tuple[str, tuple[str, ...], frozenset[str]]:
+    fields = model._meta.concrete_fields
+    columns = ", ".join(field.column for field in fields)
+    json_names = frozenset(field.attname for field in fields if isinstance(field, JSONField))
+    return (
+        f"SELECT {columns} FROM {model._meta.db_table}",  # noqa: S608
+        tuple(field.attname for field in fields),
+        json_names,
+    )
+
+
+def _first_row(model: type[_M], where: str, params: list[Any]) -> _M | None:
+    found = _rows(model, f"{where} LIMIT 1", params)
+    return found[0] if found else None
+
+
+def _rows(model: type[_M], where: str, params: list[Any]) -> list[_M]:
+    select, names, json_names = _select_of(model)
+    with connection.cursor() as cursor:
+        cursor.execute(f"{select} WHERE {where}", params)
+        rows = cursor.fetchall()
+    return [
+        model.from_db(
+            connection.alias,
+            list(names),
+            [
+                json.loads(value) if name in json_names and isinstance(value, str) else value
+                for name, value in zip(names, row, strict=True)
+            ],
+        )
+        for row in rows
+    ]
 
 
 # --- Attachments' bytes --------------------------------------------------------------------

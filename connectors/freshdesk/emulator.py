@@ -54,6 +54,11 @@ from connectors.emulation import (
     isoformat,
     number_next,
     record_create,
+    record_data_save,
+    record_find,
+    record_first,
+    record_list,
+    record_numbers,
     records,
 )
 from connectors.models import EmulatedAccount, EmulatedBlob, EmulatedRecord
@@ -534,13 +539,11 @@ def _touch(record: EmulatedRecord, *, moment: datetime | None = None) -> None:
     moment = moment or timezone.now()
     record.updated_at = moment
     record.data["updated_at"] = isoformat(moment)
-    record.save(update_fields=["data", "updated_at"])
+    record_data_save(record)
 
 
 def _get(account: EmulatedAccount, collection: str, number: int) -> EmulatedRecord:
-    record = EmulatedRecord.objects.filter(
-        account=account, collection=collection, number=number
-    ).first()
+    record = record_find(account=account, collection=collection, number=number)
     if record is None:
         raise _NotFound
     return record
@@ -549,11 +552,7 @@ def _get(account: EmulatedAccount, collection: str, number: int) -> EmulatedReco
 def _existing_numbers(
     account: EmulatedAccount, collections: Iterable[str], numbers: Iterable[int]
 ) -> set[int]:
-    return set(
-        EmulatedRecord.objects.filter(
-            account=account, collection__in=list(collections), number__in=list(numbers)
-        ).values_list("number", flat=True)
-    )
+    return record_numbers(account=account, collections=collections, numbers=numbers)
 
 
 def _exists(account: EmulatedAccount, collections: Iterable[str], number: Any) -> bool:
@@ -757,7 +756,10 @@ def _users_by_number(account: EmulatedAccount, numbers: Iterable[Any]) -> dict[i
     wanted = {number for number in numbers if isinstance(number, int)}
     if not wanted:
         return {}
-    return {user.number: user for user in _users(account).filter(number__in=wanted)}
+    return {
+        user.number: user
+        for user in record_list(account=account, collections=USER_COLLECTIONS, numbers=wanted)
+    }
 
 
 def _user_with_email(account: EmulatedAccount, email: str) -> EmulatedRecord | None:
@@ -812,12 +814,11 @@ def _agent_new(
 def _owner_agent(account: EmulatedAccount) -> EmulatedRecord:
     """The agent whose API key the calls carry: the account's first agent, created on the
     first call that needs one."""
-    agents = records(account=account, collection="agents")
-    if owner := agents.first():
+    if owner := record_first(account=account, collection="agents"):
         return owner
     with transaction.atomic():
         EmulatedAccount.objects.select_for_update().filter(pk=account.pk).first()
-        if owner := agents.first():
+        if owner := record_first(account=account, collection="agents"):
             return owner
         return _agent_new(
             account,
@@ -924,7 +925,8 @@ def _include(request: HttpRequest, allowed: tuple[str, ...]) -> frozenset[str]:
 def _ticket_fields_defined(account: EmulatedAccount) -> dict[str, dict]:
     """The account's custom ticket fields by name (``cf_...``)."""
     return {
-        row.data["name"]: row.data for row in records(account=account, collection="ticket_fields")
+        row.data["name"]: row.data
+        for row in record_list(account=account, collections=["ticket_fields"])
     }
 
 

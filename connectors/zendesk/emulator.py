@@ -60,13 +60,17 @@ from django.utils.html import strip_tags
 from connectors.emulation import (
     EmulatorError,
     EmulatorProfile,
+    account_find,
+    blob_find,
     blob_response,
     blob_store,
     isoformat,
     number_next,
     record_create,
+    record_find,
     records,
     request_json,
+    sequence_started,
 )
 from connectors.models import EmulatedAccount, EmulatedBlob, EmulatedRecord, EmulatedSequence
 
@@ -658,9 +662,7 @@ def _record(ctx: Ctx, kind: Kind, number: int, *, include_deleted: bool = False)
     collections = [kind.collection]
     if include_deleted and kind.deleted_collection:
         collections.append(kind.deleted_collection)
-    record = EmulatedRecord.objects.filter(
-        account=ctx.account, collection__in=collections, number=number
-    ).first()
+    record = record_find(account=ctx.account, collection=collections, number=number)
     if record is None:
         raise _not_found()
     return record
@@ -1139,7 +1141,7 @@ def zendesk_account_defaults_ensure(*, account: EmulatedAccount) -> None:
     """Give a new account what every Zendesk account starts with, once: its owner (an admin),
     the "Support" group, the system ticket fields, the five built-in ticket statuses and the
     Help Center's default permission groups and user segments."""
-    if EmulatedSequence.objects.filter(account=account, collection=DEFAULTS_MARKER).exists():
+    if sequence_started(account=account, collection=DEFAULTS_MARKER):
         return
     with transaction.atomic():
         _marker, created = EmulatedSequence.objects.get_or_create(
@@ -2944,8 +2946,8 @@ def attachment_view(ctx: Ctx, number: int) -> Any:
 
 
 def _blob(account: EmulatedAccount, token: str) -> EmulatedBlob:
-    blob = EmulatedBlob.objects.filter(account=account, token=token).first()
-    if blob is None:
+    blob = blob_find(token=token)
+    if blob is None or blob.account_id != account.pk:
         raise _not_found()
     return blob
 
@@ -2967,10 +2969,9 @@ def attachment_download(
     request: HttpRequest, account_slug: str, token: str, file_name: str
 ) -> HttpResponseBase:
     """The storage host behind content_url: no credentials, no API rate limit."""
-    blob = EmulatedBlob.objects.filter(
-        account__platform=PLATFORM, account__slug=account_slug, token=token
-    ).first()
-    if blob is None:
+    blob = blob_find(token=token)
+    account = account_find(platform=PLATFORM, slug=account_slug) if blob is not None else None
+    if blob is None or account is None or blob.account_id != account.pk:
         return HttpResponse("Not found", status=404, content_type="text/plain")
     return blob_response(blob)
 

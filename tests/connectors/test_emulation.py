@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import hashlib
+from datetime import timedelta
 
 import pytest
 from django.db import connection
 
 from connectors import emulation
+from connectors.models import EmulatedRecord
 
 pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.connectors.emulation_urls")]
 
@@ -137,3 +139,53 @@ def test_emulated_writes_skip_the_disk_wait_and_the_sites_requests_get_it_back(c
     assert _synchronous_commit() == "off"
     client.get("/accounts/login/")
     assert _synchronous_commit() == "on"
+
+
+@pytest.mark.parametrize("plain_sql", [True, False], ids=["plain-sql", "orm"])
+def test_the_hot_statements_read_and_write_alike_in_sql_and_through_the_orm(
+    account, monkeypatch, plain_sql
+):
+    if plain_sql and connection.vendor != "postgresql":
+        pytest.skip("plain SQL is PostgreSQL's")
+    monkeypatch.setattr(emulation, "_plain_sql", lambda: plain_sql)
+    first = emulation.record_create(
+        account=account, collection="items", data={"name": "a", "tags": ["x"]}, id_start=100
+    )
+    emulation.record_create(account=account, collection="others", data={"n": 2}, number=7)
+    assert (first.number, first.pk is not None) == (100, True)
+
+    found = emulation.record_find(account=account, collection="items", number=100)
+    assert (found.pk, found.data, found.account_id) == (
+        first.pk,
+        {"name": "a", "tags": ["x"]},
+        account.pk,
+    )
+    assert emulation.record_find(
+        account=account, collection=["items", "others"], number=7
+    ).data == {"n": 2}
+    assert emulation.record_find(account=account, collection="items", number=7) is None
+    assert emulation.record_first(account=account, collection="items").pk == first.pk
+    listed = emulation.record_list(account=account, collections=["items", "others"])
+    assert [record.number for record in listed] == [7, 100]
+    assert emulation.record_list(account=account, collections=["items"], numbers=[7]) == []
+    assert emulation.record_numbers(account=account, collections=["others"], numbers=[7, 100]) == {
+        7
+    }
+
+    found.data["name"] = "b"
+    found.updated_at = found.created_at + timedelta(hours=1)
+    emulation.record_data_save(found)
+    stored = EmulatedRecord.objects.get(pk=first.pk)
+    assert (stored.data["name"], stored.updated_at) == ("b", found.updated_at)
+
+    assert emulation.account_find(platform="probe", slug="acme").secrets == {
+        "token": "sandbox-token"
+    }
+    assert emulation.account_find(platform="probe", slug="nobody") is None
+    assert emulation.sequence_started(account=account, collection="items")
+    assert not emulation.sequence_started(account=account, collection="never")
+    blob = emulation.blob_generated(
+        account=account, token="tok-1", file_name="a.txt", content_type="text/plain", size=10
+    )
+    assert emulation.blob_find(token="tok-1").sha256 == blob.sha256
+    assert emulation.blob_find(token="tok-2") is None
