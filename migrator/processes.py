@@ -7,6 +7,7 @@ import os
 import queue
 import re
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -164,6 +165,13 @@ def celery_beat(*, env: dict[str, str], schedule_file: Path) -> ChildProcess:
         f"--schedule={schedule_file}",
     ]  # fmt: skip
     return ChildProcess(command, env=env, name="beat")
+
+
+def free_port() -> int:
+    """A TCP port on loopback that nothing listens on now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
 
 def web_server(*, env: dict[str, str], port: int, workers: int, threads: int = 4) -> ChildProcess:

@@ -25,11 +25,11 @@ from allauth.account.models import EmailAddress
 from django.conf import settings
 
 from migrator.models import Migration, Run, User
+from migrator.processes import free_port
 from tests.support import (
     REPO_ROOT,
     OutputReader,
     embedded_environment,
-    free_port,
     running_process,
 )
 

@@ -11,7 +11,8 @@ import sys
 
 import pytest
 
-from tests.support import REPO_ROOT, embedded_environment, free_port, manage, running_process
+from migrator.processes import free_port
+from tests.support import REPO_ROOT, embedded_environment, manage, running_process
 from tests.wizard.browser import check_widths, choose_platform, log_in, use_sandbox
 
 pytestmark = pytest.mark.browser

@@ -25,7 +25,8 @@ from connectors.sandbox import sandbox_platform
 from connectors.schema import Entity
 from migrator import configuration, services
 from migrator.models import AuditEvent, Membership, Migration, Run, User
-from tests.support import REPO_ROOT, embedded_environment, free_port, running_process
+from migrator.processes import free_port
+from tests.support import REPO_ROOT, embedded_environment, running_process
 from tests.wizard.browser import check_widths, site_database_url
 from tests.wizard.conftest import SOURCE_PLAN, TARGET_PLAN
 

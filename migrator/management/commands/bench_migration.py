@@ -66,7 +66,9 @@ class Command(BaseCommand):
             help="Threads per emulator web process.",
         )
         parser.add_argument("--page-size", type=int, default=settings.MIGRATOR_PAGE_SIZE)
-        parser.add_argument("--port", type=int, default=18680)
+        parser.add_argument(
+            "--port", type=int, default=0, help="The emulators' port (0: any free one)."
+        )
         parser.add_argument("--keep", action="store_true", help="Keep the emulated accounts.")
 
     def handle(self, *args, **options) -> None:
@@ -79,6 +81,7 @@ class Command(BaseCommand):
         billing_enabled_forget()
         queue = f"bench-{uuid.uuid4().hex[:8]}"
         settings.MIGRATOR_QUEUE = queue
+        options["port"] = options["port"] or processes.free_port()
         site_url = f"http://127.0.0.1:{options['port']}"
         env = {
             **os.environ,

@@ -31,9 +31,10 @@ from migrator.processes import (
     ChildProcess,
     celery_beat,
     celery_worker,
+    free_port,
     web_server,
 )
-from tests.support import embedded_environment, free_port
+from tests.support import embedded_environment
 
 REDIS_URL = os.environ.get("REDIS_URL")
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
