@@ -12,8 +12,9 @@ from tests.wizard.conftest import recorded_run
 
 pytestmark = pytest.mark.django_db
 
-#: Session, user, then the migrations, their runs, entities and record counts.
-DASHBOARD_QUERIES = 6
+#: Session, user, then the migrations, their runs, entities, record counts and the
+#: viewer's memberships.
+DASHBOARD_QUERIES = 7
 
 
 def more_migrations(sandbox, owner, count: int) -> None:
