@@ -17,6 +17,7 @@ import random
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import wraps
@@ -332,7 +333,7 @@ def number_next(*, account: EmulatedAccount, collection: str, start: int = 1) ->
     One statement (an upsert): the sequence's row is locked for no longer than it.
     """
     table = EmulatedSequence._meta.db_table
-    with connection.cursor() as cursor:
+    with _plain_cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {table} (account_id, collection, last_number) VALUES (%s, %s, %s) "  # noqa: S608
             "ON CONFLICT (account_id, collection) "
@@ -389,7 +390,7 @@ def record_create(
     if not _plain_sql():
         record.save(force_insert=True)
         return record
-    with connection.cursor() as cursor:
+    with _plain_cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {_RECORDS} (account_id, collection, number, parent_number, data, "  # noqa: S608
             "created_at, updated_at) VALUES (%s, %s, %s, %s, %s::jsonb, %s, %s) RETURNING id",
@@ -409,7 +410,7 @@ def record_data_save(record: EmulatedRecord) -> None:
     if not _plain_sql():
         record.save(update_fields=["data", "updated_at"])
         return
-    with connection.cursor() as cursor:
+    with _plain_cursor() as cursor:
         cursor.execute(
             f"UPDATE {_RECORDS} SET data = %s::jsonb, updated_at = %s WHERE id = %s",  # noqa: S608
             [json.dumps(record.data), record.updated_at, record.pk],
@@ -475,7 +476,7 @@ def record_numbers(
                 account=account, collection__in=collections, number__in=numbers
             ).values_list("number", flat=True)
         )
-    with connection.cursor() as cursor:
+    with _plain_cursor() as cursor:
         cursor.execute(
             f"SELECT number FROM {_RECORDS} WHERE account_id = %s "  # noqa: S608
             "AND collection = ANY(%s) AND number = ANY(%s)",
@@ -528,6 +529,22 @@ def _plain_sql() -> bool:
     return connection.vendor == "postgresql"
 
 
+@contextmanager
+def _plain_cursor() -> Iterator[Any]:
+    """A cursor of the connection that sends the parameters apart from the statement:
+    nothing is quoted in Python, and psycopg has PostgreSQL keep the plan of a statement
+    run a few times. On SQLite (numbers only), Django's cursor."""
+    if not _plain_sql():
+        with connection.cursor() as cursor:
+            yield cursor
+        return
+    import psycopg
+
+    connection.ensure_connection()
+    with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
+        yield cursor
+
+
 @functools.cache
 def _select_of(model: type[Model]) -> tuple[str, tuple[str, ...], frozenset[str]]:
     fields = model._meta.concrete_fields
@@ -547,7 +564,7 @@ def _first_row(model: type[_M], where: str, params: list[Any]) -> _M | None:
 
 def _rows(model: type[_M], where: str, params: list[Any]) -> list[_M]:
     select, names, json_names = _select_of(model)
-    with connection.cursor() as cursor:
+    with _plain_cursor() as cursor:
         cursor.execute(f"{select} WHERE {where}", params)
         rows = cursor.fetchall()
     return [

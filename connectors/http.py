@@ -410,6 +410,10 @@ end
 return 0
 """
 
+#: How long an unlimited budget trusts Redis's "no block" before asking again: a block
+#: set by another process (after a 429) holds this one back at most this much later.
+UNLIMITED_BLOCK_RECHECK_SECONDS = 0.25
+
 _redis_connections: dict[str, redis.Redis] = {}
 _redis_connections_lock = threading.Lock()
 
@@ -444,11 +448,16 @@ class RedisRateBudget:
         margin: float | None = None,
         key_prefix: str = "migrator:rate",
         sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.limit = _checked_limit(limit)
         self.period = period
         self._window_us = round(_window_seconds(period=period, margin=margin) * 1_000_000)
         self._sleep = sleep
+        self._clock = clock
+        # Without a limit only a block can hold a request back; when Redis said there is
+        # none, requests go without asking again for a moment (a round trip the less each).
+        self._unblocked_until = 0.0
         connection = _redis_connection(redis_url)
         # The hash tag keeps both keys in one slot on a Redis cluster.
         base = f"{key_prefix}:{{{platform}:{account}}}"
@@ -459,11 +468,16 @@ class RedisRateBudget:
         self._block_script = connection.register_script(_BLOCK_SCRIPT)
 
     def try_acquire(self) -> float:
+        if not self.limit and self._clock() < self._unblocked_until:
+            return 0.0
         wait_us = self._acquire_script(
             keys=[self._window_key, self._blocked_key],
             args=[self.limit, self._window_us, uuid.uuid4().hex],
         )
-        return int(wait_us) / 1_000_000
+        wait = int(wait_us) / 1_000_000
+        if not self.limit and not wait:
+            self._unblocked_until = self._clock() + UNLIMITED_BLOCK_RECHECK_SECONDS
+        return wait
 
     def acquire(self) -> None:
         while (wait := self.try_acquire()) > 0:
@@ -471,10 +485,12 @@ class RedisRateBudget:
 
     def block_for(self, *, seconds: float) -> None:
         if seconds > 0:
+            self._unblocked_until = 0.0
             self._block_script(keys=[self._blocked_key], args=[math.ceil(seconds * 1_000_000)])
 
     def reset(self) -> None:
         """Forget every grant and block of this account."""
+        self._unblocked_until = 0.0
         self._connection.delete(self._window_key, self._blocked_key)
 
 

@@ -178,6 +178,8 @@ def web_server(*, env: dict[str, str], port: int, workers: int, threads: int = 4
     command = [
         sys.executable, "-m", "gunicorn", "migrator.wsgi:application", f"--bind=127.0.0.1:{port}",
         f"--workers={workers}", f"--threads={threads}", "--timeout=120",
+        # Keeps connections alive even with one thread (the sync worker closes each).
+        "--worker-class=gthread",
     ]  # fmt: skip
     return ChildProcess(command, env=env, name="web")
 

@@ -3,6 +3,7 @@ import os
 from django.core.handlers.exception import convert_exception_to_response
 from django.core.handlers.wsgi import WSGIHandler
 from django.core.wsgi import get_wsgi_application
+from django.db import connections
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "migrator.settings")
 
@@ -16,6 +17,15 @@ class SandboxHandler(WSGIHandler):
         self._template_response_middleware = []
         self._exception_middleware = []
         self._middleware_chain = convert_exception_to_response(self._get_response)
+
+    def get_response(self, request):
+        # No "SELECT 1" before each call: a connection that had no error in its last call
+        # is taken as alive. Had it died since, this call fails (the client retries it)
+        # and the connection is replaced before the next one.
+        for connection in connections.all(initialized_only=True):
+            if connection.connection is not None and not connection.errors_occurred:
+                connection.health_check_done = True
+        return super().get_response(request)
 
 
 def _application():

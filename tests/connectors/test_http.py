@@ -35,6 +35,7 @@ from connectors.errors import (
     UnreachableError,
 )
 from connectors.http import (
+    UNLIMITED_BLOCK_RECHECK_SECONDS,
     HttpClient,
     LocalRateBudget,
     RedisRateBudget,
@@ -862,6 +863,40 @@ def test_redis_budget_counts_and_blocks(redis_prefix: str) -> None:
     budget.block_for(seconds=5)
     assert 4 < budget.try_acquire() <= 5
     budget.reset()
+
+
+@pytest.mark.redis
+@needs_redis
+def test_an_unlimited_redis_budget_asks_redis_again_only_after_a_moment(
+    redis_prefix: str,
+) -> None:
+    assert REDIS_URL
+    now = [100.0]
+
+    def budget() -> RedisRateBudget:
+        return RedisRateBudget(
+            redis_url=REDIS_URL,
+            platform="zendesk",
+            account="acme",
+            limit=None,
+            key_prefix=redis_prefix,
+            clock=lambda: now[0],
+        )
+
+    this_process, another_process = budget(), budget()
+    assert this_process.try_acquire() == 0
+    another_process.block_for(seconds=5)
+    # Told "no block" a moment ago, it does not ask again yet...
+    assert this_process.try_acquire() == 0
+    # ...and learns of the other process's block once the moment is over.
+    now[0] += UNLIMITED_BLOCK_RECHECK_SECONDS
+    assert 4 < this_process.try_acquire() <= 5
+    # Its own 429 holds it back at once.
+    another_process.reset()
+    assert this_process.try_acquire() == 0
+    this_process.block_for(seconds=3)
+    assert 2 < this_process.try_acquire() <= 3
+    this_process.reset()
 
 
 def _redis_budget_worker(
