@@ -533,13 +533,15 @@ def _plain_sql() -> bool:
 def _plain_cursor() -> Iterator[Any]:
     """A cursor of the connection that sends the parameters apart from the statement:
     nothing is quoted in Python, and psycopg has PostgreSQL keep the plan of a statement
-    run a few times. On SQLite (numbers only), Django's cursor."""
+    run a few times. Django's query log and execute wrappers do not see its statements.
+    On SQLite (numbers only), Django's cursor."""
     if not _plain_sql():
         with connection.cursor() as cursor:
             yield cursor
         return
     import psycopg
 
+    connection.close_if_health_check_failed()
     connection.ensure_connection()
     with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
         yield cursor

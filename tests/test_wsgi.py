@@ -12,7 +12,7 @@ from migrator.wsgi import SandboxHandler
 
 
 @pytest.fixture
-def health_checks(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[bool]]:
+def health_checks(db: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[list[bool]]:
     """Turns health checks on for the test's connection and records each one."""
     checked: list[bool] = []
     connection.ensure_connection()
@@ -28,26 +28,35 @@ def health_checks(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[bool]]:
     connection.health_check_enabled, connection.health_check_done = saved
 
 
-def _emulated_call() -> int:
+def _emulated_call(monkeypatch: pytest.MonkeyPatch) -> int:
+    """An emulated call, which looks its account up in the database."""
+    asked: list[bool] = []
+    ensure_connection = connection.ensure_connection
+
+    def asking() -> None:
+        asked.append(True)
+        ensure_connection()
+
+    monkeypatch.setattr(connection, "ensure_connection", asking)
     request = RequestFactory().get("/sandbox/zendesk/nobody/api/v2/users/me.json")
-    return SandboxHandler().get_response(request).status_code
+    status = SandboxHandler().get_response(request).status_code
+    assert asked, "the call did not reach the database"
+    return status
 
 
-@pytest.mark.django_db
 def test_an_emulated_call_on_a_sound_connection_runs_no_health_check(
-    health_checks: list[bool],
+    health_checks: list[bool], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     connection.errors_occurred = False
 
-    assert _emulated_call() == 404  # no such account: its lookup did reach the database
+    assert _emulated_call(monkeypatch) == 404  # no such account: its lookup did reach the database
     assert health_checks == []
 
 
-@pytest.mark.django_db
 def test_an_emulated_call_after_a_database_error_checks_the_connection_first(
-    health_checks: list[bool],
+    health_checks: list[bool], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     connection.errors_occurred = True
 
-    assert _emulated_call() == 404
+    assert _emulated_call(monkeypatch) == 404
     assert health_checks == [True]
