@@ -675,6 +675,30 @@ class Connector(Source, Target):
     """A platform that is both a source and a target."""
 
 
+ApiT = TypeVar("ApiT")
+
+
+class ApiConnector(Connector, Generic[ApiT]):
+    """A connector that talks to its platform through one API client, opened on first
+    use (a connector that is never called opens no connection) and closed with it."""
+
+    _api: ApiT | None = None
+
+    @abstractmethod
+    def open_api(self) -> ApiT:
+        """The platform's API client, over HTTP clients from :meth:`open_http_client`."""
+
+    @property
+    def api(self) -> ApiT:
+        if self._api is None:
+            self._api = self.open_api()
+        return self._api
+
+    def close(self) -> None:
+        super().close()
+        self._api = None
+
+
 ConnectorClass = type[ConnectorBase]
 
 

@@ -35,9 +35,9 @@ from typing import Any
 from connectors.base import (
     DEFAULT_PAGE_SIZE,
     AccountInfo,
+    ApiConnector,
     AttachmentOpener,
     AttachmentStream,
-    Connector,
     Credentials,
     HttpClientFactory,
     Page,
@@ -180,7 +180,7 @@ def _planned_messages(ticket: Ticket, *, marker: str) -> list[_PlannedMessage]:
 
 
 @register
-class EdeskConnector(Connector):
+class EdeskConnector(ApiConnector[EdeskApi]):
     """Reads and writes an eDesk account through the Open API v1."""
 
     key = KEY
@@ -199,22 +199,14 @@ class EdeskConnector(Connector):
         super().__init__(
             credentials=credentials, http_client_factory=http_client_factory, scope=scope
         )
-        self._api: EdeskApi | None = None
         self._users: list[dict[str, Any]] | None = None
         self._channel_ids: list[int] | None = None
         self._tag_names: dict[int, str] = {}
 
-    @property
-    def api(self) -> EdeskApi:
-        if self._api is None:
-            assert isinstance(self.credentials, EdeskCredentials)
-            client = self.open_http_client(**http_client_options(self.credentials))
-            self._api = EdeskApi(http=client)
-        return self._api
-
-    def close(self) -> None:
-        super().close()
-        self._api = None
+    def open_api(self) -> EdeskApi:
+        assert isinstance(self.credentials, EdeskCredentials)
+        client = self.open_http_client(**http_client_options(self.credentials))
+        return EdeskApi(http=client)
 
     # ------------------------------------------------------------------- account
 

@@ -39,9 +39,9 @@ from urllib.parse import urlsplit
 from connectors.base import (
     DEFAULT_PAGE_SIZE,
     AccountInfo,
+    ApiConnector,
     AttachmentOpener,
     AttachmentStream,
-    Connector,
     Credentials,
     HttpClientFactory,
     Page,
@@ -319,7 +319,7 @@ def _planned_conversations(ticket: Ticket) -> list[_PlannedConversation]:
 
 
 @register
-class FreshdeskConnector(Connector):
+class FreshdeskConnector(ApiConnector[FreshdeskApi]):
     """Reads and writes a Freshdesk account through API v2."""
 
     key = KEY
@@ -341,22 +341,14 @@ class FreshdeskConnector(Connector):
         super().__init__(
             credentials=credentials, http_client_factory=http_client_factory, scope=scope
         )
-        self._api: FreshdeskApi | None = None
         self._agents: dict[str, Agent] | None = None
         self._kb_categories: list[ArticleCategory] | None = None
         self._kb_folders: list[ArticleSection] | None = None
 
-    @property
-    def api(self) -> FreshdeskApi:
-        if self._api is None:
-            assert isinstance(self.credentials, FreshdeskCredentials)
-            client = self.open_http_client(**http_client_options(self.credentials))
-            self._api = FreshdeskApi(http=client)
-        return self._api
-
-    def close(self) -> None:
-        super().close()
-        self._api = None
+    def open_api(self) -> FreshdeskApi:
+        assert isinstance(self.credentials, FreshdeskCredentials)
+        client = self.open_http_client(**http_client_options(self.credentials))
+        return FreshdeskApi(http=client)
 
     # ------------------------------------------------------------------- account
 

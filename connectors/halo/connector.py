@@ -40,9 +40,9 @@ from urllib.parse import urlsplit
 from connectors.base import (
     DEFAULT_PAGE_SIZE,
     AccountInfo,
+    ApiConnector,
     AttachmentOpener,
     AttachmentStream,
-    Connector,
     Credentials,
     HttpClientFactory,
     Page,
@@ -171,7 +171,7 @@ def action_key(*, moment: Any, html_body: str) -> str:
 
 
 @register
-class HaloConnector(Connector):
+class HaloConnector(ApiConnector[HaloApi]):
     """Reads and writes a Halo instance through its REST API."""
 
     key = KEY
@@ -190,26 +190,18 @@ class HaloConnector(Connector):
         super().__init__(
             credentials=credentials, http_client_factory=http_client_factory, scope=scope
         )
-        self._api: HaloApi | None = None
         self._fields: FieldSchema | None = None
         self._faq_lists: list[HaloFaqList] | None = None
         self._agent_ids: set[int] | None = None
 
-    @property
-    def api(self) -> HaloApi:
-        if self._api is None:
-            assert isinstance(self.credentials, HaloCredentials)
-            tokens = TokenSource(
-                http=self.open_http_client(**token_client_options(self.credentials)),
-                credentials=self.credentials,
-            )
-            client = self.open_http_client(**http_client_options(self.credentials))
-            self._api = HaloApi(http=client, tokens=tokens)
-        return self._api
-
-    def close(self) -> None:
-        super().close()
-        self._api = None
+    def open_api(self) -> HaloApi:
+        assert isinstance(self.credentials, HaloCredentials)
+        tokens = TokenSource(
+            http=self.open_http_client(**token_client_options(self.credentials)),
+            credentials=self.credentials,
+        )
+        client = self.open_http_client(**http_client_options(self.credentials))
+        return HaloApi(http=client, tokens=tokens)
 
     # ------------------------------------------------------------------- account
 

@@ -37,9 +37,9 @@ from urllib.parse import urlsplit
 from connectors.base import (
     DEFAULT_PAGE_SIZE,
     AccountInfo,
+    ApiConnector,
     AttachmentOpener,
     AttachmentStream,
-    Connector,
     Credentials,
     HttpClientFactory,
     Page,
@@ -255,7 +255,7 @@ def _batches(uploads: Sequence[_Upload]) -> list[list[int]]:
 
 
 @register
-class TeamworkDeskConnector(Connector):
+class TeamworkDeskConnector(ApiConnector[TeamworkDeskApi]):
     """Reads and writes a Teamwork Desk site through API v2."""
 
     key = KEY
@@ -276,7 +276,6 @@ class TeamworkDeskConnector(Connector):
         super().__init__(
             credentials=credentials, http_client_factory=http_client_factory, scope=scope
         )
-        self._api: TeamworkDeskApi | None = None
         self._fields: FieldSchema | None = None
         self._inbox: int | None = None
         self._pending: frozenset[str] | None = None
@@ -285,17 +284,10 @@ class TeamworkDeskConnector(Connector):
         self._site_categories: dict[int, list[dict[str, Any]]] = {}
         self._article_sites: dict[int, int] = {}
 
-    @property
-    def api(self) -> TeamworkDeskApi:
-        if self._api is None:
-            assert isinstance(self.credentials, TeamworkDeskCredentials)
-            client = self.open_http_client(**http_client_options(self.credentials))
-            self._api = TeamworkDeskApi(http=client)
-        return self._api
-
-    def close(self) -> None:
-        super().close()
-        self._api = None
+    def open_api(self) -> TeamworkDeskApi:
+        assert isinstance(self.credentials, TeamworkDeskCredentials)
+        client = self.open_http_client(**http_client_options(self.credentials))
+        return TeamworkDeskApi(http=client)
 
     # ------------------------------------------------------------------- account
 

@@ -53,9 +53,9 @@ from django.db import connections
 from connectors.base import (
     DEFAULT_PAGE_SIZE,
     AccountInfo,
+    ApiConnector,
     AttachmentOpener,
     AttachmentStream,
-    Connector,
     Credentials,
     HttpClientFactory,
     Page,
@@ -348,7 +348,7 @@ def comment_key(comment: Comment) -> str:
 
 
 @register
-class ZendeskConnector(Connector):
+class ZendeskConnector(ApiConnector[ZendeskApi]):
     key = KEY
     display_name = DISPLAY_NAME
     credentials_model = ZendeskCredentials
@@ -367,24 +367,14 @@ class ZendeskConnector(Connector):
         super().__init__(
             credentials=credentials, http_client_factory=http_client_factory, scope=scope
         )
-        self._api: ZendeskApi | None = None
         self._custom_statuses: Any | None = None
         self._custom_statuses_read = False
         self._section_categories: dict[str, str | None] = {}
         self._sections_read = False
         self._permission_group: int | None = None
 
-    @property
-    def api(self) -> ZendeskApi:
-        if self._api is None:
-            self._api = ZendeskApi(
-                http=self.open_http_client(**http_client_options(self.credentials))
-            )
-        return self._api
-
-    def close(self) -> None:
-        super().close()
-        self._api = None
+    def open_api(self) -> ZendeskApi:
+        return ZendeskApi(http=self.open_http_client(**http_client_options(self.credentials)))
 
     # ------------------------------------------------------------------ account
 

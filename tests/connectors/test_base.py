@@ -23,6 +23,7 @@ from connectors.base import (
     page_by_ids,
     source_marker,
 )
+from connectors.freshdesk.connector import FreshdeskConnector
 from connectors.schema import Attachment, Entity, Group, Ticket
 from tests.connectors.dummies import (
     MemoryConnector,
@@ -292,6 +293,34 @@ def test_connectors_close_the_http_clients_they_open() -> None:
         assert source.open_http_client(name="api").name == "api"
         source.open_http_client(name="files")
     assert closed == ["files", "api"]
+
+
+def test_an_api_connector_opens_its_api_once_and_again_after_closing() -> None:
+    opened: list[int] = []
+    closed: list[int] = []
+
+    class Client:
+        def __init__(self) -> None:
+            opened.append(len(opened) + 1)
+            self.number = len(opened)
+
+        def close(self) -> None:
+            closed.append(self.number)
+
+    connector = FreshdeskConnector(
+        credentials=freshdesk.FreshdeskCredentials(
+            url="https://acme.freshdesk.com", api_key=SecretStr("k")
+        ),
+        http_client_factory=lambda **options: Client(),
+    )
+    assert opened == []  # nothing is opened before the first call
+    first = connector.api
+    assert connector.api is first
+    assert opened == [1]
+    connector.close()
+    assert closed == [1]
+    assert connector.api is not first
+    assert opened == [1, 2]
 
 
 def test_page_by_ids_pages_through_the_ids_once_each_and_leaves_out_vanished_records():
