@@ -24,6 +24,7 @@ from functools import wraps
 from pathlib import Path
 from typing import Any, TypeVar
 
+import psycopg
 from django.conf import settings
 from django.core.cache import cache
 from django.core.serializers.json import DjangoJSONEncoder
@@ -539,8 +540,6 @@ def _plain_cursor() -> Iterator[Any]:
         with connection.cursor() as cursor:
             yield cursor
         return
-    import psycopg
-
     connection.close_if_health_check_failed()
     connection.ensure_connection()
     with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
@@ -569,10 +568,11 @@ def _rows(model: type[_M], where: str, params: list[Any]) -> list[_M]:
     with _plain_cursor() as cursor:
         cursor.execute(f"{select} WHERE {where}", params)
         rows = cursor.fetchall()
+    field_names = list(names)
     return [
         model.from_db(
             connection.alias,
-            list(names),
+            field_names,
             [
                 json.loads(value) if name in json_names and isinstance(value, str) else value
                 for name, value in zip(names, row, strict=True)

@@ -549,14 +549,10 @@ def _get(account: EmulatedAccount, collection: str, number: int) -> EmulatedReco
     return record
 
 
-def _existing_numbers(
-    account: EmulatedAccount, collections: Iterable[str], numbers: Iterable[int]
-) -> set[int]:
-    return record_numbers(account=account, collections=collections, numbers=numbers)
-
-
 def _exists(account: EmulatedAccount, collections: Iterable[str], number: Any) -> bool:
-    return isinstance(number, int) and bool(_existing_numbers(account, collections, [number]))
+    return isinstance(number, int) and bool(
+        record_numbers(account=account, collections=collections, numbers=[number])
+    )
 
 
 # --- Attachments -------------------------------------------------------------------------
@@ -2006,8 +2002,8 @@ def _agent_errors(
                 )
             )
     if isinstance(fields.get("group_ids"), list) and not errors:
-        unknown = set(fields["group_ids"]) - _existing_numbers(
-            account, ["groups"], fields["group_ids"]
+        unknown = set(fields["group_ids"]) - record_numbers(
+            account=account, collections=["groups"], numbers=fields["group_ids"]
         )
         if unknown:
             listed = ", ".join(str(group) for group in sorted(unknown))
