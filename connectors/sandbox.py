@@ -128,8 +128,16 @@ class SeedPlan:
     #: Ratio of tickets with a (small) attachment, and with an inline image.
     attachment_ratio: float = 0.2
     inline_image_ratio: float = 0.05
+    #: When set, every ticket carries between these many small files (the ratio is then
+    #: not used): the shape of a help desk whose tickets all have files.
+    files_per_ticket: tuple[int, int] | None = None
     #: One attachment of this many bytes on one ticket (e.g. over 10 MB), or none.
     large_attachment_bytes: int | None = None
+    #: On how many tickets that large attachment is (Zendesk and Freshdesk sandboxes).
+    large_attachment_tickets: int = 1
+    #: Contacts whose names have accents keep them in their e-mail address (an
+    #: internationalised local part, as some real customers have); Zendesk sandbox.
+    non_ascii_emails: bool = False
     custom_fields: bool = True
     article_categories: int = 0
     article_sections: int = 0

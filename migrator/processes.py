@@ -13,6 +13,8 @@ import sys
 import threading
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from django.conf import settings
@@ -167,6 +169,61 @@ def celery_beat(*, env: dict[str, str], schedule_file: Path) -> ChildProcess:
     return ChildProcess(command, env=env, name="beat")
 
 
+class RedisServer:
+    """A redis-server of one's own on a free port, which a drill may stop and start again
+    on the same port with what it held: it saves on shutdown, as a service manager's stop
+    of a packaged Redis does."""
+
+    def __init__(self, *, data_dir: Path) -> None:
+        self.port = free_port()
+        self.data_dir = data_dir
+        self.process: ChildProcess | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> RedisServer:
+        command = [
+            "redis-server", "--port", str(self.port), "--bind", "127.0.0.1",
+            "--dir", str(self.data_dir), "--dbfilename", f"redis-{self.port}.rdb",
+            "--save", "3600 1", "--appendonly", "no",
+        ]  # fmt: skip
+        self.process = ChildProcess(command, env=dict(os.environ), name=f"redis-{self.port}")
+        self.process.start(ready=REDIS_READY)
+        return self
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.stop(timeout=30)
+
+
+@contextmanager
+def broker_of_this_process(url: str) -> Iterator[None]:
+    """Tasks this process sends go to ``url`` (the broker its workers listen to)."""
+    from migrator.celery import app
+
+    def switch(to: str) -> None:
+        app.conf.broker_url = to
+        app._pool = None
+        app.amqp._producer_pool = None
+
+    before = app.conf.broker_url
+    switch(url)
+    try:
+        yield
+    finally:
+        switch(before)
+
+
+def redis_server_available() -> bool:
+    try:
+        subprocess.run(["redis-server", "--version"], check=True, capture_output=True)
+    except (OSError, subprocess.CalledProcessError):
+        return False
+    return True
+
+
 def free_port() -> int:
     """A TCP port on loopback that nothing listens on now."""
     with socket.socket() as sock:
@@ -187,3 +244,4 @@ def web_server(*, env: dict[str, str], port: int, workers: int, threads: int = 4
 WORKER_READY = r"ready\."
 BEAT_READY = r"beat: Starting"
 WEB_READY = r"Booting worker"
+REDIS_READY = r"Ready to accept connections"

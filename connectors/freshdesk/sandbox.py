@@ -397,11 +397,23 @@ class _Seeder:
         self.next_conversation = self._reserve(
             "conversations", fd.CONVERSATION_ID_START, conversations
         )
-        with_attachment = [self.rng.random() < plan.attachment_ratio for _ in range(plan.tickets)]
-        if plan.attachment_ratio > 0 and not any(with_attachment):
-            with_attachment[0] = True
-        large_on = self.rng.randrange(plan.tickets) if plan.large_attachment_bytes else None
-        attachments = sum(with_attachment) + (large_on is not None)
+        if plan.files_per_ticket is not None:
+            with_attachment = [
+                self.rng.randint(*plan.files_per_ticket) for _ in range(plan.tickets)
+            ]
+        else:
+            with_attachment = [
+                int(self.rng.random() < plan.attachment_ratio) for _ in range(plan.tickets)
+            ]
+            if plan.attachment_ratio > 0 and not any(with_attachment):
+                with_attachment[0] = 1
+        large_on: set[int] = set()
+        if plan.large_attachment_bytes and plan.large_attachment_tickets == 1:
+            large_on = {self.rng.randrange(plan.tickets)}
+        elif plan.large_attachment_bytes:
+            count = min(plan.tickets, plan.large_attachment_tickets)
+            large_on = set(self.rng.sample(range(plan.tickets), k=count))
+        attachments = sum(with_attachment) + len(large_on)
         if attachments:
             self.next_attachment = self._reserve("attachments", fd.ATTACHMENT_ID_START, attachments)
         for index in range(plan.tickets):
@@ -410,7 +422,7 @@ class _Seeder:
                 index=index,
                 comments=planned_comments[index],
                 attachment=with_attachment[index],
-                large=index == large_on,
+                large=index in large_on,
                 agents=agents,
                 requester=self.rng.choice(requesters),
                 contacts=contacts,
@@ -424,7 +436,7 @@ class _Seeder:
         number: int,
         index: int,
         comments: int,
-        attachment: bool,
+        attachment: int,
         large: bool,
         agents: list[_User],
         requester: _User,
@@ -466,10 +478,16 @@ class _Seeder:
             cc = rng.choice(contacts).email
             if cc != requester.email:
                 data.update(cc_emails=[cc], reply_cc_emails=[cc], ticket_cc_emails=[cc])
-        # A ticket's one small attachment is on its description or on one of its comments.
-        on_description = attachment and (comments <= 1 or rng.random() < 0.5)
+        # A ticket's first small attachment is on its description or on one of its
+        # comments; further ones on the description or a comment at random.
+        on_description = bool(attachment) and (comments <= 1 or rng.random() < 0.5)
         if on_description:
             data["attachments"].append(self._attachment(moment=created))
+        in_comments = attachment - int(on_description)
+        if comments <= 1 and in_comments:
+            for _extra in range(in_comments):
+                data["attachments"].append(self._attachment(moment=created))
+            in_comments = 0
         if large:
             size = min(self.plan.large_attachment_bytes or 0, fd.MAX_ATTACHMENTS_BYTES)
             data["attachments"].append(self._attachment(moment=created, size=size))
@@ -481,7 +499,7 @@ class _Seeder:
             responder=responder,
             agents=agents,
             stats=data["stats"],
-            attachment=attachment and not on_description,
+            attachments=in_comments,
         )
         updated = self._later(last, max_hours=2)
         self._ticket_stats(data, updated=updated)
@@ -507,12 +525,12 @@ class _Seeder:
         responder: _User | None,
         agents: list[_User],
         stats: dict[str, Any],
-        attachment: bool,
+        attachments: int,
     ) -> datetime:
         """The ticket's replies and notes after its description; returns the last one's time."""
         rng = self.rng
         moment = created
-        with_attachment = rng.randrange(count) if attachment and count else None
+        with_attachment = [rng.randrange(count) for _ in range(attachments)] if count else []
         for position in range(count):
             moment = self._later(moment, max_hours=30)
             number = self.next_conversation
@@ -545,7 +563,7 @@ class _Seeder:
             else:
                 assert agent is not None
                 data.update(private=rng.random() < 0.8, user_id=agent.number)
-            if position == with_attachment:
+            for _file in range(with_attachment.count(position)):
                 data["attachments"].append(self._attachment(moment=moment))
             self._store(
                 "conversations", number, data, created=moment, updated=moment, parent=ticket

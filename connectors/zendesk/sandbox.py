@@ -451,6 +451,8 @@ class _Seeder:
                 else self.rng.choice(["mail.example", "post.example", "inbox.example"])
             )
             email = f"{_ascii(given)}.{_ascii(family)}{index}@{domain}"
+            if self.plan.non_ascii_emails and not f"{given}{family}".isascii():
+                email = f"{given.lower()}.{family.lower()}{index}@{domain}"
             contact = _SeededUser(
                 number=first + index,
                 name=f"{given} {family}",
@@ -571,24 +573,35 @@ class _Seeder:
         shapes = []
         for _index in range(plan.tickets):
             comments = self.rng.randint(low, high)
-            with_file = self.rng.random() < plan.attachment_ratio
+            if plan.files_per_ticket is not None:
+                file_count = self.rng.randint(*plan.files_per_ticket)
+            else:
+                file_count = int(self.rng.random() < plan.attachment_ratio)
             with_image = self.rng.random() < plan.inline_image_ratio
-            shapes.append((comments, with_file, with_image))
-        # The large file goes on one ticket, beside whatever else it carries.
-        large_on = self.rng.randrange(plan.tickets) if plan.large_attachment_bytes else -1
-        files = sum(int(f) + int(i) for _c, f, i in shapes) + int(large_on >= 0)
+            shapes.append((comments, file_count, with_image))
+        # The large file goes on one ticket (or a few), beside whatever else they carry.
+        large_on: set[int] = set()
+        if plan.large_attachment_bytes and plan.large_attachment_tickets == 1:
+            large_on = {self.rng.randrange(plan.tickets)}
+        elif plan.large_attachment_bytes:
+            large_on = set(
+                self.rng.sample(
+                    range(plan.tickets), k=min(plan.tickets, plan.large_attachment_tickets)
+                )
+            )
+        files = sum(f + int(i) for _c, f, i in shapes) + len(large_on)
         first_ticket = self._reserve(zde.TICKETS, plan.tickets)
         first_comment = self._reserve(zde.COMMENTS, sum(c for c, _f, _i in shapes))
         next_attachment = self._reserve(zde.ATTACHMENTS, files) if files else 0
         comment_number = first_comment
-        for index, (comment_count, with_file, with_image) in enumerate(shapes):
+        for index, (comment_count, file_count, with_image) in enumerate(shapes):
             files_here: list[tuple[str, str, int, bool]] = []
-            if with_file:
+            for _file in range(file_count):
                 name, content_type = self.rng.choice(ATTACHMENT_FILES)
                 files_here.append(
                     (name, content_type, self.rng.randint(*SMALL_ATTACHMENT_BYTES), False)
                 )
-            if index == large_on:
+            if index in large_on:
                 files_here.append(
                     (
                         "diagnostics-bundle.zip",

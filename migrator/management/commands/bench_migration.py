@@ -10,16 +10,15 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
-from django.db import connection
 from django.db.models import Sum
 
-from billing.selectors import billing_enabled_forget
-from connectors.models import EmulatedAccount, EmulatedRecord, EmulatedSequence
+from connectors.models import EmulatedAccount
 from connectors.sandbox import SeedPlan, sandbox_platform, sandbox_platforms
 from connectors.schema import Entity
 from migrator import configuration, processes, selectors, services
+from migrator.bench import TableMaintenance, bench_environment, bench_processes, bench_queue
 from migrator.management.commands.run_migration import format_duration, progress_line
-from migrator.models import Migration, RecordMap, Run, RunBatch, RunEntity, User
+from migrator.models import Migration, Run, RunBatch, RunEntity, User
 from reports.models import RunRecord
 from reports.selectors import run_summary
 
@@ -40,8 +39,6 @@ class Command(BaseCommand):
         "loopback HTTP with real Celery workers, and print tickets/min, API requests/min "
         "against the limit and the workers' peak memory."
     )
-
-    _maintained_at = 0.0
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("--tickets", type=int, default=1000)
@@ -76,55 +73,29 @@ class Command(BaseCommand):
             raise CommandError(f"The {SOURCE} and {TARGET} sandboxes are needed.")
         if not settings.REDIS_URL:
             raise CommandError("Set REDIS_URL: workers share the run and rate budgets there.")
-        # The benchmark's own migration between sandbox accounts is not a sale.
-        settings.BILLING_ENABLED = False
-        billing_enabled_forget()
-        queue = f"bench-{uuid.uuid4().hex[:8]}"
-        settings.MIGRATOR_QUEUE = queue
+        queue = bench_queue("bench")
         options["port"] = options["port"] or processes.free_port()
         site_url = f"http://127.0.0.1:{options['port']}"
-        env = {
-            **os.environ,
-            "MIGRATOR_QUEUE": queue,
-            "MIGRATOR_PAGE_SIZE": str(options["page_size"]),
-            "SANDBOX_ENABLED": "true",
-            "CONNECTOR_ALLOW_PRIVATE_NETWORKS": "true",
-            "ALLOWED_HOSTS": "127.0.0.1,localhost",
-            "PYTHONUNBUFFERED": "1",
-            # Production settings: DEBUG keeps every query of a process and slows each one.
-            "DEBUG": "false",
-            "SECRET_KEY": settings.SECRET_KEY,
-            "CREDENTIALS_ENCRYPTION_KEYS": ",".join(settings.CREDENTIALS_ENCRYPTION_KEYS),
-            # The emulators answer plain HTTP on loopback.
-            "SECURE_SSL_REDIRECT": "false",
-        }
+        env = bench_environment(queue=queue, page_size=options["page_size"])
+        self._maintain_tables = TableMaintenance(say=self.stdout.write)
         source, target = self._seed(options)
-        children: list[processes.ChildProcess] = []
-        workers: list[processes.ChildProcess] = []
         try:
-            web = processes.web_server(
+            with bench_processes(
                 env=env,
+                queue=queue,
                 port=options["port"],
-                workers=options["web_workers"],
-                threads=options["web_threads"],
-            )
-            children.append(web.start(ready=processes.WEB_READY))
-            self.web = web
-            beat = processes.celery_beat(
-                env=env, schedule_file=settings.DATA_DIR / f"bench-beat-{queue}"
-            )
-            children.append(beat.start(ready=processes.BEAT_READY))
-            for _index in range(options["workers"]):
-                worker = processes.celery_worker(
-                    env=env, queue_name=queue, concurrency=options["concurrency"]
-                )
-                workers.append(worker.start(ready=processes.WORKER_READY))
-            migration = self._migration(source, target, site_url, options["rate_limit"])
-            run = self._run(migration, workers)
-            self._report(run, options, workers)
+                web_workers=options["web_workers"],
+                web_threads=options["web_threads"],
+            ) as started:
+                self.web = started.web
+                workers = [
+                    started.worker(concurrency=options["concurrency"])
+                    for _index in range(options["workers"])
+                ]
+                migration = self._migration(source, target, site_url, options["rate_limit"])
+                run = self._run(migration, workers)
+                self._report(run, options, workers)
         finally:
-            for child in [*workers, *children]:
-                child.stop()
             if not options["keep"]:
                 EmulatedAccount.objects.filter(pk__in=[source.pk, target.pk]).delete()
 
@@ -187,28 +158,6 @@ class Command(BaseCommand):
             entities=ENTITIES,
             matches=configuration.Matches(create_missing_agents=True, create_missing_groups=True),
         )
-
-    def _maintain_tables(self, *, force: bool = False) -> None:
-        """What PostgreSQL's autovacuum does, when this server has it off: planner
-        statistics for the freshly seeded rows, dead row versions of the hot tables
-        cleared once a minute (else every query slows down as the run goes on)."""
-        if connection.vendor != "postgresql":
-            return
-        now = time.monotonic()
-        if not force and now - self._maintained_at < 60:
-            return
-        self._maintained_at = now
-        with connection.cursor() as cursor:
-            cursor.execute("SHOW autovacuum")
-            if cursor.fetchone()[0] == "on":
-                return
-            if force:
-                self.stdout.write("Autovacuum is off on this server: the tables are vacuumed here.")
-            tables = [
-                model._meta.db_table
-                for model in (EmulatedRecord, EmulatedSequence, RecordMap, RunRecord, RunBatch)
-            ]
-            cursor.execute(f"VACUUM (ANALYZE) {', '.join(tables)}")
 
     def _run(self, migration: Migration, workers: list[processes.ChildProcess]) -> Run:
         self.machine_at_start = _machine_cpu_ticks()

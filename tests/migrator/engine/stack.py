@@ -11,7 +11,7 @@ import os
 import time
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -29,6 +29,8 @@ from migrator.processes import (
     WEB_READY,
     WORKER_READY,
     ChildProcess,
+    RedisServer,
+    broker_of_this_process,
     celery_beat,
     celery_worker,
     free_port,
@@ -80,6 +82,8 @@ class Stack:
     site_url: str
     data_dir: Path
     workers: list[ChildProcess] = field(default_factory=list)
+    #: The test's own Redis (broker, cache and rate budgets of the workers and beat).
+    redis: RedisServer | None = None
 
     def worker(self, *, concurrency: int = 2, **overrides: str) -> ChildProcess:
         worker = celery_worker(
@@ -90,8 +94,14 @@ class Stack:
 
 
 @contextmanager
-def running_stack(*, data_dir: Path, web_workers: int = 3, **overrides: str) -> Iterator[Stack]:
-    """The emulators behind gunicorn, and beat; workers are started by the test."""
+def running_stack(
+    *, data_dir: Path, web_workers: int = 3, own_redis: bool = False, **overrides: str
+) -> Iterator[Stack]:
+    """The emulators behind gunicorn, and beat; workers are started by the test.
+
+    ``own_redis``: workers and beat use a redis-server the test started (``stack.redis``),
+    which it may stop; the emulators (the help desks' side) keep the shared one.
+    """
     forget_rate_budgets()
     queue = f"engine-{uuid.uuid4().hex[:10]}"
     port = free_port()
@@ -107,16 +117,30 @@ def running_stack(*, data_dir: Path, web_workers: int = 3, **overrides: str) -> 
         MIGRATOR_RECONCILE_SECONDS="2",
     )
     env.update(overrides)
-    stack = Stack(env=env, queue=queue, site_url=f"http://127.0.0.1:{port}", data_dir=data_dir)
-    web = web_server(env=env, port=port, workers=web_workers)
+    web_env = dict(env)
+    redis_server = RedisServer(data_dir=data_dir).start() if own_redis else None
+    if redis_server is not None:
+        env["REDIS_URL"] = redis_server.url
+    stack = Stack(
+        env=env,
+        queue=queue,
+        site_url=f"http://127.0.0.1:{port}",
+        data_dir=data_dir,
+        redis=redis_server,
+    )
+    web = web_server(env=web_env, port=port, workers=web_workers)
     beat = celery_beat(env=env, schedule_file=data_dir / "beat-schedule")
+    broker = broker_of_this_process(redis_server.url) if redis_server is not None else nullcontext()
     try:
         web.start(ready=WEB_READY)
         beat.start(ready=BEAT_READY)
-        yield stack
+        with broker:
+            yield stack
     finally:
         for process in [*stack.workers, beat, web]:
             process.stop()
+        if redis_server is not None:
+            redis_server.stop()
         with (data_dir / "processes.log").open("w") as log:
             for process in [web, beat, *stack.workers]:
                 log.write(f"===== {process.name}\n" + "".join(process.lines))
