@@ -10,6 +10,7 @@ by ``manage.py bench_faults``; each brings its own processes through a :class:`D
 from __future__ import annotations
 
 import random
+import re
 import time
 import uuid
 from collections.abc import Callable
@@ -18,12 +19,13 @@ from typing import Protocol
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from django.db import connection
+from django.db.models import Count
 
 from connectors.models import EmulatedAccount, EmulatedRecord
 from connectors.sandbox import SeedPlan, sandbox_platform
 from migrator import configuration, services
 from migrator.drills.oracle import Findings, check_run, target_baseline
-from migrator.models import Migration, Run, User
+from migrator.models import Migration, Run, RunBatch, User
 from migrator.processes import ChildProcess, RedisServer
 from reports.models import RunRecord
 
@@ -169,10 +171,18 @@ def tickets_reported(run: Run) -> int:
     return RunRecord.objects.filter(run=run, entity="tickets").count()
 
 
-def wait_until(run: Run, *, timeout: float, until: Callable[[Run], bool] | None = None) -> Run:
-    """Poll the run until ``until(run)`` holds, or it ends or pauses."""
+def wait_until(
+    run: Run,
+    *,
+    timeout: float,
+    until: Callable[[Run], bool] | None = None,
+    supervise: Callable[[], None] = lambda: None,
+) -> Run:
+    """Poll the run until ``until(run)`` holds, or it ends or pauses; ``supervise`` is
+    called on each poll (to restart a worker that exited, as a service manager would)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
+        supervise()
         run.refresh_from_db()
         if until is not None and until(run):
             return run
@@ -180,6 +190,17 @@ def wait_until(run: Run, *, timeout: float, until: Callable[[Run], bool] | None 
             return run
         time.sleep(0.3)
     raise TimeoutError(f"run {run.pk} still {run.status} after {timeout:.0f}s")
+
+
+def batch_states(run: Run) -> str:
+    """How many of the run's batches are in each state (what a stuck run waits on)."""
+    states = (
+        RunBatch.objects.filter(run=run)
+        .values_list("status")
+        .annotate(count=Count("id"))
+        .order_by("status")
+    )
+    return ", ".join(f"{count} {status}" for status, count in states)
 
 
 def workers_backends_terminate() -> int:
@@ -229,9 +250,25 @@ class _Disruption:
 
     def wait_for_tickets(self, goal: int, *, timeout: float) -> bool:
         run = wait_until(
-            self.run, timeout=timeout, until=lambda current: tickets_reported(current) >= goal
+            self.run,
+            timeout=timeout,
+            until=lambda current: tickets_reported(current) >= goal,
+            supervise=self.supervise,
         )
         return not (run.is_finished or run.status == Run.Status.PAUSED)
+
+    def supervise(self) -> None:
+        """A worker group that exited by itself is started again, as the service manager
+        (docker compose's ``restart: unless-stopped``) would; the drill says so."""
+        if self.worker.alive:
+            return
+        code = self.worker.process.returncode if self.worker.process else None
+        errors = [
+            line.strip() for line in self.worker.lines if re.match(r"^\w+(Error|Exception)\b", line)
+        ]
+        last = f": {errors[-1][:160]}" if errors else ""
+        self.note(f"the worker group exited by itself (code {code}{last}); started again")
+        self.worker = self.start_worker()
 
     def note(self, action: str) -> None:
         line = f"{action} at {tickets_reported(self.run)} of {self.tickets} tickets reported"
@@ -259,7 +296,8 @@ class _Disruption:
     def redis_outage(self, *, timeout: float) -> None:
         if self.stack.redis is None:
             raise RuntimeError("the Redis drill needs a Redis of its own (own_redis)")
-        goal = max(1, self.tickets // 4)
+        # While the tickets are being written (a page of them is reported at once).
+        goal = 1
         if not self.wait_for_tickets(goal, timeout=timeout):
             self.log("the run ended before Redis was stopped")
             return
@@ -325,7 +363,15 @@ def run_drill(
         disruption.redis_outage(timeout=timeout)
     elif drill == "postgres":
         disruption.postgres_terminations(timeout=timeout)
-    run = wait_until(run, timeout=max(1.0, timeout - (time.monotonic() - started)))
+    try:
+        run = wait_until(
+            run,
+            timeout=max(1.0, timeout - (time.monotonic() - started)),
+            supervise=disruption.supervise,
+        )
+    except TimeoutError as stuck:
+        actions.append(f"{stuck}; batches: {batch_states(run)}")
+        log(actions[-1])
     seconds = time.monotonic() - started
     _faults_off(accounts)
     findings = check_run(

@@ -158,6 +158,8 @@ class Command(BaseCommand):
                 timeout=options["timeout"],
                 log=lambda line: self.stdout.write(f"   {line}"),
             )
+            if not (result.run.is_finished or result.run.status == "paused"):
+                self._tails(started)
         finally:
             started.workers_stop()
             if not options["keep"]:
@@ -167,6 +169,14 @@ class Command(BaseCommand):
         self.stdout.write(f"   run {result.run.pk}: {result.outcome}")
         self.stdout.write(f"   {result.findings.explain(limit=8)}")
         return result
+
+    def _tails(self, started) -> None:
+        """The last words of beat and the workers, when a run did not end."""
+        for child in [started.beat, *started.workers]:
+            state = "running" if child.alive else f"exited ({child.process.returncode})"
+            self.stdout.write(f"   --- {child.name}, {state}, last lines:")
+            for line in child.lines[-12:]:
+                self.stdout.write(f"   | {line.rstrip()[:200]}")
 
     def _table(self, results: list[runner.DrillResult]) -> None:
         self.stdout.write("")
