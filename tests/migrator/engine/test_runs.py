@@ -527,8 +527,17 @@ def test_a_create_refused_halfway_keeps_what_the_target_made(pair, monkeypatch):
     run = drain(start(pair))
     monkeypatch.undo()
     second = RunRecord.objects.get(run=run, entity="tickets", source_id="2")
-    assert second.outcome == "migrated"
-    assert "part of it was refused: the translation's language" in second.reason
+    # Not all of it is on the target: it is not "migrated", and the reason says why.
+    assert second.outcome == "failed"
+    assert "not all of it was written" in second.reason
+    assert "the translation's language is not enabled" in second.reason
+    mapping = RecordMap.objects.get(entity="tickets", source_id="2")
+    assert (mapping.state, mapping.target_id) == (RecordMap.State.PENDING, second.target_id)
+    assert_written_once(pair.target, Entity.TICKETS, 3)
+    # The next run completes the record it left short, without a second copy.
+    again = drain(start(pair))
+    record = RunRecord.objects.get(run=again, entity="tickets", source_id="2")
+    assert record.outcome == "migrated", record.reason
     assert RecordMap.objects.get(entity="tickets", source_id="2").state == RecordMap.State.DONE
     assert_written_once(pair.target, Entity.TICKETS, 3)
 
