@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import signal
 
 from celery import Celery
 from celery.signals import worker_init, worker_process_init
@@ -61,10 +60,10 @@ def _refuse_to_start_when_unsafe(sender=None, **_kwargs) -> None:
 
 
 @worker_process_init.connect
-def _give_batches_back_on_sigterm(**_kwargs) -> None:
-    """A pool process asked to stop (a service manager's stop, Ctrl-C's SIGTERM to the
-    process group) gives its batch back after the record at hand, instead of dying in the
-    middle of one; the main process then shuts down as it does."""
+def _pool_process_started(**_kwargs) -> None:
+    """A pool process asked to stop while it works a batch (a service manager's stop,
+    SIGTERM to the process group) gives the batch back after the record at hand instead
+    of dying in the middle of one; the main process then shuts down as it does."""
     from migrator.engine import execute
 
-    signal.signal(signal.SIGTERM, execute.request_stop)
+    execute.in_pool_process = True

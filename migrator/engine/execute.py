@@ -27,6 +27,7 @@ import hashlib
 import logging
 import os
 import random
+import signal
 import socket
 import threading
 import time
@@ -113,10 +114,27 @@ CREDENTIALS_UNREADABLE = (
 #: Set when the worker process is asked to stop (SIGTERM): the batch at hand is given back
 #: after the record being written, instead of being cut in the middle of one.
 stop_requested = threading.Event()
+#: Whether this process is a Celery pool process (set when the pool starts it).
+in_pool_process = False
 
 
 def request_stop(_signum: int, _frame: object) -> None:
     stop_requested.set()
+
+
+@contextmanager
+def stop_gives_batch_back() -> Iterator[None]:
+    """While a pool process works a batch, SIGTERM asks it to give the batch back instead
+    of ending it at once (the pool's own handler is put back after)."""
+    stop_requested.clear()
+    if not in_pool_process or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, request_stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def worker_name() -> str:
@@ -254,13 +272,11 @@ def records_locked(*, migration_id: int, namespace: str, entity: Entity, source_
 def batch_execute(*, batch_id: int, worker: str | None = None) -> None:
     """Claim a batch and work it through; what cannot finish now is given back."""
     worker = worker or worker_name()
-    # A stop asked during an earlier batch was that batch's: this one is taken on.
-    stop_requested.clear()
     batch = scheduling.batch_claim(batch_id=batch_id, worker=worker)
     if batch is None:
         return
     run = batch.run
-    with scheduling.Heartbeat(batch=batch, worker=worker) as heartbeat:
+    with stop_gives_batch_back(), scheduling.Heartbeat(batch=batch, worker=worker) as heartbeat:
         try:
             with migration_connectors(run.migration) as (source, target):
                 if batch.kind == RunBatch.Kind.PLAN:
@@ -275,7 +291,8 @@ def batch_execute(*, batch_id: int, worker: str | None = None) -> None:
                         heartbeat=heartbeat,
                     )
                     work.run()
-        except (Interrupted, scheduling.ClaimLost):
+        except (Interrupted, scheduling.ClaimLost) as interrupted:
+            logger.info("%s given back: %s", batch, interrupted)
             scheduling.batch_release(batch=batch, worker=worker)
         except InfrastructureFault as fault:
             _after_infrastructure_fault(batch=batch, worker=worker, reason=fault.reason)

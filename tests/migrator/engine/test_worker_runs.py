@@ -169,6 +169,7 @@ def test_a_run_whose_workers_are_stopped_with_sigterm_writes_every_comment_once(
     moments = random.Random(seed)
     worker = stack.worker(concurrency=3)
     run = services.run_start(migration=accounts.migration, kind=Run.Kind.FULL)
+    given_back = 0
     for stop in range(3):
         goal = moments.randint(stop * 90 // 4, (stop + 1) * 90 // 4)
         harness.wait_for_run(
@@ -177,7 +178,10 @@ def test_a_run_whose_workers_are_stopped_with_sigterm_writes_every_comment_once(
         time.sleep(moments.uniform(0, 1.0))
         # What a service manager's stop and Ctrl-C send: SIGTERM to the whole group.
         worker.stop(timeout=60)
+        given_back += sum("given back: the worker is stopping" in line for line in worker.lines)
         worker = stack.worker(concurrency=3)
+    # The batches at hand were given back by the stopping workers, not left to go stale.
+    assert given_back, "no stopping worker gave its batch back"
     run = harness.wait_for_run(run, timeout=300)
     assert run.status == Run.Status.COMPLETED, run.pause_reason
     reported = RunRecord.objects.filter(run=run, entity="tickets")
