@@ -638,11 +638,16 @@ class Target(ConnectorBase):
         *,
         marker: str,
         attachments: AttachmentOpener | None = None,
+        on_created: Callable[[str], None] | None = None,
     ) -> str:
         """Create ``record`` carrying ``marker``; return its id on the target.
 
         ``attachments`` opens the content of the record's attachments (tickets,
-        articles); without it, attachments are left out.
+        articles); without it, attachments are left out. A create of several calls (the
+        record, then its comments, files or translations) calls ``on_created`` with the
+        record's id as soon as the record itself exists, before its parts: the engine
+        keeps the id, and a write cut short later resumes on that record (:meth:`complete`)
+        without having to search for it.
         """
 
     @abstractmethod

@@ -747,6 +747,7 @@ class FreshdeskConnector(ApiConnector[FreshdeskApi]):
         *,
         marker: str,
         attachments: AttachmentOpener | None = None,
+        on_created: Callable[[str], None] | None = None,
     ) -> str:
         ensure_record_matches(entity, record)
         match record:
@@ -763,7 +764,9 @@ class FreshdeskConnector(ApiConnector[FreshdeskApi]):
             case Contact():
                 return self._contact_create(record, marker=marker)
             case Ticket():
-                return self._ticket_create(record, marker=marker, opener=attachments)
+                return self._ticket_create(
+                    record, marker=marker, opener=attachments, on_created=on_created
+                )
             case ArticleCategory():
                 self._forget_knowledge_base()
                 return self._create_named(
@@ -782,7 +785,7 @@ class FreshdeskConnector(ApiConnector[FreshdeskApi]):
                     parent_id=record.category_id,
                 )
             case Article():
-                return self._article_create(record, marker=marker)
+                return self._article_create(record, marker=marker, on_created=on_created)
         raise ValueError(f"Freshdesk does not write {entity.value}")
 
     def update(
@@ -994,7 +997,12 @@ class FreshdeskConnector(ApiConnector[FreshdeskApi]):
         return None
 
     def _ticket_create(
-        self, ticket: Ticket, *, marker: str, opener: AttachmentOpener | None
+        self,
+        ticket: Ticket,
+        *,
+        marker: str,
+        opener: AttachmentOpener | None,
+        on_created: Callable[[str], None] | None,
     ) -> str:
         if opener is not None:
             for attachment in ticket.attachments:
@@ -1007,6 +1015,8 @@ class FreshdeskConnector(ApiConnector[FreshdeskApi]):
             first, *more = _batches(uploads) or [[]]
             created = self.api.post("tickets", entity="tickets", body=body, uploads=first)
             ticket_id = _created_id(created, what="ticket")
+            if on_created is not None:
+                on_created(ticket_id)
             self._attachment_notes(ticket_id, more, label="the ticket's description")
         for planned in _planned_conversations(ticket):
             self._conversation_post(ticket_id, planned, opener=opener)
@@ -1112,7 +1122,9 @@ class FreshdeskConnector(ApiConnector[FreshdeskApi]):
 
     # ---- articles
 
-    def _article_create(self, article: Article, *, marker: str) -> str:
+    def _article_create(
+        self, article: Article, *, marker: str, on_created: Callable[[str], None] | None
+    ) -> str:
         body = solution_article_to_freshdesk(article, marker=marker)
         if article.author_id and article.author_id.isdigit():
             body["agent_id"] = int(article.author_id)
@@ -1120,6 +1132,8 @@ class FreshdeskConnector(ApiConnector[FreshdeskApi]):
             f"solutions/folders/{article.section_id}/articles", entity="articles", body=body
         )
         article_id = _created_id(created, what="solution article")
+        if on_created is not None:
+            on_created(article_id)
         self._translations_write(article_id, article, existing=False)
         return article_id
 

@@ -662,27 +662,31 @@ class BatchWork:
             mapping = self._pending_row(record)
         elif record.source_id not in self._untouched:
             # An earlier try may have created it, whole or in part, before its answer or
-            # commit was lost: what it lacks is written now, nothing twice.
-            found = self.target.find_by_marker(self.entity, marker, record=prepared.record)
-            if found:
-                self._resume(record, mapping, found, prepared)
+            # commit was lost: what it lacks is written now, nothing twice. Its id was kept
+            # as soon as the target gave it; else the target is asked for its marker.
+            found = mapping.target_id or self.target.find_by_marker(
+                self.entity, marker, record=prepared.record
+            )
+            if found and self._resume(record, mapping, found, prepared, marker=marker):
                 return
         # From here on the create may happen: a later try asks the target first.
         self._untouched.discard(record.source_id)
         crash_point("before_create", key=record.source_id)
         try:
-            target_id = self._create(prepared, marker)
+            target_id = self._create(prepared, marker, mapping=mapping)
         except ConnectorError as error:
             if error.retryable or error.systemic:
                 # A later try finds what was created, if anything, and completes it.
                 raise
             # A create of several calls may have stopped after the record itself.
-            found = self.target.find_by_marker(self.entity, marker, record=prepared.record)
+            found = mapping.target_id or self.target.find_by_marker(
+                self.entity, marker, record=prepared.record
+            )
             if not found:
                 RecordMap.objects.filter(pk=mapping.pk, state=RecordMap.State.PENDING).delete()
                 self._mappings.pop(record.source_id, None)
                 raise
-            self._resume(record, mapping, found, prepared, refused=error)
+            self._resume(record, mapping, found, prepared, marker=marker, refused=error)
             return
         crash_point("after_create", key=record.source_id)
         self._done(record, mapping, target_id, prepared)
@@ -694,25 +698,35 @@ class BatchWork:
         target_id: str,
         prepared: Prepared,
         *,
+        marker: str,
         refused: ConnectorError | None = None,
-    ) -> None:
+    ) -> bool:
         """A record found on the target from an earlier, unfinished write: the parts it
         lacks are written (the target reads what it has first). Migrated only when that
-        succeeds; a part the target refuses makes the record failed, saying so."""
+        succeeds; a part the target refuses makes the record failed, saying so.
+
+        ``False`` when the record is no longer on the target: it is to be created again.
+        """
         if refused is None:
             try:
                 self._complete(prepared, target_id)
                 crash_point("after_complete", key=record.source_id)
                 self._done(record, mapping, target_id, prepared)
-                return
+                return True
             except ConnectorError as error:
                 if error.retryable or error.systemic:
                     raise
+                gone = isinstance(error, NotFoundError) and not self.target.find_by_marker(
+                    self.entity, marker, record=prepared.record
+                )
+                if gone:
+                    # Deleted on the target since the id was kept: not a part's refusal.
+                    self._created(mapping, "")
+                    return False
                 refused = error
         # The record stays mapped to what is on the target, pending: a later run completes
         # it instead of creating it again.
-        RecordMap.objects.filter(pk=mapping.pk).update(target_id=target_id)
-        mapping.target_id = target_id
+        self._created(mapping, target_id)
         self.references.remember(self.entity, record.source_id, target_id)
         self._report(
             record.source_id,
@@ -722,6 +736,18 @@ class BatchWork:
             f"a part of it: {refused.user_message}",
             detail=refused.detail,
         )
+        return True
+
+    def _created(self, mapping: RecordMap, target_id: str) -> None:
+        """The target made the record (its parts may come next): its id is kept with the
+        pending row, so that a write cut short resumes on it without searching."""
+        with transaction.atomic():
+            if connection.vendor == "postgresql":
+                with connection.cursor() as cursor:
+                    # Lost only if the database itself crashes; the marker still finds it.
+                    cursor.execute("SET LOCAL synchronous_commit TO off")
+            RecordMap.objects.filter(pk=mapping.pk).update(target_id=target_id)
+        mapping.target_id = target_id
 
     def _pending_row(self, record: Record) -> RecordMap:
         mapping = RecordMap.objects.create(
@@ -735,7 +761,7 @@ class BatchWork:
         self._mappings[record.source_id] = mapping
         return mapping
 
-    def _create(self, prepared: Prepared, marker: str) -> str:
+    def _create(self, prepared: Prepared, marker: str, *, mapping: RecordMap) -> str:
         for _drop in range(50):
             try:
                 return self.target.create(
@@ -743,12 +769,15 @@ class BatchWork:
                     prepared.record,
                     marker=marker,
                     attachments=self.gate if has_attachments(prepared.record) else None,
+                    on_created=lambda target_id: self._created(mapping, target_id),
                 )
             except AttachmentProblem as problem:
                 self._drop_attachment(prepared, problem)
             # The target stopped while uploading: it may keep the record in part, and
             # then what it lacks is written to it rather than a second copy.
-            found = self.target.find_by_marker(self.entity, marker, record=prepared.record)
+            found = mapping.target_id or self.target.find_by_marker(
+                self.entity, marker, record=prepared.record
+            )
             if found:
                 self._complete(prepared, found)
                 return found
