@@ -53,6 +53,7 @@ if TYPE_CHECKING:
     import redis
 
 __all__ = [
+    "MALFORMED_BODY_RETRIES",
     "SAFE_METHODS",
     "Download",
     "HttpClient",
@@ -68,6 +69,10 @@ logger = logging.getLogger(__name__)
 
 #: Methods whose repetition has the same effect as one call, so a retry is safe.
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
+
+#: A success whose body arrives cut short or is not JSON is asked for again this many
+#: times, when the request may be sent again (a read, an idempotent write).
+MALFORMED_BODY_RETRIES = 2
 
 #: Part of the window kept free by default, so that requests granted just inside the
 #: window but delayed on the way still reach the platform inside its own count.
@@ -933,9 +938,7 @@ class HttpClient:
         headers: Mapping[str, str] | None = None,
     ) -> Any:
         """GET and return the parsed JSON body (None when empty)."""
-        return self._parse_json(
-            self.request("GET", path, entity=entity, params=params, headers=headers)
-        )
+        return self.request_json("GET", path, entity=entity, params=params, headers=headers)
 
     def post(
         self,
@@ -955,19 +958,17 @@ class HttpClient:
         Pass ``idempotent=True`` when the platform deduplicates the request (an
         idempotency key, an upsert by external id) so that it retries like a GET.
         """
-        return self._parse_json(
-            self.request(
-                "POST",
-                path,
-                entity=entity,
-                json=json,
-                data=data,
-                files=files,
-                content=content,
-                params=params,
-                headers=headers,
-                idempotent=idempotent,
-            )
+        return self.request_json(
+            "POST",
+            path,
+            entity=entity,
+            json=json,
+            data=data,
+            files=files,
+            content=content,
+            params=params,
+            headers=headers,
+            idempotent=idempotent,
         )
 
     def put(
@@ -987,18 +988,16 @@ class HttpClient:
         Pass ``idempotent=False`` when the PUT adds something each time it is applied
         (a comment on a ticket), so that an answer lost in a 5xx is not sent again.
         """
-        return self._parse_json(
-            self.request(
-                "PUT",
-                path,
-                entity=entity,
-                json=json,
-                data=data,
-                files=files,
-                params=params,
-                headers=headers,
-                idempotent=idempotent,
-            )
+        return self.request_json(
+            "PUT",
+            path,
+            entity=entity,
+            json=json,
+            data=data,
+            files=files,
+            params=params,
+            headers=headers,
+            idempotent=idempotent,
         )
 
     def delete(
@@ -1010,9 +1009,46 @@ class HttpClient:
         headers: Mapping[str, str] | None = None,
     ) -> Any:
         """DELETE and return the parsed JSON body (None when empty, as usual)."""
-        return self._parse_json(
-            self.request("DELETE", path, entity=entity, params=params, headers=headers)
-        )
+        return self.request_json("DELETE", path, entity=entity, params=params, headers=headers)
+
+    def request_json(
+        self, method: str, path: str, *, idempotent: bool | None = None, **options: Any
+    ) -> Any:
+        """:meth:`request`, then the parsed JSON body (None when empty).
+
+        A body cut short or not JSON is asked for again (up to
+        :data:`MALFORMED_BODY_RETRIES` times) when the request may be repeated. A write
+        that may not be repeated had reached the platform and may have been applied:
+        that is an ambiguous :class:`TransientError`, for the caller to settle by reading
+        the target, never a second send.
+        """
+        method = method.upper()
+        is_idempotent = method in SAFE_METHODS if idempotent is None else idempotent
+        attempt = 0
+        while True:
+            response = self.request(method, path, idempotent=idempotent, **options)
+            try:
+                return self._parse_json(response)
+            except MalformedResponseError as garbled:
+                if not is_idempotent:
+                    raise TransientError(
+                        f"the answer of {response.request.url.host} to {method} was cut short "
+                        f"or not JSON (HTTP {response.status_code}); the change may or may not "
+                        "have been applied",
+                        status=response.status_code,
+                        detail=garbled.detail,
+                        ambiguous=True,
+                    ) from garbled
+                if attempt >= MALFORMED_BODY_RETRIES:
+                    raise
+            attempt += 1
+            with self._stats_lock:
+                self.retries += 1
+            logger.info(
+                "%s answered %s %s with a body cut short or not JSON; asking again (%d/%d)",
+                response.request.url.host, method, self._redact(response.request.url.path),
+                attempt, MALFORMED_BODY_RETRIES,
+            )  # fmt: skip
 
     @contextlib.contextmanager
     def download(
