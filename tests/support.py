@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import queue
+import random
 import re
 import signal
 import subprocess
@@ -15,7 +16,23 @@ from contextlib import contextmanager
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-SHARED_DIR = REPO_ROOT.parent / "shared"
+#: Set to replay the random choices of a test that printed its seed.
+SEED_VARIABLE = "MIGRATOR_TEST_SEED"
+
+
+def replayable_seed(*, default: int | None = None) -> int:
+    """The seed of a test's random choices: ``MIGRATOR_TEST_SEED`` when set, else
+    ``default``, else a fresh one. It is printed (pytest shows it with a failure) so that
+    the same choices can be made again."""
+    given = os.environ.get(SEED_VARIABLE, "").strip()
+    if given:
+        seed = int(given)
+    elif default is not None:
+        seed = default
+    else:
+        seed = random.SystemRandom().randrange(2**32)
+    print(f"random seed {seed}: replay with {SEED_VARIABLE}={seed}", flush=True)
+    return seed
 
 
 def embedded_environment(*, data_dir: Path, **overrides: str) -> dict[str, str]:

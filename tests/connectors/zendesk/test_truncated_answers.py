@@ -4,7 +4,6 @@ possibly applied, never sent twice."""
 
 from __future__ import annotations
 
-import os
 import random
 from datetime import UTC, datetime
 
@@ -17,6 +16,7 @@ from connectors.models import EmulatedRecord
 from connectors.sandbox import SeedPlan, sandbox_platform
 from connectors.schema import Entity, Group
 from tests.connectors.zendesk.test_connector import connect, read_everything
+from tests.support import replayable_seed
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -95,16 +95,9 @@ def test_a_group_whose_creation_answer_is_cut_short_is_ambiguous_and_created_onc
     assert groups.filter(data__name="Billing").count() == 1
 
 
-#: The faults the emulator draws with this seed cut several answers, never three in a row.
+#: The faults the emulator draws with this seed cut several answers, never three in a row
+#: to the same call (another seed may, and then the bounded retry gives up as it should).
 FAULT_SEED = 14
-
-
-def fault_seed() -> int:
-    """MIGRATOR_TEST_SEED tries another draw of faults (where three cuts in a row to the
-    same call end in the error the bounded retry gives); the seed is printed."""
-    seed = int(os.environ.get("MIGRATOR_TEST_SEED") or FAULT_SEED)
-    print(f"fault seed: {seed} (MIGRATOR_TEST_SEED={seed} replays it)")
-    return seed
 
 
 def test_every_ticket_is_read_despite_truncated_answers_from_the_emulator(
@@ -113,7 +106,7 @@ def test_every_ticket_is_read_despite_truncated_answers_from_the_emulator(
     sandbox.seed(account=account, plan=PLAN)
     # The emulator cuts a tenth of its answers in half, drawn from a seeded generator;
     # comments are read one ticket at a time so that the same seed cuts the same answers.
-    seed = fault_seed()
+    seed = replayable_seed(default=FAULT_SEED)
     monkeypatch.setattr("connectors.emulation.random", random.Random(seed))
     monkeypatch.setattr("connectors.zendesk.connector.COMMENT_READERS", 1)
     account.fault_malformed_ratio = 0.1
