@@ -418,6 +418,11 @@ return 0
 #: How long an unlimited budget trusts Redis's "no block" before asking again: a block
 #: set by another process (after a 429) holds this one back at most this much later.
 UNLIMITED_BLOCK_RECHECK_SECONDS = 0.25
+#: How long a process that could not reach Redis counts with its own budget before it asks
+#: Redis again.
+REDIS_RECHECK_SECONDS = 5.0
+#: Connecting to Redis, or one command, taking longer than this counts as unreachable.
+REDIS_SOCKET_TIMEOUT_SECONDS = 2.0
 
 _redis_connections: dict[str, redis.Redis] = {}
 _redis_connections_lock = threading.Lock()
@@ -430,7 +435,11 @@ def _redis_connection(redis_url: str) -> redis.Redis:
     with _redis_connections_lock:
         connection = _redis_connections.get(redis_url)
         if connection is None:
-            connection = redis.Redis.from_url(redis_url)
+            connection = redis.Redis.from_url(
+                redis_url,
+                socket_connect_timeout=REDIS_SOCKET_TIMEOUT_SECONDS,
+                socket_timeout=REDIS_SOCKET_TIMEOUT_SECONDS,
+            )
             _redis_connections[redis_url] = connection
         return connection
 
@@ -439,7 +448,10 @@ class RedisRateBudget:
     """A rate budget shared by every process that uses the same Redis.
 
     A sorted set of grant times and a "blocked until" key per platform account,
-    both changed atomically by Lua scripts.
+    both changed atomically by Lua scripts. While Redis cannot be reached, a budget of
+    this process alone stands in (the same limit, no longer shared; a 429 still slows
+    every client of the account here), so a Redis outage slows requests down rather than
+    failing them; Redis is asked again every :data:`REDIS_RECHECK_SECONDS`.
     """
 
     def __init__(
@@ -463,7 +475,14 @@ class RedisRateBudget:
         # Without a limit only a block can hold a request back; when Redis said there is
         # none, requests go without asking again for a moment (a round trip the less each).
         self._unblocked_until = 0.0
+        self._stand_in = LocalRateBudget(
+            limit=limit, period=period, margin=margin, clock=clock, sleep=sleep
+        )
+        self._redis_down_until = 0.0
         connection = _redis_connection(redis_url)
+        import redis
+
+        self._unreachable = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
         # The hash tag keeps both keys in one slot on a Redis cluster.
         base = f"{key_prefix}:{{{platform}:{account}}}"
         self._window_key = f"{base}:window"
@@ -475,10 +494,19 @@ class RedisRateBudget:
     def try_acquire(self) -> float:
         if not self.limit and self._clock() < self._unblocked_until:
             return 0.0
-        wait_us = self._acquire_script(
-            keys=[self._window_key, self._blocked_key],
-            args=[self.limit, self._window_us, uuid.uuid4().hex],
-        )
+        if self._clock() < self._redis_down_until:
+            return self._stand_in.try_acquire()
+        try:
+            wait_us = self._acquire_script(
+                keys=[self._window_key, self._blocked_key],
+                args=[self.limit, self._window_us, uuid.uuid4().hex],
+            )
+        except self._unreachable as error:
+            self._redis_unreachable(error)
+            return self._stand_in.try_acquire()
+        if self._redis_down_until:
+            self._redis_down_until = 0.0
+            logger.warning("the shared rate budget's Redis answers again")
         wait = int(wait_us) / 1_000_000
         if not self.limit and not wait:
             self._unblocked_until = self._clock() + UNLIMITED_BLOCK_RECHECK_SECONDS
@@ -491,7 +519,21 @@ class RedisRateBudget:
     def block_for(self, *, seconds: float) -> None:
         if seconds > 0:
             self._unblocked_until = 0.0
-            self._block_script(keys=[self._blocked_key], args=[math.ceil(seconds * 1_000_000)])
+            self._stand_in.block_for(seconds=seconds)
+            if self._clock() < self._redis_down_until:
+                return
+            try:
+                self._block_script(keys=[self._blocked_key], args=[math.ceil(seconds * 1_000_000)])
+            except self._unreachable as error:
+                self._redis_unreachable(error)
+
+    def _redis_unreachable(self, error: Exception) -> None:
+        if not self._redis_down_until:
+            logger.warning(
+                "the shared rate budget's Redis is unreachable (%s); counting in this process",
+                type(error).__name__,
+            )
+        self._redis_down_until = self._clock() + REDIS_RECHECK_SECONDS
 
     def reset(self) -> None:
         """Forget every grant and block of this account."""
