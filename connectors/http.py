@@ -1051,7 +1051,12 @@ class HttpClient:
         headers: Mapping[str, str] | None = None,
     ) -> Any:
         """DELETE and return the parsed JSON body (None when empty, as usual)."""
-        return self.request_json("DELETE", path, entity=entity, params=params, headers=headers)
+        response = self.request("DELETE", path, entity=entity, params=params, headers=headers)
+        try:
+            return self._parse_json(response)
+        except MalformedResponseError:
+            # The record is gone (2xx); sending the DELETE again would only get a 404.
+            return None
 
     def request_json(
         self, method: str, path: str, *, idempotent: bool | None = None, **options: Any

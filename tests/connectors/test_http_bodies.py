@@ -92,3 +92,10 @@ def test_an_idempotent_write_whose_answer_is_cut_short_is_sent_again(
     with client:
         assert write(client) == {"ticket": {"id": 7, "subject": "Printer on fire"}}
     assert len(seen) == 2
+
+
+def test_a_deletion_whose_answer_is_cut_short_is_done_and_not_sent_again() -> None:
+    client, seen = answering(CUT)
+    with client:
+        assert client.delete("tickets/7.json") is None
+    assert len(seen) == 1
