@@ -656,6 +656,24 @@ class Target(ConnectorBase):
     ) -> None:
         """Bring an earlier created record up to date (delta and re-migration)."""
 
+    def complete(
+        self,
+        entity: Entity,
+        target_id: str,
+        record: Record,
+        *,
+        attachments: AttachmentOpener | None = None,
+    ) -> None:
+        """Write what the target lacks of a record created earlier, each part once.
+
+        A create of several calls (the record, then each comment, note or file) may stop
+        part-way: a crash, a lost answer, a refused part. The parts already there are
+        read first and told apart by their content, so a retry resumes where the write
+        stopped instead of declaring the record done. By default an :meth:`update`, which
+        adds the parts it does not find; a target whose create is one request overrides it.
+        """
+        self.update(entity, target_id, record, attachments=attachments)
+
     @abstractmethod
     def delete(self, entity: Entity, target_id: str) -> None:
         """Remove a record this migration created (re-migration, demo clean-up)."""

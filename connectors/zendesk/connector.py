@@ -908,6 +908,19 @@ class ZendeskConnector(ApiConnector[ZendeskApi]):
             case Article():
                 self._article_update(target, record)
 
+    def complete(
+        self,
+        entity: Entity,
+        target_id: str,
+        record: Record,
+        *,
+        attachments: AttachmentOpener | None = None,
+    ) -> None:
+        if entity is Entity.TICKETS:
+            # A ticket is imported with all its comments in one request: found is whole.
+            return
+        self.update(entity, target_id, record, attachments=attachments)
+
     def delete(self, entity: Entity, target_id: str) -> None:
         paths = {
             Entity.ORGANIZATIONS: "api/v2/organizations/{id}.json",

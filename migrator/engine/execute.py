@@ -43,14 +43,15 @@ from django.db.models import Count, Q
 from django.utils import timezone
 
 from connectors.base import AttachmentStream, Source, Target, source_marker
-from connectors.errors import ConnectorError, NotFoundError, RateLimitedError, TransientError
+from connectors.errors import ConnectorError, NotFoundError, RateLimitedError
 from connectors.registry import UnknownConnectorError
 from connectors.schema import Agent, Article, Attachment, Entity, Group, Record, Ticket
 from migrator.configuration import CREATE_ON_TARGET
 from migrator.crypto import CredentialsUnreadable
-from migrator.engine import plan, scheduling
+from migrator.engine import infrastructure, plan, scheduling
 from migrator.engine.connectors import ConnectionMissing, migration_connectors
 from migrator.engine.faults import crash_point
+from migrator.engine.infrastructure import InfrastructureFault
 from migrator.engine.transform import (
     DroppedAttachment,
     Prepared,
@@ -264,6 +265,8 @@ def batch_execute(*, batch_id: int, worker: str | None = None) -> None:
                     work.run()
         except (Interrupted, scheduling.ClaimLost):
             scheduling.batch_release(batch=batch, worker=worker)
+        except InfrastructureFault as fault:
+            _after_infrastructure_fault(batch=batch, worker=worker, reason=fault.reason)
         except SystemicFailure as failure:
             _pause_for(batch=batch, worker=worker, reason=failure.reason)
         except RetryLater as later:
@@ -291,6 +294,9 @@ def batch_execute(*, batch_id: int, worker: str | None = None) -> None:
         except ConnectionMissing as missing:
             _fail_for(batch=batch, worker=worker, reason=str(missing))
         except Exception as error:
+            if (reason := infrastructure.fault_reason(error)) is not None:
+                _after_infrastructure_fault(batch=batch, worker=worker, reason=reason)
+                return
             logger.exception("%s stopped on an unexpected error", batch)
             _retry_later(
                 batch=batch,
@@ -308,6 +314,20 @@ def _pause_for(*, batch: RunBatch, worker: str, reason: str) -> None:
 def _fail_for(*, batch: RunBatch, worker: str, reason: str) -> None:
     scheduling.run_fail(run=batch.run, reason=reason)
     scheduling.batch_release(batch=batch, worker=worker, error=reason)
+
+
+def _after_infrastructure_fault(*, batch: RunBatch, worker: str, reason: str) -> None:
+    """The database, Redis or the broker failed under the batch: nothing of it is reported
+    failed. Wait (bounded) for them to answer, then give the batch back; after too many
+    tries the run pauses with the reason."""
+    logger.warning("%s stopped by the installation's services: %s", batch, reason)
+    recovered = infrastructure.wait_for_services()
+    try:
+        _retry_later(batch=batch, worker=worker, reason=reason, delay=1.0 if recovered else 15.0)
+    except Exception:
+        # Still down: the claim's heartbeat stops with this task, and the reconciler sends
+        # the batch again once it is stale.
+        logger.warning("%s could not be given back; the reconciler will send it again", batch)
 
 
 def _retry_later(*, batch: RunBatch, worker: str, reason: str, delay: float) -> None:
@@ -546,6 +566,8 @@ class BatchWork:
                 self._sleep(min(30.0, _retry_delay(error, attempt=attempt) / 5))
             except (Interrupted, SystemicFailure, RetryLater, SoftTimeLimitExceeded):
                 raise
+            except InfrastructureFault:
+                raise
             except pydantic.ValidationError as error:
                 self._report(
                     record.source_id,
@@ -556,6 +578,8 @@ class BatchWork:
                 )
                 return
             except Exception as error:
+                if (reason := infrastructure.fault_reason(error)) is not None:
+                    raise InfrastructureFault(reason) from error
                 logger.exception("%s %s failed unexpectedly", self.entity, record.source_id)
                 self._report(
                     record.source_id,
@@ -606,10 +630,11 @@ class BatchWork:
         if mapping is None:
             mapping = self._pending_row(record)
         elif record.source_id not in self._untouched:
-            # An earlier try may have created it before its answer or commit was lost.
+            # An earlier try may have created it, whole or in part, before its answer or
+            # commit was lost: what it lacks is written now, nothing twice.
             found = self.target.find_by_marker(self.entity, marker, record=prepared.record)
             if found:
-                self._done(record, mapping, found, prepared)
+                self._resume(record, mapping, found, prepared)
                 return
         # From here on the create may happen: a later try asks the target first.
         self._untouched.discard(record.source_id)
@@ -618,6 +643,7 @@ class BatchWork:
             target_id = self._create(prepared, marker)
         except ConnectorError as error:
             if error.retryable or error.systemic:
+                # A later try finds what was created, if anything, and completes it.
                 raise
             # A create of several calls may have stopped after the record itself.
             found = self.target.find_by_marker(self.entity, marker, record=prepared.record)
@@ -625,10 +651,46 @@ class BatchWork:
                 RecordMap.objects.filter(pk=mapping.pk, state=RecordMap.State.PENDING).delete()
                 self._mappings.pop(record.source_id, None)
                 raise
-            prepared.notes.append(f"Created, but part of it was refused: {error.user_message}")
-            target_id = found
+            self._resume(record, mapping, found, prepared, refused=error)
+            return
         crash_point("after_create", key=record.source_id)
         self._done(record, mapping, target_id, prepared)
+
+    def _resume(
+        self,
+        record: Record,
+        mapping: RecordMap,
+        target_id: str,
+        prepared: Prepared,
+        *,
+        refused: ConnectorError | None = None,
+    ) -> None:
+        """A record found on the target from an earlier, unfinished write: the parts it
+        lacks are written (the target reads what it has first). Migrated only when that
+        succeeds; a part the target refuses makes the record failed, saying so."""
+        if refused is None:
+            try:
+                self._complete(prepared, target_id)
+                crash_point("after_complete", key=record.source_id)
+                self._done(record, mapping, target_id, prepared)
+                return
+            except ConnectorError as error:
+                if error.retryable or error.systemic:
+                    raise
+                refused = error
+        # The record stays mapped to what is on the target, pending: a later run completes
+        # it instead of creating it again.
+        RecordMap.objects.filter(pk=mapping.pk).update(target_id=target_id)
+        mapping.target_id = target_id
+        self.references.remember(self.entity, record.source_id, target_id)
+        self._report(
+            record.source_id,
+            RunRecord.Outcome.FAILED,
+            target_id=target_id,
+            reason="Created on the target, but not all of it was written: the target refused "
+            f"a part of it: {refused.user_message}",
+            detail=refused.detail,
+        )
 
     def _pending_row(self, record: Record) -> RecordMap:
         mapping = RecordMap.objects.create(
@@ -653,17 +715,26 @@ class BatchWork:
                 )
             except AttachmentProblem as problem:
                 self._drop_attachment(prepared, problem)
-            except TransientError as error:
-                if not error.ambiguous:
-                    raise
-                found = self.target.find_by_marker(self.entity, marker, record=prepared.record)
-                if found:
-                    return found
-                raise
-            # The target stopped while uploading; make sure it did not keep a half record.
+            # The target stopped while uploading: it may keep the record in part, and
+            # then what it lacks is written to it rather than a second copy.
             found = self.target.find_by_marker(self.entity, marker, record=prepared.record)
             if found:
+                self._complete(prepared, found)
                 return found
+        raise RuntimeError("too many attachments could not be copied")
+
+    def _complete(self, prepared: Prepared, target_id: str) -> None:
+        for _drop in range(50):
+            try:
+                self.target.complete(
+                    self.entity,
+                    target_id,
+                    prepared.record,
+                    attachments=self.gate if has_attachments(prepared.record) else None,
+                )
+                return
+            except AttachmentProblem as problem:
+                self._drop_attachment(prepared, problem)
         raise RuntimeError("too many attachments could not be copied")
 
     def _update(self, prepared: Prepared, target_id: str) -> None:
