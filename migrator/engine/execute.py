@@ -27,7 +27,9 @@ import hashlib
 import logging
 import os
 import random
+import signal
 import socket
+import threading
 import time
 import traceback
 import uuid
@@ -107,6 +109,32 @@ CREDENTIALS_UNREADABLE = (
     "decrypted (the installation's encryption keys changed). Connect the account again, "
     "choose it in the migration, then start a new run."
 )
+
+
+#: Set when the worker process is asked to stop (SIGTERM): the batch at hand is given back
+#: after the record being written, instead of being cut in the middle of one.
+stop_requested = threading.Event()
+#: Whether this process is a Celery pool process (set when the pool starts it).
+in_pool_process = False
+
+
+def request_stop(_signum: int, _frame: object) -> None:
+    stop_requested.set()
+
+
+@contextmanager
+def stop_gives_batch_back() -> Iterator[None]:
+    """While a pool process works a batch, SIGTERM asks it to give the batch back instead
+    of ending it at once (the pool's own handler is put back after)."""
+    stop_requested.clear()
+    if not in_pool_process or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, request_stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def worker_name() -> str:
@@ -248,7 +276,7 @@ def batch_execute(*, batch_id: int, worker: str | None = None) -> None:
     if batch is None:
         return
     run = batch.run
-    with scheduling.Heartbeat(batch=batch, worker=worker) as heartbeat:
+    with stop_gives_batch_back(), scheduling.Heartbeat(batch=batch, worker=worker) as heartbeat:
         try:
             with migration_connectors(run.migration) as (source, target):
                 if batch.kind == RunBatch.Kind.PLAN:
@@ -263,7 +291,8 @@ def batch_execute(*, batch_id: int, worker: str | None = None) -> None:
                         heartbeat=heartbeat,
                     )
                     work.run()
-        except (Interrupted, scheduling.ClaimLost):
+        except (Interrupted, scheduling.ClaimLost) as interrupted:
+            logger.info("%s given back: %s", batch, interrupted)
             scheduling.batch_release(batch=batch, worker=worker)
         except InfrastructureFault as fault:
             _after_infrastructure_fault(batch=batch, worker=worker, reason=fault.reason)
@@ -507,6 +536,8 @@ class BatchWork:
     def _check_running(self) -> None:
         if self.heartbeat.lost.is_set():
             raise Interrupted("another worker took the batch over")
+        if stop_requested.is_set():
+            raise Interrupted("the worker is stopping")
         now = time.monotonic()
         if now - self._status_checked < STATUS_CHECK_SECONDS:
             return
