@@ -4,7 +4,6 @@ killed with SIGKILL."""
 
 from __future__ import annotations
 
-import os
 import random
 import re
 import time
@@ -168,9 +167,7 @@ def test_a_run_whose_workers_are_stopped_with_sigterm_writes_every_comment_once(
         target_plan=TARGET_PLAN,
         entities=[Entity.CONTACTS, Entity.TICKETS],
     )
-    seed = int(os.environ.get("MIGRATOR_TEST_SEED") or random.randrange(10**6))
-    print(f"stop moments seeded with MIGRATOR_TEST_SEED={seed}")
-    moments = random.Random(seed)
+    moments = random.Random(replayable_seed())
     worker = stack.worker(concurrency=3)
     run = services.run_start(migration=accounts.migration, kind=Run.Kind.FULL)
     given_back = 0
