@@ -2,7 +2,7 @@
 
 Paths, JSON shapes, pagination (``page``/``per_page`` with a ``Link: <…>; rel="next"``
 header), authentication, error bodies and rate-limit headers follow
-developers.freshdesk.com; the recorded payloads in ``shared/fixtures/freshdesk_*.json``
+developers.freshdesk.com; the recorded payloads in ``tests/fixtures/freshdesk_*.json``
 keep the shapes honest where the documentation is silent.
 
 Every object is stored as Freshdesk's own JSON in ``EmulatedRecord.data`` and its id is
@@ -683,7 +683,7 @@ def _contact_template() -> dict[str, Any]:
         "other_companies": [],
         "tags": [],
         "deleted": False,
-        # Older payloads still seen from Freshdesk (see shared/fixtures/freshdesk_contact.json).
+        # Older payloads still seen from Freshdesk (see tests/fixtures/freshdesk_contact.json).
         "customer_id": None,
         "external_id": None,
         "fb_profile_id": None,

@@ -18,7 +18,7 @@ from django.utils import timezone
 from connectors import emulation
 from connectors.freshdesk import emulator
 from connectors.models import EmulatedRecord
-from tests.support import SHARED_DIR
+from tests.fixtures_util import fixture_payload
 
 pytestmark = pytest.mark.django_db
 
@@ -26,7 +26,6 @@ API_KEY = "fd-sandbox-key"
 AGENT_KEY = "fd-agent-key"
 ROOT = "/sandbox/freshdesk/acme"
 API = f"{ROOT}/api/v2"
-FIXTURES = SHARED_DIR / "fixtures"
 
 
 PLACEHOLDER_PASSWORD = "X"  # Freshdesk only reads the API key, sent as the user name
@@ -914,7 +913,7 @@ def test_solutions_categories_folders_articles(api):
 
 
 def fixture(name: str):
-    return json.loads((FIXTURES / name).read_text())
+    return fixture_payload(name)
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ killed with SIGKILL."""
 
 from __future__ import annotations
 
-import os
 import random
 import re
 import time
@@ -24,6 +23,7 @@ from migrator.models import RecordMap, Run, RunBatch
 from reports.models import ATTACHMENTS, RunRecord
 from reports.selectors import run_records_csv, run_summary
 from tests.migrator.engine import stack as harness
+from tests.support import replayable_seed
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -125,14 +125,17 @@ def test_a_full_run_killed_five_times_moves_every_ticket_exactly_once(user, stac
     )
     worker = stack.worker(concurrency=3)
     run = services.run_start(migration=accounts.migration, kind=Run.Kind.FULL)
-    moments = random.Random()
+    # Seeded and printed, so that a failure can be replayed with the same kill moments.
+    moments = random.Random(replayable_seed())
     for kill in range(5):
         # Anywhere in the run: planning, small entities, or in the middle of the tickets.
         goal = moments.randint(kill * TICKETS // 6, (kill + 1) * TICKETS // 6)
         harness.wait_for_run(
             run, timeout=120, until=lambda current, goal=goal: migrated_tickets(current) >= goal
         )
-        time.sleep(moments.uniform(0, 1.5))
+        pause = moments.uniform(0, 1.5)
+        print(f"kill {kill + 1}: {pause:.2f}s after {goal} tickets were reported", flush=True)
+        time.sleep(pause)
         worker.kill()
         worker = stack.worker(concurrency=3)
     run = harness.wait_for_run(run, timeout=300)
@@ -164,9 +167,7 @@ def test_a_run_whose_workers_are_stopped_with_sigterm_writes_every_comment_once(
         target_plan=TARGET_PLAN,
         entities=[Entity.CONTACTS, Entity.TICKETS],
     )
-    seed = int(os.environ.get("MIGRATOR_TEST_SEED") or random.randrange(10**6))
-    print(f"stop moments seeded with MIGRATOR_TEST_SEED={seed}")
-    moments = random.Random(seed)
+    moments = random.Random(replayable_seed())
     worker = stack.worker(concurrency=3)
     run = services.run_start(migration=accounts.migration, kind=Run.Kind.FULL)
     given_back = 0
