@@ -12,9 +12,10 @@ import logging
 import time
 
 import redis
-from django.conf import settings
 from django.db import InterfaceError, OperationalError, connection
 from kombu.exceptions import OperationalError as BrokerError
+
+from migrator import health
 
 logger = logging.getLogger(__name__)
 
@@ -54,26 +55,11 @@ def fault_reason(error: BaseException) -> str | None:
 
 
 def services_answer() -> bool:
-    """Whether the database and Redis (when configured) answer now."""
-    try:
-        if not connection.in_atomic_block:
-            # A connection cut by the server stays broken until it is closed.
-            connection.close()
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
-    except _DATABASE_ERRORS:
-        return False
-    redis_url = getattr(settings, "REDIS_URL", None)
-    if redis_url:
-        try:
-            client = redis.Redis.from_url(redis_url, socket_timeout=2, socket_connect_timeout=2)
-            try:
-                client.ping()
-            finally:
-                client.close()
-        except _REDIS_ERRORS:
-            return False
-    return True
+    """Whether the database, Redis and the broker answer now (what /healthz/ checks)."""
+    if not connection.in_atomic_block:
+        # A connection cut by the server stays broken until it is closed.
+        connection.close()
+    return all(state == health.OK for state in health.health_checks().values())
 
 
 def wait_for_services(*, timeout: float | None = None) -> bool:
