@@ -371,7 +371,7 @@ class FreshdeskConnector(ApiConnector[FreshdeskApi]):
     def describe_fields(self) -> FieldSchema:
         return field_schema_from_freshdesk(self.api.get("ticket_fields", entity="fields"))
 
-    def translation_languages(self) -> TranslationLanguages:
+    def translation_languages(self) -> TranslationLanguages | None:
         return self._translations.languages()
 
     # ------------------------------------------------------------------- reading
@@ -481,7 +481,7 @@ class FreshdeskConnector(ApiConnector[FreshdeskApi]):
             return solution_article_from_freshdesk(
                 payload,
                 translations=self._translations.of_article(source_id),
-                locale=self._translations.languages().primary,
+                locale=self._translations.primary(),
             )
         raise ValueError(f"Freshdesk does not read {entity.value}")
 
@@ -670,7 +670,7 @@ class FreshdeskConnector(ApiConnector[FreshdeskApi]):
         """The folder's articles with their translations (in the account's other languages)
         and their language, the account's primary one."""
         reads = self._translations.of_folder(folder_id)
-        primary = self._translations.languages().primary
+        primary = self._translations.primary()
         return [
             article.model_copy(
                 update={

@@ -26,7 +26,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from connectors.base import TranslationLanguages
-from connectors.errors import InvalidRecordError, NotFoundError
+from connectors.errors import AuthenticationError, InvalidRecordError, NotFoundError
 from connectors.freshdesk.client import FreshdeskApi
 from connectors.freshdesk.payloads import PLATFORM, solution_translation_to_freshdesk
 from connectors.schema import Article
@@ -35,6 +35,7 @@ from connectors.wire import WireModel, parse_wire
 logger = logging.getLogger(__name__)
 
 CONFLICT = 409
+FORBIDDEN = 403
 
 
 class _HelpdeskSettings(WireModel):
@@ -48,23 +49,40 @@ class FreshdeskTranslations:
     def __init__(self, api: Callable[[], FreshdeskApi]) -> None:
         self._api = api
         self._languages: TranslationLanguages | None = None
+        self._languages_read = False
         #: (path of a category or folder, its language) known to be translated.
         self._translated: set[tuple[str, str]] = set()
         #: Folder id → article id → language → the article read in it.
         self._folder_reads: dict[str, dict[str, dict[str, Any]]] = {}
 
-    def languages(self) -> TranslationLanguages:
-        if self._languages is None:
-            settings = parse_wire(
-                _HelpdeskSettings,
-                self._api().get("settings/helpdesk", entity="articles"),
-                platform=PLATFORM,
-                what="helpdesk settings",
-            )
-            primary = settings.primary_language
-            accepted = tuple(code for code in settings.supported_languages if code != primary)
-            self._languages = TranslationLanguages(primary=primary, accepted=accepted)
+    def languages(self) -> TranslationLanguages | None:
+        """The account's languages; None when the key may not read the settings (then
+        translations are written as they come, and Freshdesk refuses those it lacks)."""
+        if not self._languages_read:
+            try:
+                answer = self._api().get("settings/helpdesk", entity="articles")
+            except AuthenticationError as refused:
+                if refused.status != FORBIDDEN:
+                    raise
+                logger.warning("Freshdesk: this API key may not read the helpdesk settings")
+                answer = None
+            if answer is not None:
+                settings = parse_wire(
+                    _HelpdeskSettings, answer, platform=PLATFORM, what="helpdesk settings"
+                )
+                primary = settings.primary_language
+                accepted = tuple(code for code in settings.supported_languages if code != primary)
+                self._languages = TranslationLanguages(primary=primary, accepted=accepted)
+            self._languages_read = True
         return self._languages
+
+    def primary(self) -> str | None:
+        languages = self.languages()
+        return languages.primary if languages else None
+
+    def _accepted(self) -> tuple[str, ...]:
+        languages = self.languages()
+        return languages.accepted if languages else ()
 
     def forget_reads(self) -> None:
         self._folder_reads.clear()
@@ -76,9 +94,11 @@ class FreshdeskTranslations:
         ``existing`` when the article was written before (the translations may be there)."""
         languages = self.languages()
         for translation in article.translations:
-            if translation.locale == article.locale or languages.is_primary(translation.locale):
+            if translation.locale == article.locale or (
+                languages and languages.is_primary(translation.locale)
+            ):
                 continue  # the article itself
-            code = languages.code_for(translation.locale)
+            code = languages.code_for(translation.locale) if languages else translation.locale
             if code is None:
                 # The engine's transform leaves these out with a note on the record.
                 logger.warning(
@@ -157,7 +177,7 @@ class FreshdeskTranslations:
         language → the article's translated JSON."""
         if folder_id not in self._folder_reads:
             found: dict[str, dict[str, Any]] = {}
-            for code in self.languages().accepted:
+            for code in self._accepted():
                 try:
                     items = list(
                         self._api().list_all(
@@ -175,7 +195,7 @@ class FreshdeskTranslations:
     def of_article(self, article_id: str) -> dict[str, Any]:
         """One article as read in each other language (a call per language)."""
         found: dict[str, Any] = {}
-        for code in self.languages().accepted:
+        for code in self._accepted():
             try:
                 found[code] = self._api().get(
                     f"solutions/articles/{article_id}/{code}", entity="articles"

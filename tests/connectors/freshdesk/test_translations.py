@@ -219,3 +219,29 @@ def test_freshdesk_as_source_reads_translations_in_few_calls(sandbox, account):
     assert listed.count(f"solutions/folders/{folder_id}/articles/fr") == 1
     assert listed.count(f"solutions/folders/{folder_id}/articles/de") == 1
     assert transport.calls.count(("GET", "settings/helpdesk")) == 1
+
+
+class SettingsForbidden(Recording):
+    """An API key that may write articles but not read the helpdesk settings."""
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/api/v2/settings/helpdesk"):
+            self.calls.append(("GET", "settings/helpdesk"))
+            return httpx.Response(
+                403, json={"code": "access_denied", "message": "You are not authorized."}
+            )
+        return super().handle_request(request)
+
+
+def test_without_the_settings_translations_go_as_they_come(sandbox, account):
+    transport = SettingsForbidden()
+    with connect(sandbox, account, transport=transport) as connector:
+        assert connector.translation_languages() is None
+        category_id, folder_id = knowledge_base(connector)
+        article_id = connector.create(
+            Entity.ARTICLES, article_in(category_id, folder_id, FRENCH), marker="m"
+        )
+        # Nothing to read them in: an article reads without translations.
+        assert connector.read_page(Entity.ARTICLES, ids=[article_id]).records[0].translations == []
+    assert set(translations_stored(account)) == {(int(article_id), "fr")}
+    assert transport.calls.count(("GET", "settings/helpdesk")) == 1
