@@ -19,7 +19,8 @@ each comment starts with its original date and author (:mod:`.payloads`). Attach
 travel as multipart bodies, streamed from temporary files, at most 20 MB per ticket or
 conversation; more goes into further private notes. Markers are tags on tickets,
 contacts and articles; companies, groups, solution categories and folders are found by
-name (Freshdesk keeps them unique), agents by e-mail.
+name (Freshdesk keeps them unique), agents by e-mail. Article translations, both ways, in
+the account's languages: :mod:`.translations`.
 """
 
 from __future__ import annotations

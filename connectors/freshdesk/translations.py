@@ -52,6 +52,8 @@ class FreshdeskTranslations:
         self._languages_read = False
         #: (path of a category or folder, its language) known to be translated.
         self._translated: set[tuple[str, str]] = set()
+        #: Categories and folders read to name their translations, by path.
+        self._originals: dict[str, Any] = {}
         #: Folder id → article id → language → the article read in it.
         self._folder_reads: dict[str, dict[str, dict[str, Any]]] = {}
 
@@ -134,7 +136,7 @@ class FreshdeskTranslations:
         if (path, code) in self._translated:
             return
         if not self._exists(f"{path}/{code}", entity="article_sections"):
-            folder = self._api().get(path, entity="article_sections")
+            folder = self._original(path, entity="article_sections")
             category_id = str(folder.get("category_id")) if isinstance(folder, dict) else ""
             if category_id.isdigit():
                 self._category_translated(category_id, code)
@@ -146,9 +148,14 @@ class FreshdeskTranslations:
         if (path, code) in self._translated:
             return
         if not self._exists(f"{path}/{code}", entity="article_categories"):
-            category = self._api().get(path, entity="article_categories")
+            category = self._original(path, entity="article_categories")
             self._create(f"{path}/{code}", category, entity="article_categories")
         self._translated.add((path, code))
+
+    def _original(self, path: str, *, entity: str) -> Any:
+        if path not in self._originals:
+            self._originals[path] = self._api().get(path, entity=entity)
+        return self._originals[path]
 
     def _exists(self, path: str, *, entity: str) -> bool:
         try:
