@@ -28,6 +28,7 @@ import logging
 import os
 import random
 import socket
+import threading
 import time
 import traceback
 import uuid
@@ -107,6 +108,15 @@ CREDENTIALS_UNREADABLE = (
     "decrypted (the installation's encryption keys changed). Connect the account again, "
     "choose it in the migration, then start a new run."
 )
+
+
+#: Set when the worker process is asked to stop (SIGTERM): the batch at hand is given back
+#: after the record being written, instead of being cut in the middle of one.
+stop_requested = threading.Event()
+
+
+def request_stop(_signum: int, _frame: object) -> None:
+    stop_requested.set()
 
 
 def worker_name() -> str:
@@ -244,6 +254,8 @@ def records_locked(*, migration_id: int, namespace: str, entity: Entity, source_
 def batch_execute(*, batch_id: int, worker: str | None = None) -> None:
     """Claim a batch and work it through; what cannot finish now is given back."""
     worker = worker or worker_name()
+    # A stop asked during an earlier batch was that batch's: this one is taken on.
+    stop_requested.clear()
     batch = scheduling.batch_claim(batch_id=batch_id, worker=worker)
     if batch is None:
         return
@@ -507,6 +519,8 @@ class BatchWork:
     def _check_running(self) -> None:
         if self.heartbeat.lost.is_set():
             raise Interrupted("another worker took the batch over")
+        if stop_requested.is_set():
+            raise Interrupted("the worker is stopping")
         now = time.monotonic()
         if now - self._status_checked < STATUS_CHECK_SECONDS:
             return

@@ -76,9 +76,9 @@ def services_answer() -> bool:
     return True
 
 
-def wait_for_services(*, timeout: float = RECOVERY_WAIT_SECONDS) -> bool:
+def wait_for_services(*, timeout: float | None = None) -> bool:
     """Wait, bounded, until the database and Redis answer again; ``True`` when they do."""
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + (RECOVERY_WAIT_SECONDS if timeout is None else timeout)
     delay = 0.5
     while True:
         if services_answer():

@@ -11,7 +11,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+import redis
 from django.core.exceptions import ValidationError
+from django.db import OperationalError
 from django.utils import timezone
 
 from connectors.base import ScopeKind
@@ -631,3 +633,60 @@ def test_systemic_errors_pause_and_the_migration_follows_its_runs(pair):
     services.run_cancel(run=delta)
     pair.migration.refresh_from_db()
     assert pair.migration.status == Migration.Status.COMPLETED
+
+
+# --------------------------------------------------------------------------- infrastructure
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [
+        pytest.param(lambda: redis.exceptions.ConnectionError("Connection refused"), id="redis"),
+        pytest.param(
+            lambda: OperationalError("terminating connection due to administrator command"),
+            id="postgresql",
+        ),
+    ],
+)
+def test_a_service_of_the_installation_failing_never_fails_a_record(pair, monkeypatch, fault):
+    seed_helpdesk(pair.source, tickets=6)
+    original = memory.MemoryDesk.create
+    faults = {"left": 3}
+
+    def create_while_services_fail(self, entity, record, **kwargs):
+        if entity is Entity.TICKETS and faults["left"]:
+            faults["left"] -= 1
+            raise fault()
+        return original(self, entity, record, **kwargs)
+
+    monkeypatch.setattr(memory.MemoryDesk, "create", create_while_services_fail)
+    monkeypatch.setattr("migrator.engine.infrastructure.RECOVERY_WAIT_SECONDS", 0.1)
+    run = drain(start(pair))
+    assert run.status == Run.Status.COMPLETED, run.pause_reason
+    assert faults["left"] == 0
+    assert set(outcomes(run, Entity.TICKETS).values()) == {"migrated"}
+    assert_written_once(pair.target, Entity.TICKETS, 6)
+
+
+def test_a_service_down_past_every_try_pauses_the_run_and_fails_nothing(pair, monkeypatch):
+    seed_helpdesk(pair.source, tickets=3)
+
+    def redis_gone(self, entity, record, **kwargs):
+        if entity is Entity.TICKETS:
+            raise redis.exceptions.ConnectionError("Connection refused")
+        return original(self, entity, record, **kwargs)
+
+    original = memory.MemoryDesk.create
+    monkeypatch.setattr(memory.MemoryDesk, "create", redis_gone)
+    monkeypatch.setattr("migrator.engine.infrastructure.RECOVERY_WAIT_SECONDS", 0.1)
+    run = drain(start(pair))
+    assert (run.status, run.paused_by) == (Run.Status.PAUSED, Run.PausedBy.SYSTEM)
+    assert "Redis could not be reached" in run.pause_reason
+    assert not RunRecord.objects.filter(run=run, outcome=RunRecord.Outcome.FAILED).exists()
+    # Redis is back: resuming writes every ticket, once.
+    monkeypatch.undo()
+    scheduling.run_resume(run=run)
+    run = drain(run)
+    assert run.status == Run.Status.COMPLETED, run.pause_reason
+    assert set(outcomes(run, Entity.TICKETS).values()) == {"migrated"}
+    assert_written_once(pair.target, Entity.TICKETS, 3)

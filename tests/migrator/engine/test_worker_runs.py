@@ -4,8 +4,11 @@ killed with SIGKILL."""
 
 from __future__ import annotations
 
+import os
 import random
+import re
 import time
+from collections import Counter
 
 import httpx
 import pytest
@@ -15,7 +18,7 @@ from django.utils import timezone
 from connectors.base import is_marker
 from connectors.emulation import isoformat
 from connectors.sandbox import SeedPlan, sandbox_platform
-from connectors.schema import Entity
+from connectors.schema import Entity, html_to_text
 from migrator import configuration, services
 from migrator.models import RecordMap, Run, RunBatch
 from reports.models import ATTACHMENTS, RunRecord
@@ -144,6 +147,43 @@ def test_a_full_run_killed_five_times_moves_every_ticket_exactly_once(user, stac
     assert not RecordMap.objects.filter(
         migration=accounts.migration, state=RecordMap.State.PENDING
     ).exists()
+
+
+def test_a_run_whose_workers_are_stopped_with_sigterm_writes_every_comment_once(user, stack):
+    accounts = harness.accounts_seed(
+        owner=user,
+        stack=stack,
+        source_plan=small_source(
+            tickets=90,
+            comments_per_ticket=(3, 6),
+            attachment_ratio=1.0,
+            articles=0,
+            article_sections=0,
+            article_categories=0,
+        ),
+        target_plan=TARGET_PLAN,
+        entities=[Entity.CONTACTS, Entity.TICKETS],
+    )
+    seed = int(os.environ.get("MIGRATOR_TEST_SEED") or random.randrange(10**6))
+    print(f"stop moments seeded with MIGRATOR_TEST_SEED={seed}")
+    moments = random.Random(seed)
+    worker = stack.worker(concurrency=3)
+    run = services.run_start(migration=accounts.migration, kind=Run.Kind.FULL)
+    for stop in range(3):
+        goal = moments.randint(stop * 90 // 4, (stop + 1) * 90 // 4)
+        harness.wait_for_run(
+            run, timeout=180, until=lambda current, goal=goal: migrated_tickets(current) >= goal
+        )
+        time.sleep(moments.uniform(0, 1.0))
+        # What a service manager's stop and Ctrl-C send: SIGTERM to the whole group.
+        worker.stop(timeout=60)
+        worker = stack.worker(concurrency=3)
+    run = harness.wait_for_run(run, timeout=300)
+    assert run.status == Run.Status.COMPLETED, run.pause_reason
+    reported = RunRecord.objects.filter(run=run, entity="tickets")
+    assert set(reported.values_list("outcome", flat=True)) == {RunRecord.Outcome.MIGRATED}
+    assert harness.target_records(accounts.target, "tickets").count() == 90
+    assert_every_comment_once(accounts)
 
 
 # --------------------------------------------------------------------------- delta
@@ -320,7 +360,7 @@ def test_server_errors_and_429_bursts_never_fail_a_record(user, stack):
     accounts = harness.accounts_seed(
         owner=user,
         stack=stack,
-        source_plan=small_source(tickets=60, articles=10),
+        source_plan=small_source(tickets=60, articles=0, article_sections=0, article_categories=0),
         target_plan=TARGET_PLAN,
     )
     for account in (accounts.source, accounts.target):
@@ -344,17 +384,35 @@ def test_server_errors_and_429_bursts_never_fail_a_record(user, stack):
     assert_every_comment_once(accounts)
 
 
+#: The header a migrated comment's text starts with on Freshdesk: its date and author.
+COMMENT_HEADER = re.compile(r"^On \d{4}-\d\d-\d\d \d\d:\d\d UTC(?:, .+? wrote)?:")
+
+
 def assert_every_comment_once(accounts) -> None:
-    """Each migrated ticket has, on the target, one conversation per source comment after
-    the first (the description), each once, and the original-dates note."""
+    """Each source comment after the first (the description) is, on the target, exactly
+    one of its ticket's conversations, with the same text; the target's own data says so."""
+
+    def letters(text: str) -> str:
+        return re.sub(r"\s+", "", text)
+
     source_comments = harness.target_records(accounts.source, "ticket_comments")
-    short = {}
+    wrong = {}
     for number in source_tickets(accounts):
-        expected = source_comments.filter(parent_number=number).count()
-        texts = conversation_texts(accounts, number)
-        if len(texts) != expected or len(set(texts)) != len(texts):
-            short[number] = (expected, len(texts), len(set(texts)))
-    assert not short, f"tickets short or doubled (expected, found, distinct): {short}"
+        texts = [
+            letters(COMMENT_HEADER.sub("", " ".join(text.split())))
+            for text in conversation_texts(accounts, number)
+        ]
+        comments = source_comments.filter(parent_number=number).order_by("number")
+        # A text said twice on the source is there twice: counted, not just found.
+        expected = Counter(
+            letters(html_to_text(comment.data.get("html_body") or ""))
+            for comment in list(comments)[1:]
+        )
+        found = Counter(texts)
+        for body, count in expected.items():
+            if found[body] != count:
+                wrong[(number, body)] = (count, found[body])
+    assert not wrong, f"comments short or doubled (source, target): {wrong}"
 
 
 # --------------------------------------------------------------------------- bad data
