@@ -19,7 +19,8 @@ each comment starts with its original date and author (:mod:`.payloads`). Attach
 travel as multipart bodies, streamed from temporary files, at most 20 MB per ticket or
 conversation; more goes into further private notes. Markers are tags on tickets,
 contacts and articles; companies, groups, solution categories and folders are found by
-name (Freshdesk keeps them unique), agents by e-mail.
+name (Freshdesk keeps them unique), agents by e-mail. Article translations, both ways, in
+the account's languages: :mod:`.translations`.
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ from connectors.base import (
     HttpClientFactory,
     Page,
     Scope,
+    TranslationLanguages,
     cursor_dump,
     cursor_load,
     ensure_record_matches,
@@ -100,11 +102,12 @@ from connectors.freshdesk.payloads import (
     solution_folder_from_freshdesk,
     solution_folder_to_freshdesk,
     solution_folders_from_freshdesk,
-    solution_translation_to_freshdesk,
+    solution_translations_from_freshdesk,
     ticket_from_freshdesk,
     ticket_to_freshdesk,
     ticket_update_to_freshdesk,
 )
+from connectors.freshdesk.translations import FreshdeskTranslations
 from connectors.registry import register
 from connectors.schema import (
     Agent,
@@ -344,6 +347,7 @@ class FreshdeskConnector(ApiConnector[FreshdeskApi]):
         self._agents: dict[str, Agent] | None = None
         self._kb_categories: list[ArticleCategory] | None = None
         self._kb_folders: list[ArticleSection] | None = None
+        self._translations = FreshdeskTranslations(lambda: self.api)
 
     def open_api(self) -> FreshdeskApi:
         assert isinstance(self.credentials, FreshdeskCredentials)
@@ -367,6 +371,9 @@ class FreshdeskConnector(ApiConnector[FreshdeskApi]):
 
     def describe_fields(self) -> FieldSchema:
         return field_schema_from_freshdesk(self.api.get("ticket_fields", entity="fields"))
+
+    def translation_languages(self) -> TranslationLanguages | None:
+        return self._translations.languages()
 
     # ------------------------------------------------------------------- reading
 
@@ -472,7 +479,11 @@ class FreshdeskConnector(ApiConnector[FreshdeskApi]):
         if entity is Entity.ARTICLE_SECTIONS:
             return solution_folder_from_freshdesk(payload)
         if entity is Entity.ARTICLES:
-            return solution_article_from_freshdesk(payload)
+            return solution_article_from_freshdesk(
+                payload,
+                translations=self._translations.of_article(source_id),
+                locale=self._translations.primary(),
+            )
         raise ValueError(f"Freshdesk does not read {entity.value}")
 
     # ---- companies, groups, agents, contacts
@@ -654,6 +665,24 @@ class FreshdeskConnector(ApiConnector[FreshdeskApi]):
     def _forget_knowledge_base(self) -> None:
         self._kb_categories = None
         self._kb_folders = None
+        self._translations.forget_reads()
+
+    def _with_translations(self, folder_id: str, articles: list[Article]) -> list[Article]:
+        """The folder's articles with their translations (in the account's other languages)
+        and their language, the account's primary one."""
+        reads = self._translations.of_folder(folder_id)
+        primary = self._translations.primary()
+        return [
+            article.model_copy(
+                update={
+                    "locale": primary,
+                    "translations": solution_translations_from_freshdesk(
+                        reads.get(article.source_id, {})
+                    ),
+                }
+            )
+            for article in articles
+        ]
 
     def _folder_articles(self, folder_id: str) -> Iterator[Article]:
         try:
@@ -716,7 +745,9 @@ class FreshdeskConnector(ApiConnector[FreshdeskApi]):
                     )
                 except NotFoundError:
                     break
-                articles = solution_articles_from_freshdesk(listed.items)
+                articles = self._with_translations(
+                    str(folder_id), solution_articles_from_freshdesk(listed.items)
+                )
                 for index in range(offset, len(articles)):
                     if is_updated_since(articles[index], since):
                         position = {
@@ -1138,18 +1169,7 @@ class FreshdeskConnector(ApiConnector[FreshdeskApi]):
         return article_id
 
     def _translations_write(self, article_id: str, article: Article, *, existing: bool) -> None:
-        for translation in article.translations:
-            if translation.locale == article.locale:
-                continue
-            path = f"solutions/articles/{article_id}/{translation.locale}"
-            body = solution_translation_to_freshdesk(translation, article_status=article.status)
-            if existing:
-                try:
-                    self.api.put(path, entity="articles", body=body)
-                    continue
-                except NotFoundError:
-                    pass  # a translation added on the source since: created below
-            self.api.post(path, entity="articles", body=body)
+        self._translations.write(article_id, article, existing=existing)
 
 
 def _page_of(

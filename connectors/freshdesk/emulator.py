@@ -2229,14 +2229,34 @@ def resource_delete(
     record = _get(account, resource.collection, number)
     with transaction.atomic():
         doomed = [record.number]
+        _translations_delete(account, resource.collection, doomed)
         for collection in resource.children:
             children = EmulatedRecord.objects.filter(
                 account=account, collection=collection, parent_number__in=doomed
             )
             doomed = list(children.values_list("number", flat=True))
+            _translations_delete(account, collection, doomed)
             children.delete()
         record.delete()
     return _no_content()
+
+
+def _translations_delete(account: EmulatedAccount, collection: str, numbers: list[int]) -> None:
+    """The translations of removed solution objects go with them."""
+    if collection in TRANSLATION_COLLECTIONS:
+        EmulatedRecord.objects.filter(
+            account=account,
+            collection=TRANSLATION_COLLECTIONS[collection],
+            parent_number__in=numbers,
+        ).delete()
+
+
+#: Where the translations of solution objects are kept (see :mod:`.emulator_languages`).
+TRANSLATION_COLLECTIONS = {
+    "solution_categories": "solution_category_translations",
+    "solution_folders": "solution_folder_translations",
+    "solution_articles": "solution_article_translations",
+}
 
 
 def _company_template() -> dict[str, Any]:
@@ -2830,6 +2850,12 @@ API_ROUTES: list[tuple[str, Callable[..., HttpResponseBase]]] = [
     ),
     _member_route(ARTICLES),
 ]
+
+# Translated solution objects and the account's languages; imported here, once everything
+# they build on is defined (the module uses this one's helpers).
+from connectors.freshdesk.emulator_languages import LANGUAGE_ROUTES  # noqa: E402
+
+API_ROUTES += LANGUAGE_ROUTES
 
 urlpatterns = [
     # Freshdesk's router takes a path with or without a trailing slash.
