@@ -50,7 +50,7 @@ BASELINE_COLLECTIONS = {
 #: Words of a failure reason that name a passing or infrastructure fault, not the record.
 RETRYABLE_FAULT = re.compile(
     r"\b5\d\d\b|\b429\b|too many requests|rate.?limit|time(d)?.?out|timeout|"
-    r"connection|could not connect|unreachable|connection refused|reset by peer|broken pipe|"
+    r"connection|could not connect|could not be reached|unreachable|reset by peer|broken pipe|"
     r"\bredis\b|postgres|operationalerror|interfaceerror|server closed|terminat|"
     r"service unavailable|bad gateway|internal server error|server error|"
     r"not (valid )?json|invalid json|jsondecodeerror|cut short|truncated|malformed payload|"

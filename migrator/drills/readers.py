@@ -56,7 +56,7 @@ class ArticleView:
     number: int
     title: str
     text: str
-    #: locale -> (title, text) of the other languages; ``None`` when the platform's
+    #: language -> (title, text) of the other languages; ``None`` when the platform's
     #: emulator keeps no translations (nothing to compare).
     translations: dict[str, tuple[str, str]] | None
 
@@ -82,6 +82,11 @@ def normalised_text(markup: str) -> str:
     parser.close()
     text = html.unescape("".join(parser.parts))
     return re.sub(r"\s+", "", text).casefold()
+
+
+def language_of(locale: Any) -> str:
+    """The language of a locale as platforms spell it differently ("fr", "fr-FR", "fr_fr")."""
+    return str(locale or "").replace("_", "-").split("-")[0].casefold()
 
 
 # --------------------------------------------------------------------------- files
@@ -223,12 +228,12 @@ class ZendeskReader(PlatformReader):
         for row in _rows(account, ["hc_articles"]):
             own = str(row.data.get("source_locale") or row.data.get("locale") or "")
             others = {
-                str(item.data.get("locale")): (
+                language_of(item.data.get("locale")): (
                     str(item.data.get("title") or ""),
                     normalised_text(str(item.data.get("body") or "")),
                 )
                 for item in translations.get(row.number, [])
-                if item.data.get("locale") != own
+                if language_of(item.data.get("locale")) != language_of(own)
             }
             views.append(
                 ArticleView(
@@ -297,13 +302,19 @@ class FreshdeskReader(PlatformReader):
         return views
 
     def articles(self, account: EmulatedAccount) -> list[ArticleView]:
+        translations = _children(account, "solution_article_translations")
         return [
             ArticleView(
                 number=row.number,
                 title=str(row.data.get("title") or ""),
                 text=normalised_text(str(row.data.get("description") or "")),
-                # The emulator keeps no translated versions of an article.
-                translations=None,
+                translations={
+                    language_of(item.data.get("language")): (
+                        str(item.data.get("title") or ""),
+                        normalised_text(str(item.data.get("description") or "")),
+                    )
+                    for item in translations.get(row.number, [])
+                },
             )
             for row in _rows(account, ["solution_articles"])
         ]
