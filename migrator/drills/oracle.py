@@ -156,15 +156,42 @@ def _key(subject: str, email: str) -> tuple[str, str]:
     return normalised_text(subject), email.casefold()
 
 
-def _copies_of(source: TicketView, candidates: list[TicketView]) -> list[TicketView]:
-    """The target tickets (of the same subject and requester) holding the source's
-    opening text."""
-    opening = source.comments[0].text if source.comments else ""
-    return [
-        candidate
-        for candidate in candidates
-        if any(opening in comment.text for comment in candidate.comments)
-    ]
+def _assign_copies(
+    sources: list[TicketView], targets: list[TicketView]
+) -> dict[int, list[TicketView]]:
+    """Each target ticket, given to the source ticket it is a copy of: the same subject
+    and requester, the source's opening text in it. When several sources fit (one's
+    opening contains another's, or two sources are alike), the most specific opening
+    wins, then the source the copy holds most of, then the one with fewer copies so far,
+    so that two alike source tickets with one copy each are not counted as one ticket
+    lost and one duplicated."""
+    by_key: dict[tuple[str, str], list[TicketView]] = {}
+    for source in sources:
+        by_key.setdefault(_key(source.subject, source.requester_email), []).append(source)
+    assigned: dict[int, list[TicketView]] = {source.number: [] for source in sources}
+    for target in targets:
+        fitting = [
+            source
+            for source in by_key.get(_key(target.subject, target.requester_email), [])
+            if any(_opening(source) in comment.text for comment in target.comments)
+        ]
+        if not fitting:
+            continue
+        longest = max(len(_opening(source)) for source in fitting)
+        chosen = min(
+            (source for source in fitting if len(_opening(source)) == longest),
+            key=lambda source: (
+                len(_comment_gaps(source, target)[0]),
+                len(assigned[source.number]),
+                source.number,
+            ),
+        )
+        assigned[chosen.number].append(target)
+    return assigned
+
+
+def _opening(ticket: TicketView) -> str:
+    return ticket.comments[0].text if ticket.comments else ""
 
 
 def _comment_gaps(source: TicketView, copy: TicketView) -> tuple[list[str], int]:
@@ -267,9 +294,7 @@ def _check_tickets(
     targets: list[TicketView],
     inline_uploaded: bool,
 ) -> None:
-    by_key: dict[tuple[str, str], list[TicketView]] = {}
-    for target in targets:
-        by_key.setdefault(_key(target.subject, target.requester_email), []).append(target)
+    assigned = _assign_copies(sources, targets)
     claimed: set[int] = set()
     findings.tickets = len(sources)
     for source in sources:
@@ -278,8 +303,7 @@ def _check_tickets(
         expected_files = _expected_files(source, inline_uploaded=inline_uploaded)
         findings.comments += len(source.comments)
         findings.files += len(expected_files)
-        candidates = by_key.get(_key(source.subject, source.requester_email), [])
-        copies = _copies_of(source, candidates)
+        copies = assigned[source.number]
         claimed.update(copy.number for copy in copies)
         if not copies:
             _absent(findings, report.rows.get(("tickets", source_id)), label)

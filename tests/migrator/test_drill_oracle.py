@@ -185,3 +185,28 @@ def test_a_record_failed_for_a_passing_fault_is_lost_and_counted(copied):
     assert findings.counts()["lost"] == 1
     assert findings.counts()["failed_retryable"] == 1
     assert findings.counts()["report_mismatches"] == 0
+
+
+def test_two_alike_source_tickets_with_a_copy_each_are_whole(copied):
+    source, target, run, numbers = copied
+    first, second = numbers[0], numbers[1]
+    for account in (source, target):
+        tickets = EmulatedRecord.objects.filter(account=account, collection="tickets")
+        model = tickets.get(number=first).data
+        twin = tickets.get(number=second)
+        twin.data = {
+            **twin.data,
+            "subject": model["subject"],
+            "requester_id": model["requester_id"],
+        }
+        twin.save()
+        comments = EmulatedRecord.objects.filter(account=account, collection="ticket_comments")
+        opening = comments.filter(parent_number=first).order_by("number").first().data
+        twin_opening = comments.filter(parent_number=second).order_by("number").first()
+        twin_opening.data = {**twin_opening.data, "html_body": opening["html_body"]}
+        twin_opening.save()
+    findings = check_run(run=run, source=source, target=target)
+    assert findings.whole, findings.explain()
+    EmulatedRecord.objects.filter(account=target, collection="tickets", number=second).delete()
+    findings = check_run(run=run, source=source, target=target)
+    assert findings.counts()["lost"] == 1 and findings.counts()["duplicated"] == 0
