@@ -160,19 +160,27 @@ def _assign_copies(
     sources: list[TicketView], targets: list[TicketView]
 ) -> dict[int, list[TicketView]]:
     """Each target ticket, given to the source ticket it is a copy of: the same subject
-    and requester, the source's opening text in it. When several sources fit (one's
-    opening contains another's, or two sources are alike), the most specific opening
-    wins, then the source the copy holds most of, then the one with fewer copies so far,
-    so that two alike source tickets with one copy each are not counted as one ticket
-    lost and one duplicated."""
+    and requester, the source's opening text in its first comment (else in any). When
+    several sources fit (one's opening contains another's, or two sources are alike),
+    the most specific opening wins, then the source the copy holds most of, then the one
+    with fewer copies so far, so that two alike source tickets with one copy each are
+    not counted as one ticket lost and one duplicated."""
     by_key: dict[tuple[str, str], list[TicketView]] = {}
     for source in sources:
         by_key.setdefault(_key(source.subject, source.requester_email), []).append(source)
     assigned: dict[int, list[TicketView]] = {source.number: [] for source in sources}
     for target in targets:
+        alike = by_key.get(_key(target.subject, target.requester_email), [])
+        # The opening is the copy's first comment; only a copy whose first comment was
+        # changed is looked for further down (a later comment may repeat another
+        # ticket's opening words).
         fitting = [
             source
-            for source in by_key.get(_key(target.subject, target.requester_email), [])
+            for source in alike
+            if target.comments and _opening(source) in target.comments[0].text
+        ] or [
+            source
+            for source in alike
             if any(_opening(source) in comment.text for comment in target.comments)
         ]
         if not fitting:
