@@ -30,7 +30,9 @@ class SecurityHeadersMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponseBase:
         response = self.get_response(request)
-        if "Content-Security-Policy" not in response:
+        # Django's debug pages for 404 and 500 (DEBUG only) style themselves inline.
+        debug_page = settings.DEBUG and response.status_code in (404, 500)
+        if "Content-Security-Policy" not in response and not debug_page:
             response["Content-Security-Policy"] = self.content_security_policy
         if "Permissions-Policy" not in response:
             response["Permissions-Policy"] = self.permissions_policy
