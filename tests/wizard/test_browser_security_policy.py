@@ -69,7 +69,10 @@ def test_pages_work_under_their_security_policy(site, browser, policy_watch, scr
     page.select_option("#language-select", "en")
     page.locator("html[lang=en]").wait_for()
 
-    # The admin, and a page that does not exist.
+    # The account pages (allauth's templates), the admin, and a page that does not exist.
+    for path in ("/accounts/email/", "/accounts/password/change/"):
+        page.goto(f"{base_url}{path}")
+        page.locator("main form").first.wait_for()
     page.goto(f"{base_url}/admin/")
     page.locator("#site-name").wait_for()
     page.screenshot(path=screenshots / "02-admin.png")
