@@ -16,6 +16,7 @@ from django.urls import reverse
 
 from connectors.sandbox import SANDBOX_ACCOUNT_SLUG, sandbox_platform
 from migrator import services
+from migrator.crypto import encrypt_credentials
 from migrator.models import Connection
 from tests.wizard.conftest import TARGET_PLAN
 
@@ -202,3 +203,23 @@ def test_a_help_desk_at_an_ipv6_address_connects_when_private_networks_are_allow
     assert migration.source.verified_at is not None
     page = client.get(reverse("wizard_connect", args=[migration.pk])).content.decode()
     assert f'data-connected="{platform}"' in page
+
+
+def test_an_earlier_connection_the_checks_now_refuse_asks_to_connect_again(signed_in, migration):
+    # Stored before these checks existed: a token no header can carry.
+    earlier = Connection.objects.create(
+        owner=migration.owner,
+        platform="freshdesk",
+        encrypted_credentials=encrypt_credentials(
+            credentials={"url": "https://acme.freshdesk.com", "api_key": "tökén✓"}
+        ),
+        account_name="Acme",
+    )
+    reuse = reverse("wizard_connect_reuse", args=[migration.pk, "source"])
+    response = signed_in.post(reuse, {"connection": earlier.pk})
+    assert response.status_code == 200
+    page = html.unescape(response.content.decode())
+    assert "The saved credentials of this connection are no longer accepted" in page
+    assert "tökén" not in page
+    migration.refresh_from_db()
+    assert migration.source is None
