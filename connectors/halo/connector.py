@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -447,6 +447,7 @@ class HaloConnector(ApiConnector[HaloApi]):
         *,
         marker: str,
         attachments: AttachmentOpener | None = None,
+        on_created: Callable[[str], None] | None = None,
     ) -> str:
         ensure_record_matches(entity, record)
         match record:
@@ -462,7 +463,11 @@ class HaloConnector(ApiConnector[HaloApi]):
             case Contact():
                 return self._save("Users", entity, self._user_body(record))
             case Ticket():
-                return str(self._ticket_create(record, marker=marker, opener=attachments))
+                return str(
+                    self._ticket_create(
+                        record, marker=marker, opener=attachments, on_created=on_created
+                    )
+                )
             case ArticleCategory():
                 return self._faq_save(None, name=record.name, parent=0, position=record.position)
             case ArticleSection():
@@ -660,12 +665,19 @@ class HaloConnector(ApiConnector[HaloApi]):
         )
 
     def _ticket_create(
-        self, ticket: Ticket, *, marker: str, opener: AttachmentOpener | None
+        self,
+        ticket: Ticket,
+        *,
+        marker: str,
+        opener: AttachmentOpener | None,
+        on_created: Callable[[str], None] | None,
     ) -> int:
         created = self.api.save(
             "Tickets", entity="tickets", body=self._ticket_body(ticket, marker=marker)
         )
         ticket_id = int(created["id"])
+        if on_created is not None:
+            on_created(str(ticket_id))
         opening = ticket.opening_comment
         if opening is not None:
             self._upload(ticket_id, None, opening.file_attachments, opener)

@@ -836,6 +836,7 @@ class ZendeskConnector(ApiConnector[ZendeskApi]):
         *,
         marker: str,
         attachments: AttachmentOpener | None = None,
+        on_created: Callable[[str], None] | None = None,
     ) -> str:
         ensure_record_matches(entity, record)
         match record:
@@ -867,7 +868,9 @@ class ZendeskConnector(ApiConnector[ZendeskApi]):
                 )
                 return self._created_id(created, "section")
             case Article():
-                return self._article_create(record, marker=marker, attachments=attachments)
+                return self._article_create(
+                    record, marker=marker, attachments=attachments, on_created=on_created
+                )
         raise ValueError(f"Zendesk does not write {entity.value}")
 
     def update(
@@ -907,6 +910,19 @@ class ZendeskConnector(ApiConnector[ZendeskApi]):
                 )
             case Article():
                 self._article_update(target, record)
+
+    def complete(
+        self,
+        entity: Entity,
+        target_id: str,
+        record: Record,
+        *,
+        attachments: AttachmentOpener | None = None,
+    ) -> None:
+        if entity is Entity.TICKETS:
+            # A ticket is imported with all its comments in one request: found is whole.
+            return
+        self.update(entity, target_id, record, attachments=attachments)
 
     def delete(self, entity: Entity, target_id: str) -> None:
         paths = {
@@ -1202,7 +1218,12 @@ class ZendeskConnector(ApiConnector[ZendeskApi]):
         return self._permission_group
 
     def _article_create(
-        self, article: Article, *, marker: str, attachments: AttachmentOpener | None
+        self,
+        article: Article,
+        *,
+        marker: str,
+        attachments: AttachmentOpener | None,
+        on_created: Callable[[str], None] | None,
     ) -> str:
         locale = self._locale(article.locale)
         section_id = self._id(article.section_id, field="section_id", record=article)
@@ -1221,6 +1242,8 @@ class ZendeskConnector(ApiConnector[ZendeskApi]):
             body=body,
         )
         article_id = self._created_id(created, "article")
+        if on_created is not None:
+            on_created(article_id)
         for translation in article.translations:
             if translation.locale.lower() == locale:
                 continue
