@@ -32,6 +32,7 @@ API_PATH = "/api"
 def normalise_server_url(value: str, *, suffix: str | None = None) -> str:
     """A Halo server address: scheme, host, port and path kept (Halo serves the API and the
     authorization server under paths of the instance), ``suffix`` added when missing.
+
     "acme" stands for ``https://acme.halopsa.com``.
     """
     address = account_address(
