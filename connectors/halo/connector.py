@@ -692,20 +692,38 @@ class HaloConnector(ApiConnector[HaloApi]):
         create cut short leaves some out)."""
         body = {**self._ticket_body(ticket, marker=None), "id": ticket_id}
         self.api.save("Tickets", entity="tickets", body=body)
+        params = {"ticket_id": ticket_id}
         existing = {
             action_key(
                 moment=str(item.get("datetime") or ""),
                 html_body=str(item.get("note_html") or item.get("note") or ""),
-            )
+            ): item.get("id")
+            for item in self.api.list_all("Actions", key="actions", entity="tickets", params=params)
+            if isinstance(item, dict)
+        }
+        # Files go up after their action: a write cut short between the two leaves the
+        # action without some of them, found missing here by name.
+        files = {
+            (item.get("action_id") or None, item.get("filename"))
             for item in self.api.list_all(
-                "Actions", key="actions", entity="tickets", params={"ticket_id": ticket_id}
+                "Attachment", key="attachments", entity="tickets", params=params
             )
             if isinstance(item, dict)
         }
+
+        def lacking(action_id: int | None, comment: Comment) -> list[Attachment]:
+            return [a for a in comment.file_attachments if (action_id, a.file_name) not in files]
+
+        opening = ticket.opening_comment
+        if opening is not None:
+            self._upload(ticket_id, None, lacking(None, opening), opener)
         for comment in ticket.comments[1:]:
             key = action_key(moment=format_moment(comment.created_at), html_body=comment.html_body)
+            action_id = existing.get(key)
             if key not in existing:
                 self._action_post(ticket_id, ticket, comment, opener=opener)
+            elif isinstance(action_id, int):
+                self._upload(ticket_id, action_id, lacking(action_id, comment), opener)
 
     def _action_post(
         self,

@@ -909,7 +909,7 @@ class ZendeskConnector(ApiConnector[ZendeskApi]):
                     f"api/v2/help_center/sections/{target}.json", entity=entity.value, body=body
                 )
             case Article():
-                self._article_update(target, record)
+                self._article_update(target, record, attachments=attachments)
 
     def complete(
         self,
@@ -1283,9 +1283,32 @@ class ZendeskConnector(ApiConnector[ZendeskApi]):
                 urls[attachment.url] = str(shown["content_url"])
         return urls
 
-    def _article_update(self, target: int, article: Article) -> None:
+    def _article_files_missing(
+        self, article_id: str, files: Sequence[Attachment], opener: AttachmentOpener
+    ) -> dict[str, str]:
+        """The article's files on Zendesk by source URL: those already attached (a write
+        cut short, an earlier run) are found by name, the others uploaded once."""
+        listed = self.api.get(
+            f"api/v2/help_center/articles/{article_id}/attachments.json", entity="articles"
+        ).get("article_attachments")
+        there = {
+            str(item.get("file_name")): str(item.get("content_url") or "")
+            for item in listed or []
+            if isinstance(item, Mapping)
+        }
+        urls = {a.url: there[a.file_name] for a in files if there.get(a.file_name)}
+        missing = [a for a in files if not there.get(a.file_name)]
+        return urls | self._article_files(article_id, missing, opener)
+
+    def _article_update(
+        self, target: int, article: Article, *, attachments: AttachmentOpener | None = None
+    ) -> None:
         path = f"api/v2/help_center/articles/{target}.json"
         current = self.api.get(path, entity="articles").get("article") or {}
+        markup = article.html_body
+        if attachments is not None and article.attachments:
+            urls = self._article_files_missing(str(target), article.attachments, attachments)
+            markup = _rewrite_sources(article.html_body, urls)
         markers = [label for label in current.get("label_names") or [] if is_marker(label)]
         properties: dict[str, Any] = {
             "label_names": [*article.tags, *markers],
@@ -1299,9 +1322,7 @@ class ZendeskConnector(ApiConnector[ZendeskApi]):
         self.api.put(
             f"api/v2/help_center/articles/{target}/translations/{locale}.json",
             entity="articles",
-            body={
-                "translation": {"title": article.title, "body": article.html_body, "draft": draft}
-            },
+            body={"translation": {"title": article.title, "body": markup, "draft": draft}},
         )
         for translation in article.translations:
             if translation.locale.lower() == locale:

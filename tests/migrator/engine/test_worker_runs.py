@@ -239,7 +239,7 @@ def test_crashes_after_creates_and_updates_and_a_delta_duplicate_nothing(user, s
     accounts = harness.accounts_seed(
         owner=user,
         stack=stack,
-        source_plan=small_source(tickets=60, articles=0, article_sections=0, article_categories=0),
+        source_plan=small_source(tickets=60, articles=10),
         target_plan=TARGET_PLAN,
         entities=[Entity.CONTACTS, Entity.TICKETS],
     )
@@ -365,7 +365,7 @@ def test_server_errors_and_429_bursts_never_fail_a_record(user, stack):
     accounts = harness.accounts_seed(
         owner=user,
         stack=stack,
-        source_plan=small_source(tickets=60, articles=0, article_sections=0, article_categories=0),
+        source_plan=small_source(tickets=60, articles=10),
         target_plan=TARGET_PLAN,
     )
     for account in (accounts.source, accounts.target):
