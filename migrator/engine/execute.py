@@ -48,7 +48,7 @@ from connectors.registry import UnknownConnectorError
 from connectors.schema import Agent, Article, Attachment, Entity, Group, Record, Ticket
 from migrator.configuration import CREATE_ON_TARGET
 from migrator.crypto import CredentialsUnreadable
-from migrator.engine import plan, scheduling
+from migrator.engine import plan, scheduling, verify
 from migrator.engine.connectors import ConnectionMissing, migration_connectors
 from migrator.engine.faults import crash_point
 from migrator.engine.transform import (
@@ -136,6 +136,8 @@ class AttachmentGate:
         self.source = source
         self.transformer = transformer
         self.bytes_copied = 0
+        #: Digests of the files streamed whole, by attachment source id (verification).
+        self.digests: dict[str, verify.FileDigest] = {}
 
     def __call__(self, attachment: Attachment, /) -> AttachmentStream:
         return self._open(attachment)
@@ -155,12 +157,27 @@ class AttachmentGate:
     def _limited(self, attachment: Attachment, chunks: Iterator[bytes]) -> Iterator[bytes]:
         limit = self.transformer.attachment_limit
         size = 0
+        digest = hashlib.sha256()
         for chunk in chunks:
             size += len(chunk)
             if limit is not None and size > limit:
                 raise AttachmentProblem(attachment, self.transformer.too_large_reason(attachment))
             self.bytes_copied += len(chunk)
+            digest.update(chunk)
             yield chunk
+        self.digests[attachment.source_id] = verify.FileDigest(digest.hexdigest(), size)
+
+    def digest(self, attachment: Attachment) -> verify.FileDigest | None:
+        """The digest of an attachment's bytes on the source, read again when this batch
+        did not copy it (a record found by its marker); None when it cannot be read."""
+        if attachment.source_id not in self.digests:
+            try:
+                with self._open(attachment) as chunks:
+                    for _chunk in chunks:
+                        pass
+            except AttachmentProblem:
+                return None
+        return self.digests.get(attachment.source_id)
 
 
 def without_attachment(record: Record, attachment_id: str) -> Record:
@@ -384,6 +401,12 @@ class BatchWork:
             options=self.migration.configured_options(),
         )
         self.gate = AttachmentGate(source=source, transformer=self.transformer)
+        self.verifier = verify.Verifier(
+            source=source,
+            target=target,
+            source_file=self.gate.digest,
+            enabled=self.migration.configured_options().verify_migrated,
+        )
         self.tally = Tally()
         self._status_checked = 0.0
         #: The page's record-map rows by source id (loaded under the page's locks).
@@ -449,8 +472,9 @@ class BatchWork:
             migrated=self.tally.migrated,
             skipped=self.tally.skipped,
             failed=self.tally.failed,
-            source_calls=source_statistics.total_calls,
-            target_calls=target_statistics.total_calls,
+            source_calls=source_statistics.total_calls - self.verifier.source_calls,
+            target_calls=target_statistics.total_calls - self.verifier.target_calls,
+            verification_calls=self.verifier.calls,
             rate_limited=source_statistics.rate_limited + target_statistics.rate_limited,
         )
 
@@ -759,6 +783,7 @@ class BatchWork:
         *,
         note: str = "",
     ) -> None:
+        verdict = self._verify(target_id, prepared)
         notes = [note] if note else []
         notes += prepared.notes
         for dropped in prepared.dropped:
@@ -769,11 +794,14 @@ class BatchWork:
         mapping.run_id = self.run_obj.pk
         mapping.updated_at = timezone.now()
         self._done_mappings[mapping.pk] = mapping
+        if verdict.differs:
+            notes.insert(0, f"{verify.STILL_DIFFERS}: {verdict.text}.")
         self._report(
             record.source_id,
-            RunRecord.Outcome.MIGRATED,
+            RunRecord.Outcome.FAILED if verdict.differs else RunRecord.Outcome.MIGRATED,
             target_id=target_id,
             reason=" ".join(notes),
+            verdict=verdict,
         )
         for dropped in prepared.dropped:
             self._records_out[(ATTACHMENTS, dropped.attachment.source_id)] = RunRecord(
@@ -786,6 +814,18 @@ class BatchWork:
                 parent_source_id=f"{self.entity.value}/{record.source_id}",
             )
         self.references.remember(self.entity, record.source_id, target_id)
+
+    def _verify(self, target_id: str, prepared: Prepared) -> verify.Verdict:
+        """Read the record back; repair once what differs (the target's update writes the
+        parts it lacks), then read it again."""
+        if self.entity in MATCHED_ENTITIES:
+            return verify.NOT_CHECKED
+        return self.verifier.check(
+            self.entity,
+            target_id,
+            lambda: prepared.record,
+            repair=lambda: self._update(prepared, target_id),
+        )
 
     def _flush(self, *, final: bool) -> None:
         """Write what the page's records became, together: record-map rows done, pending
@@ -832,6 +872,7 @@ class BatchWork:
         target_id: str = "",
         reason: str = "",
         detail: str = "",
+        verdict: verify.Verdict = verify.NOT_CHECKED,
     ) -> None:
         self._records_out[(self.entity.value, source_id)] = RunRecord(
             run_id=self.run_obj.pk,
@@ -841,6 +882,8 @@ class BatchWork:
             target_id=target_id,
             reason=reason,
             detail=detail,
+            verification=verdict.status,
+            differences=verdict.text,
         )
         self._reported.add(source_id)
         setattr(self.tally, outcome, getattr(self.tally, outcome) + 1)

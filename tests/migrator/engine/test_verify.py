@@ -1,0 +1,260 @@
+"""Verification of migrated records, against the platforms' emulators in this process.
+
+A faithful migration between sandbox accounts must come out "verified" for every record
+on every target; a record changed on the target after the run (a comment deleted from the
+emulator's tables, an attachment's bytes changed, a status changed) is reported with those
+differences, and "Verify again" repairs what the target's update can write, each comment
+ending up there exactly once.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from connectors.models import EmulatedBlob, EmulatedRecord
+from connectors.sandbox import SeedPlan
+from migrator import configuration, services
+from migrator.engine import reverify
+from migrator.models import Run, RunBatch
+from reports.models import ATTACHMENTS, RunRecord
+from tests.migrator.engine.conftest import drain
+from tests.migrator.engine.emulated import (  # noqa: F401 (fixture)
+    emulated_pair,
+    in_process_emulators,
+)
+
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("in_process_emulators"),
+]
+
+#: Tickets with several comments, attachments and inline images, and articles with
+#: translations and attachments.
+PLAN = SeedPlan(
+    agents=5,
+    inactive_agents=1,
+    deleted_agents=1,
+    contacts=8,
+    organizations=2,
+    groups=3,
+    tickets=10,
+    comments_per_ticket=(2, 6),
+    attachment_ratio=0.8,
+    inline_image_ratio=0.4,
+    article_categories=1,
+    article_sections=2,
+    articles=4,
+    seed=3,
+)
+OPTIONS = configuration.Options(migrated_tag="migrated", side_conversations_as_notes=True)
+
+
+def verifications(run: Run) -> dict[tuple[str, str], tuple[str, str, str]]:
+    rows = RunRecord.objects.filter(run=run).exclude(entity__in=["agents", "groups", ATTACHMENTS])
+    return {
+        (row.entity, row.source_id): (row.outcome, row.verification, row.differences)
+        for row in rows
+    }
+
+
+@pytest.mark.parametrize(
+    ("source", "target"),
+    [
+        ("zendesk", "freshdesk"),
+        ("freshdesk", "zendesk"),
+        ("zendesk", "edesk"),
+        ("zendesk", "teamwork_desk"),
+        ("freshdesk", "halo"),
+    ],
+)
+def test_a_faithful_migration_is_verified_for_every_record(user, enqueued, source, target):
+    pair = emulated_pair(
+        owner=user,
+        source_platform=source,
+        target_platform=target,
+        source_plan=PLAN,
+        options=OPTIONS,
+    )
+    run = drain(services.run_start(migration=pair.migration, kind=Run.Kind.FULL))
+    assert run.status == Run.Status.COMPLETED, run.pause_reason
+    found = verifications(run)
+    tickets = [key for key in found if key[0] == "tickets"]
+    assert len(tickets) == PLAN.tickets
+    not_verified = {
+        key: value for key, value in found.items() if value[:2] != ("migrated", "verified")
+    }
+    assert not not_verified, not_verified
+    batches = RunBatch.objects.filter(run=run, entity="tickets")
+    assert sum(batch.verification_calls for batch in batches) >= PLAN.tickets
+
+
+def test_verification_can_be_switched_off(user, enqueued):
+    plan = SeedPlan(agents=2, contacts=3, tickets=3, comments_per_ticket=(2, 3), seed=4)
+    pair = emulated_pair(
+        owner=user,
+        source_platform="zendesk",
+        target_platform="freshdesk",
+        source_plan=plan,
+        options=configuration.Options(verify_migrated=False),
+    )
+    run = drain(services.run_start(migration=pair.migration, kind=Run.Kind.FULL))
+    assert run.status == Run.Status.COMPLETED
+    assert {value[:2] for value in verifications(run).values()} == {("migrated", "")}
+    assert not RunBatch.objects.filter(run=run, verification_calls__gt=0).exists()
+
+
+# --------------------------------------------------------------------------- tampering
+
+
+def _tampered_freshdesk_ticket(pair, run: Run) -> tuple[RunRecord, dict[str, object]]:
+    """A migrated ticket changed on the target: a comment deleted, an attachment's bytes
+    changed, its status changed. Returns its report row and what was done."""
+    rows = RunRecord.objects.filter(run=run, entity="tickets", outcome="migrated")
+    for row in rows.order_by("source_id"):
+        ticket = EmulatedRecord.objects.get(
+            account=pair.target, collection="tickets", number=int(row.target_id)
+        )
+        conversations = EmulatedRecord.objects.filter(
+            account=pair.target, collection="conversations", parent_number=ticket.number
+        ).order_by("number")
+        comments = [c for c in conversations if "wrote:" in c.data.get("body", "")]
+        files = [a for c in conversations for a in c.data.get("attachments") or []]
+        if len(comments) >= 2 and files:
+            break
+    else:
+        raise AssertionError("no migrated ticket with two comments and a file")
+    deleted = comments[-1]
+    deleted.delete()
+    blob = EmulatedBlob.objects.get(
+        account=pair.target, token=files[0]["attachment_url"].rsplit("/", 1)[-1]
+    )
+    content = Path(blob.stored_path).read_bytes()
+    Path(blob.stored_path).write_bytes(bytes([content[0] ^ 0xFF]) + content[1:])
+    ticket.data["status"] = 5 if ticket.data["status"] != 5 else 2
+    ticket.save(update_fields=["data"])
+    return row, {"file": files[0]["name"], "comment": deleted.number}
+
+
+def test_a_ticket_changed_on_the_target_is_reported_with_its_differences(user, enqueued):
+    plan = SeedPlan(
+        agents=3, contacts=4, tickets=6, comments_per_ticket=(3, 5), attachment_ratio=1.0, seed=8
+    )
+    pair = emulated_pair(
+        owner=user, source_platform="zendesk", target_platform="freshdesk", source_plan=plan
+    )
+    run = drain(services.run_start(migration=pair.migration, kind=Run.Kind.FULL))
+    assert {value[1] for value in verifications(run).values()} == {"verified"}
+    row, tampered = _tampered_freshdesk_ticket(pair, run)
+
+    services.run_reverify_start(run=run, by=user)
+    reverify.run_reverify(run_id=run.pk, repair=False)
+
+    row.refresh_from_db()
+    assert row.outcome == RunRecord.Outcome.FAILED
+    assert row.verification == RunRecord.Verification.DIFFERS
+    differences = row.differences.split("; ")
+    assert any(d.startswith("1 of ") and "comments missing on the target" in d for d in differences)
+    assert (
+        f"attachment {tampered['file']}: its content differs on the target (sha256)" in differences
+    )
+    assert any(d.startswith("status is ") for d in differences)
+    assert row.reason.startswith("Written, but the target still differs after a repair: ")
+    others = RunRecord.objects.filter(run=run, entity="tickets").exclude(pk=row.pk)
+    assert set(others.values_list("verification", flat=True)) == {"verified"}
+    run.refresh_from_db()
+    assert run.reverify_status == Run.ReverifyStatus.DONE
+    assert run.reverify_calls > 0
+
+
+def test_verify_again_repairs_a_comment_deleted_on_the_target_and_writes_it_once(user, enqueued):
+    plan = SeedPlan(agents=3, contacts=4, tickets=5, comments_per_ticket=(3, 5), seed=9)
+    pair = emulated_pair(
+        owner=user, source_platform="zendesk", target_platform="freshdesk", source_plan=plan
+    )
+    run = drain(services.run_start(migration=pair.migration, kind=Run.Kind.FULL))
+    row = RunRecord.objects.filter(run=run, entity="tickets").order_by("source_id").first()
+    conversations = EmulatedRecord.objects.filter(
+        account=pair.target, collection="conversations", parent_number=int(row.target_id)
+    )
+    bodies_before = sorted(c.data["body"] for c in conversations)
+    deleted = [c for c in conversations.order_by("number") if "wrote:" in c.data["body"]][-1]
+    deleted.delete()
+
+    services.run_reverify_start(run=run, by=user)
+    reverify.run_reverify(run_id=run.pk)
+
+    row.refresh_from_db()
+    assert (row.outcome, row.verification, row.differences) == ("migrated", "verified", "")
+    bodies_after = sorted(c.data["body"] for c in conversations.all())
+    assert bodies_after == bodies_before  # every comment exactly once
+    run.refresh_from_db()
+    assert run.reverify_repaired == 1
+    # Verifying once more finds nothing to repair and writes nothing.
+    services.run_reverify_start(run=run, by=user)
+    reverify.run_reverify(run_id=run.pk)
+    assert sorted(c.data["body"] for c in conversations.all()) == bodies_before
+    run.refresh_from_db()
+    assert (run.reverify_status, run.reverify_repaired) == (Run.ReverifyStatus.DONE, 0)
+
+
+def test_a_record_cut_short_while_written_is_completed_by_the_engine(user, enqueued, monkeypatch):
+    from connectors.freshdesk.connector import FreshdeskConnector
+
+    plan = SeedPlan(agents=3, contacts=4, tickets=4, comments_per_ticket=(3, 4), seed=10)
+    pair = emulated_pair(
+        owner=user, source_platform="zendesk", target_platform="freshdesk", source_plan=plan
+    )
+    original = FreshdeskConnector._conversation_post
+    skipped: list[str] = []
+
+    def post_but_lose_one(self, ticket_id, planned, *, opener):
+        # The write stops short once: one comment never reaches the target.
+        if not skipped and "wrote:" in planned.body["body"]:
+            skipped.append(ticket_id)
+            return None
+        return original(self, ticket_id, planned, opener=opener)
+
+    monkeypatch.setattr(FreshdeskConnector, "_conversation_post", post_but_lose_one)
+    run = drain(services.run_start(migration=pair.migration, kind=Run.Kind.FULL))
+    assert skipped
+    row = RunRecord.objects.get(run=run, entity="tickets", target_id=skipped[0])
+    assert (row.outcome, row.verification) == ("migrated", "verified")
+    bodies = [
+        c.data["body"]
+        for c in EmulatedRecord.objects.filter(
+            account=pair.target, collection="conversations", parent_number=int(skipped[0])
+        )
+    ]
+    assert len(bodies) == len(set(bodies))
+
+
+def test_a_record_the_repair_cannot_complete_is_failed_with_what_is_missing(
+    user, enqueued, monkeypatch
+):
+    from connectors.freshdesk.connector import FreshdeskConnector
+
+    plan = SeedPlan(agents=3, contacts=4, tickets=3, comments_per_ticket=(3, 4), seed=12)
+    pair = emulated_pair(
+        owner=user, source_platform="zendesk", target_platform="freshdesk", source_plan=plan
+    )
+    original = FreshdeskConnector._conversation_post
+    victims: list[str] = []
+
+    def never_its_comments(self, ticket_id, planned, *, opener):
+        # The first ticket's comments are refused silently, on every try.
+        victims[:] = victims or [ticket_id]
+        if ticket_id == victims[0] and "wrote:" in planned.body["body"]:
+            return None
+        return original(self, ticket_id, planned, opener=opener)
+
+    monkeypatch.setattr(FreshdeskConnector, "_conversation_post", never_its_comments)
+    run = drain(services.run_start(migration=pair.migration, kind=Run.Kind.FULL))
+    (row,) = RunRecord.objects.filter(run=run, entity="tickets", outcome="failed")
+    assert row.target_id == victims[0]
+    assert row.verification == RunRecord.Verification.DIFFERS
+    assert "comments missing on the target: “" in row.differences
+    assert row.reason.startswith("Written, but the target still differs after a repair: ")
+    others = RunRecord.objects.filter(run=run, entity="tickets").exclude(pk=row.pk)
+    assert set(others.values_list("verification", flat=True)) == {"verified"}
