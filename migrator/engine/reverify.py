@@ -23,7 +23,12 @@ from connectors.errors import ConnectorError
 from connectors.schema import Entity, Record
 from migrator.engine import plan
 from migrator.engine.connectors import migration_connectors
-from migrator.engine.execute import AttachmentGate, AttachmentProblem, without_attachment
+from migrator.engine.execute import (
+    AttachmentGate,
+    AttachmentProblem,
+    records_locked,
+    without_attachment,
+)
 from migrator.engine.transform import RecordSkipped, References, Transformer
 from migrator.engine.verify import STILL_DIFFERS, VERIFIED_ENTITIES, Verdict, Verifier
 from migrator.models import Run
@@ -106,37 +111,41 @@ class _Checker:
 
     def entity_check(self, entity: Entity) -> None:
         while True:
-            rows = list(rows_to_check(self.run).filter(entity=entity.value).order_by("id")[:CHUNK])
-            if not rows:
+            waiting = rows_to_check(self.run).filter(entity=entity.value).order_by("id")
+            source_ids = list(waiting.values_list("source_id", flat=True)[:CHUNK])
+            if not source_ids:
                 return
-            records = {
-                record.source_id: record
-                for record in plan.records_by_ids(
-                    self.source, entity, [row.source_id for row in rows]
-                )
-            }
-            calls_before = self.verifier.calls
-            repaired = 0
+            # The records' locks, as a batch writing them takes them: a run of the same
+            # migration, or a second verification, never repairs them at the same time.
+            with records_locked(
+                migration_id=self.run.migration_id,
+                namespace=self.run.namespace,
+                entity=entity,
+                source_ids=source_ids,
+            ):
+                self._chunk_check(entity, list(waiting.filter(source_id__in=source_ids)))
+
+    def _chunk_check(self, entity: Entity, rows: list[RunRecord]) -> None:
+        records = {
+            record.source_id: record
+            for record in plan.records_by_ids(self.source, entity, [row.source_id for row in rows])
+        }
+        calls_before = self.verifier.calls
+        repaired = 0
+        for row in rows:
+            verdict = self._check(entity, row, records.get(row.source_id))
+            repaired += verdict.repaired and not verdict.differs
+            _row_update(row, verdict)
+        with transaction.atomic():
             for row in rows:
-                verdict = self._check(entity, row, records.get(row.source_id))
-                repaired += verdict.repaired and not verdict.differs
-                _row_update(row, verdict)
-            with transaction.atomic():
-                for row in rows:
-                    row.save(
-                        update_fields=[
-                            "outcome",
-                            "reason",
-                            "verification",
-                            "differences",
-                            "checked_at",
-                        ]
-                    )
-                Run.objects.filter(pk=self.run.pk).update(
-                    reverify_heartbeat_at=timezone.now(),
-                    reverify_calls=F("reverify_calls") + (self.verifier.calls - calls_before),
-                    reverify_repaired=F("reverify_repaired") + repaired,
+                row.save(
+                    update_fields=["outcome", "reason", "verification", "differences", "checked_at"]
                 )
+            Run.objects.filter(pk=self.run.pk).update(
+                reverify_heartbeat_at=timezone.now(),
+                reverify_calls=F("reverify_calls") + (self.verifier.calls - calls_before),
+                reverify_repaired=F("reverify_repaired") + repaired,
+            )
 
     def _check(self, entity: Entity, row: RunRecord, record: Record | None) -> Verdict:
         if record is None:
