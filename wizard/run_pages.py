@@ -26,6 +26,7 @@ from billing.plans import Feature, unlocking_plan
 from connectors.errors import ConnectorError
 from connectors.schema import Entity
 from migrator import discovery, selectors
+from migrator.engine.reverify import reverify_is_stale
 from migrator.models import Migration, Run
 from reports import selectors as report_selectors
 from reports.models import ATTACHMENTS, RunRecord
@@ -298,6 +299,8 @@ def reverify_context(*, run: Run) -> dict[str, object]:
         "reverify_run": run,
         "verification_calls": report_selectors.verification_calls(run=run),
         "reverify_running": run.reverify_status == Run.ReverifyStatus.RUNNING,
+        # A worker that died while verifying: the button starts it again, where it stopped.
+        "reverify_stale": reverify_is_stale(run),
         "reverify_checked": report_selectors.reverify_checked(run=run),
     }
 
