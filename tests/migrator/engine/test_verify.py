@@ -258,3 +258,112 @@ def test_a_record_the_repair_cannot_complete_is_failed_with_what_is_missing(
     assert row.reason.startswith("Written, but the target still differs after a repair: ")
     others = RunRecord.objects.filter(run=run, entity="tickets").exclude(pk=row.pk)
     assert set(others.values_list("verification", flat=True)) == {"verified"}
+
+
+# --------------------------------------------------------------------------- comparison
+
+
+class _StubTarget:
+    """What a comparison asks of a target: its capabilities, the comments it adds of its
+    own accord, and its files."""
+
+    def __init__(self, files: dict[str, bytes], *, keeps_dates: bool = True) -> None:
+        from connectors.base import Capabilities
+
+        self.files = files
+        self.capabilities = Capabilities(keeps_original_dates=keeps_dates)
+
+    def added_by_target(self, entity, comment) -> bool:
+        return comment.text_body.startswith("Attachments of")
+
+    def download_attachment(self, attachment):
+        from contextlib import nullcontext
+
+        return nullcontext(iter([self.files[attachment.url]]))
+
+
+def _ticket(**changes):
+    from datetime import UTC, datetime
+
+    from connectors.schema import Attachment, Comment, Ticket
+
+    moment = datetime(2025, 3, 1, 9, 30, tzinfo=UTC)
+    report = Attachment(
+        source_id="a1", file_name="report.pdf", size=5, url="target://report", content_type="x/y"
+    )
+    comments = [
+        Comment(source_id="c1", public=True, html_body="<p>My printer is on fire.</p>",
+                created_at=moment, attachments=[report]),
+        Comment(source_id="c2", public=False, created_at=moment,
+                html_body="<p>Internal: call the <b>fire</b> brigade</p>"),
+        Comment(source_id="c3", public=True, text_body="Done, sorry!", created_at=moment),
+    ]  # fmt: skip
+    values = dict(
+        source_id="1",
+        updated_at=moment,
+        created_at=moment,
+        subject="Printer",
+        status="open",
+        priority="high",
+        requester_id="7",
+        assignee_id="8",
+        group_id="9",
+        tags=["printer", "hdm-0a1b2c3d-tkt-1"],
+        custom_fields={"cf_order": 12},
+        comments=comments,
+    )
+    values.update(changes)
+    return Ticket(**values)
+
+
+def _compare(expected, actual, files=None):
+    from migrator.engine.verify import Comparison, digest_of
+
+    sent = digest_of([b"%PDF!"])
+    target = _StubTarget(files or {"target://report": b"%PDF!"})
+    return Comparison(target=target, source_file=lambda attachment: sent).run(
+        expected.entity, expected, actual
+    )
+
+
+def test_a_ticket_as_the_target_holds_it_reads_the_same_however_it_is_spaced():
+    from connectors.schema import Comment
+
+    expected = _ticket()
+    spaced = [
+        c.model_copy(update={"html_body": c.html_body.replace("<p>", "<div>\n  ")})
+        for c in expected.comments
+    ]
+    extra = Comment(source_id="x", public=False, text_body="Attachments of it (part 2).",
+                    created_at=expected.created_at)  # fmt: skip
+    actual = expected.model_copy(
+        update={"comments": [extra, *reversed(spaced)], "tags": ["printer"], "source_id": "99"}
+    )
+    assert _compare(expected, actual) == []
+
+
+def test_each_difference_is_said_in_plain_words():
+    expected = _ticket()
+    first, second, _third = expected.comments
+    actual = expected.model_copy(
+        update={
+            "comments": [first, second.model_copy(update={"public": True}), second],
+            "status": "solved",
+            "assignee_id": None,
+            "tags": ["laser"],
+            "custom_fields": {"cf_order": "13"},
+        }
+    )
+    differences = _compare(expected, actual, files={"target://report": b"%PDF?"})
+    assert differences == [
+        "assignee is none on the target, 8 expected",
+        "status is solved on the target, open expected",
+        "tags missing on the target: printer",
+        "tags on the target the source lacks: laser",
+        "custom field cf_order is '13' on the target, 12 expected",
+        "comment “Internal: call the fire brigade” is public on the target, private expected",
+        "1 of 3 comments missing on the target: “Done, sorry!”",
+        "1 comment on the target that the source does not have (written twice?): "
+        "“Internal: call the fire brigade”",
+        "attachment report.pdf: its content differs on the target (sha256)",
+    ]
