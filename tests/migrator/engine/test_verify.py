@@ -367,3 +367,66 @@ def test_each_difference_is_said_in_plain_words():
         "“Internal: call the fire brigade”",
         "attachment report.pdf: its content differs on the target (sha256)",
     ]
+
+
+# --------------------------------------------------------------------------- restarts
+
+
+class Crash(BaseException):
+    """The worker dies: nothing in the engine may catch it."""
+
+
+def test_a_verification_whose_worker_died_is_restarted_where_it_stopped(pair, monkeypatch):
+    from datetime import timedelta
+
+    from django.core.exceptions import ValidationError
+    from django.utils import timezone
+
+    from tests.migrator.engine import memory
+
+    pair.source.add(memory.contact(500), memory.contact(501))
+    pair.source.add(*(memory.ticket(n) for n in range(1, 8)))
+    running = services.run_start(migration=pair.migration, kind=Run.Kind.FULL)
+    with pytest.raises(ValidationError):
+        services.run_reverify_start(run=running)  # not finished yet
+    run = drain(running)
+    assert run.status == Run.Status.COMPLETED
+    monkeypatch.setattr(reverify, "CHUNK", 3)
+    checked: list[str] = []
+    original = reverify._Checker._check
+
+    def check_then_die(self, entity, row, record):
+        if len(checked) == 4:
+            raise Crash
+        checked.append(row.source_id)
+        return original(self, entity, row, record)
+
+    monkeypatch.setattr(reverify._Checker, "_check", check_then_die)
+    services.run_reverify_start(run=run)
+    with pytest.raises(Crash):
+        reverify.run_reverify(run_id=run.pk)
+    run.refresh_from_db()
+    assert run.reverify_status == Run.ReverifyStatus.RUNNING
+    with pytest.raises(ValidationError):
+        services.run_reverify_start(run=run)  # still beating, as far as anyone knows
+    Run.objects.filter(pk=run.pk).update(
+        reverify_heartbeat_at=timezone.now() - timedelta(minutes=10)
+    )
+    again: list[str] = []
+
+    def check_and_count(self, entity, row, record):
+        again.append(f"{entity.value}/{row.source_id}")
+        return original(self, entity, row, record)
+
+    monkeypatch.setattr(reverify._Checker, "_check", check_and_count)
+    services.run_reverify_start(run=run)
+    reverify.run_reverify(run_id=run.pk)
+    run.refresh_from_db()
+    assert run.reverify_status == Run.ReverifyStatus.DONE
+    rows = RunRecord.objects.filter(run=run, entity__in=["contacts", "tickets"])
+    assert rows.count() == 9
+    assert set(rows.values_list("verification", flat=True)) == {"verified"}
+    assert rows.filter(checked_at__gte=run.reverify_started_at).count() == 9
+    # The contacts' chunk was saved before the crash and is not read again; the tickets'
+    # chunk that died is read again from its start.
+    assert sorted(again) == sorted(f"tickets/{n}" for n in range(1, 8))
