@@ -66,9 +66,9 @@ def rows_to_check(run: Run):
 
 def run_reverify(*, run_id: int, repair: bool = True) -> None:
     """Read back every record of the run that is on the target; see the module's doc."""
-    run = Run.objects.select_related("migration").get(pk=run_id)
-    if run.reverify_status != Run.ReverifyStatus.RUNNING:
-        return
+    run = Run.objects.select_related("migration").filter(pk=run_id).first()
+    if run is None or run.reverify_status != Run.ReverifyStatus.RUNNING:
+        return  # deleted since, or already done by another delivery of the task
     try:
         with migration_connectors(run.migration) as (source, target):
             checker = _Checker(run=run, source=source, target=target, repair=repair)
