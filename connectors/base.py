@@ -330,6 +330,38 @@ COMMON_CHECKLIST: tuple[str, ...] = (
 # --------------------------------------------------------------------------- values exchanged
 
 
+def _language_base(code: str) -> str:
+    return re.split(r"[-_]", code, maxsplit=1)[0].casefold()
+
+
+@dataclass(frozen=True)
+class TranslationLanguages:
+    """The languages of a target's knowledge base: the primary one, which an article
+    itself is written in, and those it accepts translations in (each in the target's
+    own spelling: ``pt-BR``, ``zh-CN``)."""
+
+    primary: str | None
+    accepted: tuple[str, ...] = ()
+
+    def code_for(self, locale: str) -> str | None:
+        """The accepted code for a source's ``locale``: the same code (case aside), else
+        the only accepted variant of the same language (``fr-ca`` → ``fr``, ``pt`` →
+        ``pt-BR``); None when the target does not take the language."""
+        return _language_code(locale, self.accepted)
+
+    def is_primary(self, locale: str) -> bool:
+        return self.primary is not None and _language_code(locale, (self.primary,)) is not None
+
+
+def _language_code(locale: str, codes: Sequence[str]) -> str | None:
+    wanted = locale.casefold().replace("_", "-")
+    exact = [code for code in codes if code.casefold().replace("_", "-") == wanted]
+    if exact:
+        return exact[0]
+    same_language = [code for code in codes if _language_base(code) == _language_base(locale)]
+    return same_language[0] if len(same_language) == 1 else None
+
+
 class AccountInfo(BaseModel):
     """What :meth:`ConnectorBase.check_credentials` learnt about the account."""
 
@@ -638,11 +670,16 @@ class Target(ConnectorBase):
         *,
         marker: str,
         attachments: AttachmentOpener | None = None,
+        on_created: Callable[[str], None] | None = None,
     ) -> str:
         """Create ``record`` carrying ``marker``; return its id on the target.
 
         ``attachments`` opens the content of the record's attachments (tickets,
-        articles); without it, attachments are left out.
+        articles); without it, attachments are left out. A create of several calls (the
+        record, then its comments, files or translations) calls ``on_created`` with the
+        record's id as soon as the record itself exists, before its parts: the engine
+        keeps the id, and a write cut short later resumes on that record (:meth:`complete`)
+        without having to search for it.
         """
 
     @abstractmethod
@@ -656,9 +693,33 @@ class Target(ConnectorBase):
     ) -> None:
         """Bring an earlier created record up to date (delta and re-migration)."""
 
+    def complete(
+        self,
+        entity: Entity,
+        target_id: str,
+        record: Record,
+        *,
+        attachments: AttachmentOpener | None = None,
+    ) -> None:
+        """Write what the target lacks of a record created earlier, each part once.
+
+        A create of several calls (the record, then each comment, note or file) may stop
+        part-way: a crash, a lost answer, a refused part. The parts already there are
+        read first and told apart by their content, so a retry resumes where the write
+        stopped instead of declaring the record done. By default an :meth:`update`, which
+        adds the parts it does not find; a target whose create is one request overrides it.
+        """
+        self.update(entity, target_id, record, attachments=attachments)
+
     @abstractmethod
     def delete(self, entity: Entity, target_id: str) -> None:
         """Remove a record this migration created (re-migration, demo clean-up)."""
+
+    def translation_languages(self) -> TranslationLanguages | None:
+        """The languages the account's knowledge base accepts article translations in, as
+        the account is set up; None when the target takes any language (or, per
+        ``capabilities.article_translations``, none). Read once per connector."""
+        return None
 
     @abstractmethod
     def find_by_marker(

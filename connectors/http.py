@@ -53,6 +53,7 @@ if TYPE_CHECKING:
     import redis
 
 __all__ = [
+    "MALFORMED_BODY_RETRIES",
     "SAFE_METHODS",
     "Download",
     "HttpClient",
@@ -68,6 +69,10 @@ logger = logging.getLogger(__name__)
 
 #: Methods whose repetition has the same effect as one call, so a retry is safe.
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
+
+#: A success whose body arrives cut short or is not JSON is asked for again this many
+#: times, when the request may be sent again (a read, an idempotent write).
+MALFORMED_BODY_RETRIES = 2
 
 #: Part of the window kept free by default, so that requests granted just inside the
 #: window but delayed on the way still reach the platform inside its own count.
@@ -413,6 +418,11 @@ return 0
 #: How long an unlimited budget trusts Redis's "no block" before asking again: a block
 #: set by another process (after a 429) holds this one back at most this much later.
 UNLIMITED_BLOCK_RECHECK_SECONDS = 0.25
+#: How long a process that could not reach Redis counts with its own budget before it asks
+#: Redis again.
+REDIS_RECHECK_SECONDS = 5.0
+#: Connecting to Redis, or one command, taking longer than this counts as unreachable.
+REDIS_SOCKET_TIMEOUT_SECONDS = 2.0
 
 _redis_connections: dict[str, redis.Redis] = {}
 _redis_connections_lock = threading.Lock()
@@ -425,7 +435,11 @@ def _redis_connection(redis_url: str) -> redis.Redis:
     with _redis_connections_lock:
         connection = _redis_connections.get(redis_url)
         if connection is None:
-            connection = redis.Redis.from_url(redis_url)
+            connection = redis.Redis.from_url(
+                redis_url,
+                socket_connect_timeout=REDIS_SOCKET_TIMEOUT_SECONDS,
+                socket_timeout=REDIS_SOCKET_TIMEOUT_SECONDS,
+            )
             _redis_connections[redis_url] = connection
         return connection
 
@@ -434,7 +448,10 @@ class RedisRateBudget:
     """A rate budget shared by every process that uses the same Redis.
 
     A sorted set of grant times and a "blocked until" key per platform account,
-    both changed atomically by Lua scripts.
+    both changed atomically by Lua scripts. While Redis cannot be reached, a budget of
+    this process alone stands in (the same limit, no longer shared; a 429 still slows
+    every client of the account here), so a Redis outage slows requests down rather than
+    failing them; Redis is asked again every :data:`REDIS_RECHECK_SECONDS`.
     """
 
     def __init__(
@@ -458,7 +475,14 @@ class RedisRateBudget:
         # Without a limit only a block can hold a request back; when Redis said there is
         # none, requests go without asking again for a moment (a round trip the less each).
         self._unblocked_until = 0.0
+        self._stand_in = LocalRateBudget(
+            limit=limit, period=period, margin=margin, clock=clock, sleep=sleep
+        )
+        self._redis_down_until = 0.0
         connection = _redis_connection(redis_url)
+        import redis
+
+        self._unreachable = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
         # The hash tag keeps both keys in one slot on a Redis cluster.
         base = f"{key_prefix}:{{{platform}:{account}}}"
         self._window_key = f"{base}:window"
@@ -470,10 +494,19 @@ class RedisRateBudget:
     def try_acquire(self) -> float:
         if not self.limit and self._clock() < self._unblocked_until:
             return 0.0
-        wait_us = self._acquire_script(
-            keys=[self._window_key, self._blocked_key],
-            args=[self.limit, self._window_us, uuid.uuid4().hex],
-        )
+        if self._clock() < self._redis_down_until:
+            return self._stand_in.try_acquire()
+        try:
+            wait_us = self._acquire_script(
+                keys=[self._window_key, self._blocked_key],
+                args=[self.limit, self._window_us, uuid.uuid4().hex],
+            )
+        except self._unreachable as error:
+            self._redis_unreachable(error)
+            return self._stand_in.try_acquire()
+        if self._redis_down_until:
+            self._redis_down_until = 0.0
+            logger.warning("the shared rate budget's Redis answers again")
         wait = int(wait_us) / 1_000_000
         if not self.limit and not wait:
             self._unblocked_until = self._clock() + UNLIMITED_BLOCK_RECHECK_SECONDS
@@ -486,7 +519,21 @@ class RedisRateBudget:
     def block_for(self, *, seconds: float) -> None:
         if seconds > 0:
             self._unblocked_until = 0.0
-            self._block_script(keys=[self._blocked_key], args=[math.ceil(seconds * 1_000_000)])
+            self._stand_in.block_for(seconds=seconds)
+            if self._clock() < self._redis_down_until:
+                return
+            try:
+                self._block_script(keys=[self._blocked_key], args=[math.ceil(seconds * 1_000_000)])
+            except self._unreachable as error:
+                self._redis_unreachable(error)
+
+    def _redis_unreachable(self, error: Exception) -> None:
+        if not self._redis_down_until:
+            logger.warning(
+                "the shared rate budget's Redis is unreachable (%s); counting in this process",
+                type(error).__name__,
+            )
+        self._redis_down_until = self._clock() + REDIS_RECHECK_SECONDS
 
     def reset(self) -> None:
         """Forget every grant and block of this account."""
@@ -933,9 +980,7 @@ class HttpClient:
         headers: Mapping[str, str] | None = None,
     ) -> Any:
         """GET and return the parsed JSON body (None when empty)."""
-        return self._parse_json(
-            self.request("GET", path, entity=entity, params=params, headers=headers)
-        )
+        return self.request_json("GET", path, entity=entity, params=params, headers=headers)
 
     def post(
         self,
@@ -955,19 +1000,17 @@ class HttpClient:
         Pass ``idempotent=True`` when the platform deduplicates the request (an
         idempotency key, an upsert by external id) so that it retries like a GET.
         """
-        return self._parse_json(
-            self.request(
-                "POST",
-                path,
-                entity=entity,
-                json=json,
-                data=data,
-                files=files,
-                content=content,
-                params=params,
-                headers=headers,
-                idempotent=idempotent,
-            )
+        return self.request_json(
+            "POST",
+            path,
+            entity=entity,
+            json=json,
+            data=data,
+            files=files,
+            content=content,
+            params=params,
+            headers=headers,
+            idempotent=idempotent,
         )
 
     def put(
@@ -987,18 +1030,16 @@ class HttpClient:
         Pass ``idempotent=False`` when the PUT adds something each time it is applied
         (a comment on a ticket), so that an answer lost in a 5xx is not sent again.
         """
-        return self._parse_json(
-            self.request(
-                "PUT",
-                path,
-                entity=entity,
-                json=json,
-                data=data,
-                files=files,
-                params=params,
-                headers=headers,
-                idempotent=idempotent,
-            )
+        return self.request_json(
+            "PUT",
+            path,
+            entity=entity,
+            json=json,
+            data=data,
+            files=files,
+            params=params,
+            headers=headers,
+            idempotent=idempotent,
         )
 
     def delete(
@@ -1010,9 +1051,51 @@ class HttpClient:
         headers: Mapping[str, str] | None = None,
     ) -> Any:
         """DELETE and return the parsed JSON body (None when empty, as usual)."""
-        return self._parse_json(
-            self.request("DELETE", path, entity=entity, params=params, headers=headers)
-        )
+        response = self.request("DELETE", path, entity=entity, params=params, headers=headers)
+        try:
+            return self._parse_json(response)
+        except MalformedResponseError:
+            # The record is gone (2xx); sending the DELETE again would only get a 404.
+            return None
+
+    def request_json(
+        self, method: str, path: str, *, idempotent: bool | None = None, **options: Any
+    ) -> Any:
+        """:meth:`request`, then the parsed JSON body (None when empty).
+
+        A body cut short or not JSON is asked for again (up to
+        :data:`MALFORMED_BODY_RETRIES` times) when the request may be repeated. A write
+        that may not be repeated had reached the platform and may have been applied:
+        that is an ambiguous :class:`TransientError`, for the caller to settle by reading
+        the target, never a second send.
+        """
+        method = method.upper()
+        is_idempotent = method in SAFE_METHODS if idempotent is None else idempotent
+        attempt = 0
+        while True:
+            response = self.request(method, path, idempotent=idempotent, **options)
+            try:
+                return self._parse_json(response)
+            except MalformedResponseError as garbled:
+                if not is_idempotent:
+                    raise TransientError(
+                        f"the answer of {response.request.url.host} to {method} was cut short "
+                        f"or not JSON (HTTP {response.status_code}); the change may or may not "
+                        "have been applied",
+                        status=response.status_code,
+                        detail=garbled.detail,
+                        ambiguous=True,
+                    ) from garbled
+                if attempt >= MALFORMED_BODY_RETRIES:
+                    raise
+            attempt += 1
+            with self._stats_lock:
+                self.retries += 1
+            logger.info(
+                "%s answered %s %s with a body cut short or not JSON; asking again (%d/%d)",
+                response.request.url.host, method, self._redact(response.request.url.path),
+                attempt, MALFORMED_BODY_RETRIES,
+            )  # fmt: skip
 
     @contextlib.contextmanager
     def download(

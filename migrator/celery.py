@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 
 from celery import Celery
-from celery.signals import worker_init
+from celery.signals import worker_init, worker_process_init
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "migrator.settings")
 
@@ -57,3 +57,13 @@ def _refuse_to_start_when_unsafe(sender=None, **_kwargs) -> None:
     except UnsafeCeleryConfiguration as problem:
         # Signal receivers' exceptions are only logged; SystemExit does stop the worker.
         raise SystemExit(f"Refusing to start the worker. {problem}") from problem
+
+
+@worker_process_init.connect
+def _pool_process_started(**_kwargs) -> None:
+    """A pool process asked to stop while it works a batch (a service manager's stop,
+    SIGTERM to the process group) gives the batch back after the record at hand instead
+    of dying in the middle of one; the main process then shuts down as it does."""
+    from migrator.engine import execute
+
+    execute.in_pool_process = True

@@ -19,6 +19,8 @@ from cryptography.fernet import Fernet
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
+from migrator.cache import redis_cache_settings
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
@@ -266,9 +268,10 @@ if REDIS_URL and not REDIS_URL.startswith(("redis://", "rediss://", "unix://")):
         "REDIS_URL is malformed: expected redis://host:port/db, rediss://… or unix://…"
     )
 
+# With Redis, an unreachable Redis is a cache miss (migrator/cache.py): the pages go on.
 CACHES = {
     "default": (
-        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        redis_cache_settings(redis_url=REDIS_URL)
         if REDIS_URL
         else {
             "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
@@ -402,6 +405,9 @@ REST_FRAMEWORK = {
 
 # --- Security -----------------------------------------------------------------------------
 
+# Sessions in the database: the cache (Redis) may be lost or stopped without signing anyone
+# out.
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False
 X_FRAME_OPTIONS = "DENY"

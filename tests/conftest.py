@@ -59,3 +59,14 @@ def screenshots(request):
     folder = REPO_ROOT / "test-output" / request.node.name
     folder.mkdir(parents=True, exist_ok=True)
     return folder
+
+
+@pytest.fixture
+def own_redis(tmp_path):
+    """A redis-server of this test's own on a free port: the test may stop it."""
+    from tests.support import redis_server
+
+    folder = tmp_path / "redis"
+    folder.mkdir()
+    with redis_server(directory=folder) as server:
+        yield server

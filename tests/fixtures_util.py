@@ -1,4 +1,5 @@
-"""Recorded platform payloads shared by the whole team (``../shared/fixtures``)."""
+"""Recorded platform payloads kept with the tests (``tests/fixtures``, origins in its
+``SOURCES.md``)."""
 
 from __future__ import annotations
 
@@ -6,8 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-FIXTURES_DIR = REPO_ROOT.parent / "shared" / "fixtures"
+FIXTURES_DIR = Path(__file__).resolve().parent / "fixtures"
 
 
 def fixture_payload(name: str) -> Any:

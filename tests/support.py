@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import queue
+import random
 import re
 import signal
 import subprocess
@@ -15,7 +16,23 @@ from contextlib import contextmanager
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-SHARED_DIR = REPO_ROOT.parent / "shared"
+#: Set to replay the random choices of a test that printed its seed.
+SEED_VARIABLE = "MIGRATOR_TEST_SEED"
+
+
+def replayable_seed(*, default: int | None = None) -> int:
+    """The seed of a test's random choices: ``MIGRATOR_TEST_SEED`` when set, else
+    ``default``, else a fresh one. It is printed (pytest shows it with a failure) so that
+    the same choices can be made again."""
+    given = os.environ.get(SEED_VARIABLE, "").strip()
+    if given:
+        seed = int(given)
+    elif default is not None:
+        seed = default
+    else:
+        seed = random.SystemRandom().randrange(2**32)
+    print(f"random seed {seed}: replay with {SEED_VARIABLE}={seed}", flush=True)
+    return seed
 
 
 def embedded_environment(*, data_dir: Path, **overrides: str) -> dict[str, str]:
@@ -129,3 +146,65 @@ def manage(
         timeout=timeout,
         check=False,
     )
+
+
+class RedisServer:
+    """A redis-server of the test's own on a free loopback port, so that the test may stop
+    it (and start it again) without touching the Redis other tests use."""
+
+    def __init__(self, *, directory: Path, port: int) -> None:
+        self.directory = directory
+        self.port = port
+        self.process: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self, *, timeout: float = 10) -> None:
+        self.process = subprocess.Popen(
+            [
+                "redis-server",
+                "--port", str(self.port), "--bind", "127.0.0.1",
+                "--save", "", "--appendonly", "no", "--dir", str(self.directory),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        import redis
+
+        client = redis.Redis(port=self.port, socket_connect_timeout=0.5, socket_timeout=0.5)
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                client.ping()
+                return
+            except redis.ConnectionError:
+                if time.monotonic() > deadline or self.process.poll() is not None:
+                    raise AssertionError(f"redis-server did not start on {self.port}") from None
+                time.sleep(0.05)
+            finally:
+                client.close()
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.process = None
+
+
+@contextmanager
+def redis_server(*, directory: Path) -> Iterator[RedisServer]:
+    """A started :class:`RedisServer`, stopped when the block ends."""
+    from migrator.processes import free_port
+
+    server = RedisServer(directory=directory, port=free_port())
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()

@@ -1,6 +1,11 @@
 """docker-compose.yml cannot run here; it must stay consistent with the settings."""
 
+import json
 import re
+import subprocess
+import sys
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import yaml
 
@@ -45,3 +50,48 @@ def test_commands_run_the_right_programs():
     assert services["worker"]["command"][:4] == ["celery", "-A", "migrator", "worker"]
     assert services["beat"]["command"][:4] == ["celery", "-A", "migrator", "beat"]
     assert "/healthz/" in " ".join(services["web"]["healthcheck"]["test"])
+
+
+def _answering(status: int):
+    """A loopback server whose /healthz/ answers ``status``."""
+
+    class Health(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            body = json.dumps({"status": "ok" if status == 200 else "unavailable"}).encode()
+            self.send_response(status)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Health)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+def _seconds(duration: str) -> float:
+    return float(duration.removesuffix("s"))
+
+
+def test_the_web_health_check_fails_while_healthz_names_something_down():
+    from migrator.health import CHECK_SECONDS
+
+    check = COMPOSE["services"]["web"]["healthcheck"]
+    assert check["test"][:3] == ["CMD", "python", "-c"]
+    code = check["test"][3]
+    # It waits for /healthz/'s own checks, and docker waits for it.
+    waits = float(re.search(r"timeout=(\d+(?:\.\d+)?)", code).group(1))
+    assert CHECK_SECONDS < waits < _seconds(check["timeout"])
+    for status, healthy in ((200, True), (503, False)):
+        server = _answering(status)
+        try:
+            port = server.server_address[1]
+            local = code.replace("127.0.0.1:8000", f"127.0.0.1:{port}")
+            assert local != code
+            done = subprocess.run([sys.executable, "-c", local], capture_output=True, timeout=30)
+        finally:
+            server.shutdown()
+            server.server_close()
+        assert (done.returncode == 0) is healthy, (status, done.stderr)

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import logging
 import tempfile
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -375,6 +375,7 @@ class EdeskConnector(ApiConnector[EdeskApi]):
         *,
         marker: str,
         attachments: AttachmentOpener | None = None,
+        on_created: Callable[[str], None] | None = None,
     ) -> str:
         ensure_record_matches(entity, record)
         match record:
@@ -383,7 +384,9 @@ class EdeskConnector(ApiConnector[EdeskApi]):
             case Contact():
                 return self._contact_create(record)
             case Ticket():
-                return self._ticket_create(record, marker=marker, opener=attachments)
+                return self._ticket_create(
+                    record, marker=marker, opener=attachments, on_created=on_created
+                )
         raise ValueError(f"eDesk does not write {entity.value}")
 
     def update(
@@ -542,7 +545,12 @@ class EdeskConnector(ApiConnector[EdeskApi]):
         return None
 
     def _ticket_create(
-        self, ticket: Ticket, *, marker: str, opener: AttachmentOpener | None
+        self,
+        ticket: Ticket,
+        *,
+        marker: str,
+        opener: AttachmentOpener | None,
+        on_created: Callable[[str], None] | None,
     ) -> str:
         channel_id = self._channel_id()
         planned = _planned_messages(ticket, marker=marker)
@@ -553,6 +561,8 @@ class EdeskConnector(ApiConnector[EdeskApi]):
             ticket_id = _created_id(
                 self.api.post("tickets", entity="tickets", body=body), what="ticket"
             )
+            if on_created is not None:
+                on_created(ticket_id)
             for item in rest:
                 self.api.post(f"tickets/{ticket_id}/messages", entity="tickets", body=item)
         return ticket_id

@@ -107,9 +107,19 @@ class FreshdeskApi:
             page += 1
 
     def post(
-        self, path: str, *, entity: str, body: Mapping[str, Any], uploads: Sequence[Upload] = ()
+        self,
+        path: str,
+        *,
+        entity: str,
+        body: Mapping[str, Any],
+        uploads: Sequence[Upload] = (),
+        idempotent: bool | None = None,
     ) -> Any:
-        return self._write("POST", path, entity=entity, body=body, uploads=uploads)
+        """``idempotent=True`` when Freshdesk refuses a second one (a translation in a
+        language): the POST may then be sent again after a lost answer."""
+        return self._write(
+            "POST", path, entity=entity, body=body, uploads=uploads, idempotent=idempotent
+        )
 
     def put(
         self, path: str, *, entity: str, body: Mapping[str, Any], uploads: Sequence[Upload] = ()
@@ -147,8 +157,9 @@ class FreshdeskApi:
         entity: str,
         body: Mapping[str, Any],
         uploads: Sequence[Upload],
+        idempotent: bool | None = None,
     ) -> Any:
-        options: dict[str, Any] = {"json": dict(body)}
+        options: dict[str, Any] = {"json": dict(body), "idempotent": idempotent}
         if uploads:
             # Attachments only travel in multipart bodies; the fields go beside them.
             data: dict[str, list[str]] = {}
@@ -158,7 +169,7 @@ class FreshdeskApi:
                 ("attachments[]", (upload.file_name, upload.file, upload.content_type))
                 for upload in uploads
             ]
-            options = {"data": data, "files": files}
+            options = {"data": data, "files": files, "idempotent": idempotent}
         try:
             response = self.http.request(method, API_PREFIX + path, entity=entity, **options)
         except InvalidRecordError as refused:

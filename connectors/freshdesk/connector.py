@@ -19,7 +19,8 @@ each comment starts with its original date and author (:mod:`.payloads`). Attach
 travel as multipart bodies, streamed from temporary files, at most 20 MB per ticket or
 conversation; more goes into further private notes. Markers are tags on tickets,
 contacts and articles; companies, groups, solution categories and folders are found by
-name (Freshdesk keeps them unique), agents by e-mail.
+name (Freshdesk keeps them unique), agents by e-mail. Article translations, both ways, in
+the account's languages: :mod:`.translations`.
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ from connectors.base import (
     HttpClientFactory,
     Page,
     Scope,
+    TranslationLanguages,
     cursor_dump,
     cursor_load,
     ensure_record_matches,
@@ -101,11 +103,12 @@ from connectors.freshdesk.payloads import (
     solution_folder_from_freshdesk,
     solution_folder_to_freshdesk,
     solution_folders_from_freshdesk,
-    solution_translation_to_freshdesk,
+    solution_translations_from_freshdesk,
     ticket_from_freshdesk,
     ticket_to_freshdesk,
     ticket_update_to_freshdesk,
 )
+from connectors.freshdesk.translations import FreshdeskTranslations
 from connectors.registry import register
 from connectors.schema import (
     Agent,
@@ -345,6 +348,7 @@ class FreshdeskConnector(ApiConnector[FreshdeskApi]):
         self._agents: dict[str, Agent] | None = None
         self._kb_categories: list[ArticleCategory] | None = None
         self._kb_folders: list[ArticleSection] | None = None
+        self._translations = FreshdeskTranslations(lambda: self.api)
 
     def open_api(self) -> FreshdeskApi:
         assert isinstance(self.credentials, FreshdeskCredentials)
@@ -368,6 +372,9 @@ class FreshdeskConnector(ApiConnector[FreshdeskApi]):
 
     def describe_fields(self) -> FieldSchema:
         return field_schema_from_freshdesk(self.api.get("ticket_fields", entity="fields"))
+
+    def translation_languages(self) -> TranslationLanguages | None:
+        return self._translations.languages()
 
     # ------------------------------------------------------------------- reading
 
@@ -473,7 +480,11 @@ class FreshdeskConnector(ApiConnector[FreshdeskApi]):
         if entity is Entity.ARTICLE_SECTIONS:
             return solution_folder_from_freshdesk(payload)
         if entity is Entity.ARTICLES:
-            return solution_article_from_freshdesk(payload)
+            return solution_article_from_freshdesk(
+                payload,
+                translations=self._translations.of_article(source_id),
+                locale=self._translations.primary(),
+            )
         raise ValueError(f"Freshdesk does not read {entity.value}")
 
     # ---- companies, groups, agents, contacts
@@ -655,6 +666,24 @@ class FreshdeskConnector(ApiConnector[FreshdeskApi]):
     def _forget_knowledge_base(self) -> None:
         self._kb_categories = None
         self._kb_folders = None
+        self._translations.forget_reads()
+
+    def _with_translations(self, folder_id: str, articles: list[Article]) -> list[Article]:
+        """The folder's articles with their translations (in the account's other languages)
+        and their language, the account's primary one."""
+        reads = self._translations.of_folder(folder_id)
+        primary = self._translations.primary()
+        return [
+            article.model_copy(
+                update={
+                    "locale": primary,
+                    "translations": solution_translations_from_freshdesk(
+                        reads.get(article.source_id, {})
+                    ),
+                }
+            )
+            for article in articles
+        ]
 
     def _folder_articles(self, folder_id: str) -> Iterator[Article]:
         try:
@@ -717,7 +746,9 @@ class FreshdeskConnector(ApiConnector[FreshdeskApi]):
                     )
                 except NotFoundError:
                     break
-                articles = solution_articles_from_freshdesk(listed.items)
+                articles = self._with_translations(
+                    str(folder_id), solution_articles_from_freshdesk(listed.items)
+                )
                 for index in range(offset, len(articles)):
                     if is_updated_since(articles[index], since):
                         position = {
@@ -748,6 +779,7 @@ class FreshdeskConnector(ApiConnector[FreshdeskApi]):
         *,
         marker: str,
         attachments: AttachmentOpener | None = None,
+        on_created: Callable[[str], None] | None = None,
     ) -> str:
         ensure_record_matches(entity, record)
         match record:
@@ -764,7 +796,9 @@ class FreshdeskConnector(ApiConnector[FreshdeskApi]):
             case Contact():
                 return self._contact_create(record, marker=marker)
             case Ticket():
-                return self._ticket_create(record, marker=marker, opener=attachments)
+                return self._ticket_create(
+                    record, marker=marker, opener=attachments, on_created=on_created
+                )
             case ArticleCategory():
                 self._forget_knowledge_base()
                 return self._create_named(
@@ -783,7 +817,7 @@ class FreshdeskConnector(ApiConnector[FreshdeskApi]):
                     parent_id=record.category_id,
                 )
             case Article():
-                return self._article_create(record, marker=marker)
+                return self._article_create(record, marker=marker, on_created=on_created)
         raise ValueError(f"Freshdesk does not write {entity.value}")
 
     def update(
@@ -1001,7 +1035,12 @@ class FreshdeskConnector(ApiConnector[FreshdeskApi]):
         return None
 
     def _ticket_create(
-        self, ticket: Ticket, *, marker: str, opener: AttachmentOpener | None
+        self,
+        ticket: Ticket,
+        *,
+        marker: str,
+        opener: AttachmentOpener | None,
+        on_created: Callable[[str], None] | None,
     ) -> str:
         if opener is not None:
             for attachment in ticket.attachments:
@@ -1014,6 +1053,8 @@ class FreshdeskConnector(ApiConnector[FreshdeskApi]):
             first, *more = _batches(uploads) or [[]]
             created = self.api.post("tickets", entity="tickets", body=body, uploads=first)
             ticket_id = _created_id(created, what="ticket")
+            if on_created is not None:
+                on_created(ticket_id)
             self._attachment_notes(ticket_id, more, label="the ticket's description")
         for planned in _planned_conversations(ticket):
             self._conversation_post(ticket_id, planned, opener=opener)
@@ -1119,7 +1160,9 @@ class FreshdeskConnector(ApiConnector[FreshdeskApi]):
 
     # ---- articles
 
-    def _article_create(self, article: Article, *, marker: str) -> str:
+    def _article_create(
+        self, article: Article, *, marker: str, on_created: Callable[[str], None] | None
+    ) -> str:
         body = solution_article_to_freshdesk(article, marker=marker)
         if article.author_id and article.author_id.isdigit():
             body["agent_id"] = int(article.author_id)
@@ -1127,22 +1170,13 @@ class FreshdeskConnector(ApiConnector[FreshdeskApi]):
             f"solutions/folders/{article.section_id}/articles", entity="articles", body=body
         )
         article_id = _created_id(created, what="solution article")
+        if on_created is not None:
+            on_created(article_id)
         self._translations_write(article_id, article, existing=False)
         return article_id
 
     def _translations_write(self, article_id: str, article: Article, *, existing: bool) -> None:
-        for translation in article.translations:
-            if translation.locale == article.locale:
-                continue
-            path = f"solutions/articles/{article_id}/{translation.locale}"
-            body = solution_translation_to_freshdesk(translation, article_status=article.status)
-            if existing:
-                try:
-                    self.api.put(path, entity="articles", body=body)
-                    continue
-                except NotFoundError:
-                    pass  # a translation added on the source since: created below
-            self.api.post(path, entity="articles", body=body)
+        self._translations.write(article_id, article, existing=existing)
 
 
 def _page_of(

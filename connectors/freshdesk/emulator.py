@@ -2,7 +2,7 @@
 
 Paths, JSON shapes, pagination (``page``/``per_page`` with a ``Link: <…>; rel="next"``
 header), authentication, error bodies and rate-limit headers follow
-developers.freshdesk.com; the recorded payloads in ``shared/fixtures/freshdesk_*.json``
+developers.freshdesk.com; the recorded payloads in ``tests/fixtures/freshdesk_*.json``
 keep the shapes honest where the documentation is silent.
 
 Every object is stored as Freshdesk's own JSON in ``EmulatedRecord.data`` and its id is
@@ -683,7 +683,7 @@ def _contact_template() -> dict[str, Any]:
         "other_companies": [],
         "tags": [],
         "deleted": False,
-        # Older payloads still seen from Freshdesk (see shared/fixtures/freshdesk_contact.json).
+        # Older payloads still seen from Freshdesk (see tests/fixtures/freshdesk_contact.json).
         "customer_id": None,
         "external_id": None,
         "fb_profile_id": None,
@@ -2229,14 +2229,34 @@ def resource_delete(
     record = _get(account, resource.collection, number)
     with transaction.atomic():
         doomed = [record.number]
+        _translations_delete(account, resource.collection, doomed)
         for collection in resource.children:
             children = EmulatedRecord.objects.filter(
                 account=account, collection=collection, parent_number__in=doomed
             )
             doomed = list(children.values_list("number", flat=True))
+            _translations_delete(account, collection, doomed)
             children.delete()
         record.delete()
     return _no_content()
+
+
+def _translations_delete(account: EmulatedAccount, collection: str, numbers: list[int]) -> None:
+    """The translations of removed solution objects go with them."""
+    if collection in TRANSLATION_COLLECTIONS:
+        EmulatedRecord.objects.filter(
+            account=account,
+            collection=TRANSLATION_COLLECTIONS[collection],
+            parent_number__in=numbers,
+        ).delete()
+
+
+#: Where the translations of solution objects are kept (see :mod:`.emulator_languages`).
+TRANSLATION_COLLECTIONS = {
+    "solution_categories": "solution_category_translations",
+    "solution_folders": "solution_folder_translations",
+    "solution_articles": "solution_article_translations",
+}
 
 
 def _company_template() -> dict[str, Any]:
@@ -2830,6 +2850,12 @@ API_ROUTES: list[tuple[str, Callable[..., HttpResponseBase]]] = [
     ),
     _member_route(ARTICLES),
 ]
+
+# Translated solution objects and the account's languages; imported here, once everything
+# they build on is defined (the module uses this one's helpers).
+from connectors.freshdesk.emulator_languages import LANGUAGE_ROUTES  # noqa: E402
+
+API_ROUTES += LANGUAGE_ROUTES
 
 urlpatterns = [
     # Freshdesk's router takes a path with or without a trailing slash.

@@ -714,8 +714,18 @@ def solution_article_from_freshdesk(
     """An article; ``translations`` maps a language code to the article read in it
     (``GET /api/v2/solutions/articles/{id}/{language}``)."""
     wire = parse_wire(FreshdeskSolutionArticle, payload, platform=PLATFORM, what="solution article")
+    article_translations = solution_translations_from_freshdesk(translations or {})
+    return _solution_article(wire, translations=article_translations, locale=locale)
+
+
+def solution_translations_from_freshdesk(
+    translations: Mapping[str, Any],
+) -> list[ArticleTranslation]:
+    """Translations of an article from its reads in each language (a language code to
+    ``GET /api/v2/solutions/articles/{id}/{language}``, or the article's entry in
+    ``GET /api/v2/solutions/folders/{id}/articles/{language}``)."""
     article_translations = []
-    for language, raw in (translations or {}).items():
+    for language, raw in translations.items():
         translation = parse_wire(
             _Translation,
             raw,
@@ -731,7 +741,7 @@ def solution_article_from_freshdesk(
                 status=None if translation.status is None else str(translation.status),
             )
         )
-    return _solution_article(wire, translations=article_translations, locale=locale)
+    return article_translations
 
 
 def _solution_article(

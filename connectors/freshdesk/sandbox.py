@@ -65,6 +65,10 @@ CUSTOM_TICKET_FIELDS = (
 )
 
 
+#: The languages besides English a sandbox account's knowledge base is translated into.
+SANDBOX_LANGUAGES = ("fr", "de")
+
+
 def sandbox_api_key(slug: str) -> str:
     """The API key of a sandbox account: stable for a slug, so a reseeded account keeps it."""
     return "fd-sandbox-" + hashlib.sha256(f"freshdesk-sandbox:{slug}".encode()).hexdigest()[:20]
@@ -87,7 +91,12 @@ class FreshdeskSandbox(SandboxPlatform):
             fault_server_error_ratio=0.0,
             fault_timeout_ratio=0.0,
             fault_malformed_ratio=0.0,
-            options={},
+            # Multilingual, in the languages the Zendesk sandbox translates articles into.
+            options={
+                "primary_language": "en",
+                "supported_languages": list(SANDBOX_LANGUAGES),
+                "portal_languages": list(SANDBOX_LANGUAGES),
+            },
         )
         account_reset(account=account)
         return account

@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -447,6 +447,7 @@ class HaloConnector(ApiConnector[HaloApi]):
         *,
         marker: str,
         attachments: AttachmentOpener | None = None,
+        on_created: Callable[[str], None] | None = None,
     ) -> str:
         ensure_record_matches(entity, record)
         match record:
@@ -462,7 +463,11 @@ class HaloConnector(ApiConnector[HaloApi]):
             case Contact():
                 return self._save("Users", entity, self._user_body(record))
             case Ticket():
-                return str(self._ticket_create(record, marker=marker, opener=attachments))
+                return str(
+                    self._ticket_create(
+                        record, marker=marker, opener=attachments, on_created=on_created
+                    )
+                )
             case ArticleCategory():
                 return self._faq_save(None, name=record.name, parent=0, position=record.position)
             case ArticleSection():
@@ -660,12 +665,19 @@ class HaloConnector(ApiConnector[HaloApi]):
         )
 
     def _ticket_create(
-        self, ticket: Ticket, *, marker: str, opener: AttachmentOpener | None
+        self,
+        ticket: Ticket,
+        *,
+        marker: str,
+        opener: AttachmentOpener | None,
+        on_created: Callable[[str], None] | None,
     ) -> int:
         created = self.api.save(
             "Tickets", entity="tickets", body=self._ticket_body(ticket, marker=marker)
         )
         ticket_id = int(created["id"])
+        if on_created is not None:
+            on_created(str(ticket_id))
         opening = ticket.opening_comment
         if opening is not None:
             self._upload(ticket_id, None, opening.file_attachments, opener)
@@ -680,20 +692,38 @@ class HaloConnector(ApiConnector[HaloApi]):
         create cut short leaves some out)."""
         body = {**self._ticket_body(ticket, marker=None), "id": ticket_id}
         self.api.save("Tickets", entity="tickets", body=body)
+        params = {"ticket_id": ticket_id}
         existing = {
             action_key(
                 moment=str(item.get("datetime") or ""),
                 html_body=str(item.get("note_html") or item.get("note") or ""),
-            )
+            ): item.get("id")
+            for item in self.api.list_all("Actions", key="actions", entity="tickets", params=params)
+            if isinstance(item, dict)
+        }
+        # Files go up after their action: a write cut short between the two leaves the
+        # action without some of them, found missing here by name.
+        files = {
+            (item.get("action_id") or None, item.get("filename"))
             for item in self.api.list_all(
-                "Actions", key="actions", entity="tickets", params={"ticket_id": ticket_id}
+                "Attachment", key="attachments", entity="tickets", params=params
             )
             if isinstance(item, dict)
         }
+
+        def lacking(action_id: int | None, comment: Comment) -> list[Attachment]:
+            return [a for a in comment.file_attachments if (action_id, a.file_name) not in files]
+
+        opening = ticket.opening_comment
+        if opening is not None:
+            self._upload(ticket_id, None, lacking(None, opening), opener)
         for comment in ticket.comments[1:]:
             key = action_key(moment=format_moment(comment.created_at), html_body=comment.html_body)
+            action_id = existing.get(key)
             if key not in existing:
                 self._action_post(ticket_id, ticket, comment, opener=opener)
+            elif isinstance(action_id, int):
+                self._upload(ticket_id, action_id, lacking(action_id, comment), opener)
 
     def _action_post(
         self,

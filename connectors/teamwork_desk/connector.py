@@ -27,7 +27,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -681,6 +681,7 @@ class TeamworkDeskConnector(ApiConnector[TeamworkDeskApi]):
         *,
         marker: str,
         attachments: AttachmentOpener | None = None,
+        on_created: Callable[[str], None] | None = None,
     ) -> str:
         ensure_record_matches(entity, record)
         match record:
@@ -689,7 +690,11 @@ class TeamworkDeskConnector(ApiConnector[TeamworkDeskApi]):
             case Contact():
                 return str(self._contact_create(record, marker=marker))
             case Ticket():
-                return str(self._ticket_create(record, marker=marker, opener=attachments))
+                return str(
+                    self._ticket_create(
+                        record, marker=marker, opener=attachments, on_created=on_created
+                    )
+                )
             case ArticleCategory():
                 return str(self._site_create(record, marker=marker))
             case ArticleSection():
@@ -983,7 +988,12 @@ class TeamworkDeskConnector(ApiConnector[TeamworkDeskApi]):
         return uploads
 
     def _ticket_create(
-        self, ticket: Ticket, *, marker: str, opener: AttachmentOpener | None
+        self,
+        ticket: Ticket,
+        *,
+        marker: str,
+        opener: AttachmentOpener | None,
+        on_created: Callable[[str], None] | None,
     ) -> int:
         if opener is not None:
             for attachment in ticket.attachments:
@@ -995,6 +1005,8 @@ class TeamworkDeskConnector(ApiConnector[TeamworkDeskApi]):
         uploads = self._uploads(opening.file_attachments if opening else [], opener)
         first, *more = _batches(uploads) or [[]]
         ticket_id = self._ticket_post(ticket, tag_ids=tag_ids, file_ids=first)
+        if on_created is not None:
+            on_created(str(ticket_id))
         self._attachment_notes(ticket_id, more, label="the ticket's first message")
         for comment in ticket.comments[1:]:
             self._message_post(ticket_id, comment, opener=opener)

@@ -836,6 +836,7 @@ class ZendeskConnector(ApiConnector[ZendeskApi]):
         *,
         marker: str,
         attachments: AttachmentOpener | None = None,
+        on_created: Callable[[str], None] | None = None,
     ) -> str:
         ensure_record_matches(entity, record)
         match record:
@@ -867,7 +868,9 @@ class ZendeskConnector(ApiConnector[ZendeskApi]):
                 )
                 return self._created_id(created, "section")
             case Article():
-                return self._article_create(record, marker=marker, attachments=attachments)
+                return self._article_create(
+                    record, marker=marker, attachments=attachments, on_created=on_created
+                )
         raise ValueError(f"Zendesk does not write {entity.value}")
 
     def update(
@@ -906,7 +909,20 @@ class ZendeskConnector(ApiConnector[ZendeskApi]):
                     f"api/v2/help_center/sections/{target}.json", entity=entity.value, body=body
                 )
             case Article():
-                self._article_update(target, record)
+                self._article_update(target, record, attachments=attachments)
+
+    def complete(
+        self,
+        entity: Entity,
+        target_id: str,
+        record: Record,
+        *,
+        attachments: AttachmentOpener | None = None,
+    ) -> None:
+        if entity is Entity.TICKETS:
+            # A ticket is imported with all its comments in one request: found is whole.
+            return
+        self.update(entity, target_id, record, attachments=attachments)
 
     def delete(self, entity: Entity, target_id: str) -> None:
         paths = {
@@ -1208,7 +1224,12 @@ class ZendeskConnector(ApiConnector[ZendeskApi]):
         return self._permission_group
 
     def _article_create(
-        self, article: Article, *, marker: str, attachments: AttachmentOpener | None
+        self,
+        article: Article,
+        *,
+        marker: str,
+        attachments: AttachmentOpener | None,
+        on_created: Callable[[str], None] | None,
     ) -> str:
         locale = self._locale(article.locale)
         section_id = self._id(article.section_id, field="section_id", record=article)
@@ -1227,6 +1248,8 @@ class ZendeskConnector(ApiConnector[ZendeskApi]):
             body=body,
         )
         article_id = self._created_id(created, "article")
+        if on_created is not None:
+            on_created(article_id)
         for translation in article.translations:
             if translation.locale.lower() == locale:
                 continue
@@ -1266,9 +1289,32 @@ class ZendeskConnector(ApiConnector[ZendeskApi]):
                 urls[attachment.url] = str(shown["content_url"])
         return urls
 
-    def _article_update(self, target: int, article: Article) -> None:
+    def _article_files_missing(
+        self, article_id: str, files: Sequence[Attachment], opener: AttachmentOpener
+    ) -> dict[str, str]:
+        """The article's files on Zendesk by source URL: those already attached (a write
+        cut short, an earlier run) are found by name, the others uploaded once."""
+        listed = self.api.get(
+            f"api/v2/help_center/articles/{article_id}/attachments.json", entity="articles"
+        ).get("article_attachments")
+        there = {
+            str(item.get("file_name")): str(item.get("content_url") or "")
+            for item in listed or []
+            if isinstance(item, Mapping)
+        }
+        urls = {a.url: there[a.file_name] for a in files if there.get(a.file_name)}
+        missing = [a for a in files if not there.get(a.file_name)]
+        return urls | self._article_files(article_id, missing, opener)
+
+    def _article_update(
+        self, target: int, article: Article, *, attachments: AttachmentOpener | None = None
+    ) -> None:
         path = f"api/v2/help_center/articles/{target}.json"
         current = self.api.get(path, entity="articles").get("article") or {}
+        markup = article.html_body
+        if attachments is not None and article.attachments:
+            urls = self._article_files_missing(str(target), article.attachments, attachments)
+            markup = _rewrite_sources(article.html_body, urls)
         markers = [label for label in current.get("label_names") or [] if is_marker(label)]
         properties: dict[str, Any] = {
             "label_names": [*article.tags, *markers],
@@ -1282,9 +1328,7 @@ class ZendeskConnector(ApiConnector[ZendeskApi]):
         self.api.put(
             f"api/v2/help_center/articles/{target}/translations/{locale}.json",
             entity="articles",
-            body={
-                "translation": {"title": article.title, "body": article.html_body, "draft": draft}
-            },
+            body={"translation": {"title": article.title, "body": markup, "draft": draft}},
         )
         for translation in article.translations:
             if translation.locale.lower() == locale:

@@ -27,7 +27,9 @@ import hashlib
 import logging
 import os
 import random
+import signal
 import socket
+import threading
 import time
 import traceback
 import uuid
@@ -43,14 +45,15 @@ from django.db.models import Count, Q
 from django.utils import timezone
 
 from connectors.base import AttachmentStream, Source, Target, source_marker
-from connectors.errors import ConnectorError, NotFoundError, RateLimitedError, TransientError
+from connectors.errors import ConnectorError, NotFoundError, RateLimitedError
 from connectors.registry import UnknownConnectorError
 from connectors.schema import Agent, Article, Attachment, Entity, Group, Record, Ticket
 from migrator.configuration import CREATE_ON_TARGET
 from migrator.crypto import CredentialsUnreadable
-from migrator.engine import plan, scheduling, verify
+from migrator.engine import infrastructure, plan, scheduling, verify
 from migrator.engine.connectors import ConnectionMissing, migration_connectors
 from migrator.engine.faults import crash_point
+from migrator.engine.infrastructure import InfrastructureFault
 from migrator.engine.transform import (
     DroppedAttachment,
     Prepared,
@@ -106,6 +109,32 @@ CREDENTIALS_UNREADABLE = (
     "decrypted (the installation's encryption keys changed). Connect the account again, "
     "choose it in the migration, then start a new run."
 )
+
+
+#: Set when the worker process is asked to stop (SIGTERM): the batch at hand is given back
+#: after the record being written, instead of being cut in the middle of one.
+stop_requested = threading.Event()
+#: Whether this process is a Celery pool process (set when the pool starts it).
+in_pool_process = False
+
+
+def request_stop(_signum: int, _frame: object) -> None:
+    stop_requested.set()
+
+
+@contextmanager
+def stop_gives_batch_back() -> Iterator[None]:
+    """While a pool process works a batch, SIGTERM asks it to give the batch back instead
+    of ending it at once (the pool's own handler is put back after)."""
+    stop_requested.clear()
+    if not in_pool_process or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, request_stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def worker_name() -> str:
@@ -264,7 +293,7 @@ def batch_execute(*, batch_id: int, worker: str | None = None) -> None:
     if batch is None:
         return
     run = batch.run
-    with scheduling.Heartbeat(batch=batch, worker=worker) as heartbeat:
+    with stop_gives_batch_back(), scheduling.Heartbeat(batch=batch, worker=worker) as heartbeat:
         try:
             with migration_connectors(run.migration) as (source, target):
                 if batch.kind == RunBatch.Kind.PLAN:
@@ -279,8 +308,11 @@ def batch_execute(*, batch_id: int, worker: str | None = None) -> None:
                         heartbeat=heartbeat,
                     )
                     work.run()
-        except (Interrupted, scheduling.ClaimLost):
+        except (Interrupted, scheduling.ClaimLost) as interrupted:
+            logger.info("%s given back: %s", batch, interrupted)
             scheduling.batch_release(batch=batch, worker=worker)
+        except InfrastructureFault as fault:
+            _after_infrastructure_fault(batch=batch, worker=worker, reason=fault.reason)
         except SystemicFailure as failure:
             _pause_for(batch=batch, worker=worker, reason=failure.reason)
         except RetryLater as later:
@@ -308,6 +340,9 @@ def batch_execute(*, batch_id: int, worker: str | None = None) -> None:
         except ConnectionMissing as missing:
             _fail_for(batch=batch, worker=worker, reason=str(missing))
         except Exception as error:
+            if (reason := infrastructure.fault_reason(error)) is not None:
+                _after_infrastructure_fault(batch=batch, worker=worker, reason=reason)
+                return
             logger.exception("%s stopped on an unexpected error", batch)
             _retry_later(
                 batch=batch,
@@ -325,6 +360,20 @@ def _pause_for(*, batch: RunBatch, worker: str, reason: str) -> None:
 def _fail_for(*, batch: RunBatch, worker: str, reason: str) -> None:
     scheduling.run_fail(run=batch.run, reason=reason)
     scheduling.batch_release(batch=batch, worker=worker, error=reason)
+
+
+def _after_infrastructure_fault(*, batch: RunBatch, worker: str, reason: str) -> None:
+    """The database, Redis or the broker failed under the batch: nothing of it is reported
+    failed. Wait (bounded) for them to answer, then give the batch back; after too many
+    tries the run pauses with the reason."""
+    logger.warning("%s stopped by the installation's services: %s", batch, reason)
+    recovered = infrastructure.wait_for_services()
+    try:
+        _retry_later(batch=batch, worker=worker, reason=reason, delay=1.0 if recovered else 15.0)
+    except Exception:
+        # Still down: the claim's heartbeat stops with this task, and the reconciler sends
+        # the batch again once it is stale.
+        logger.warning("%s could not be given back; the reconciler will send it again", batch)
 
 
 def _retry_later(*, batch: RunBatch, worker: str, reason: str, delay: float) -> None:
@@ -511,6 +560,8 @@ class BatchWork:
     def _check_running(self) -> None:
         if self.heartbeat.lost.is_set():
             raise Interrupted("another worker took the batch over")
+        if stop_requested.is_set():
+            raise Interrupted("the worker is stopping")
         now = time.monotonic()
         if now - self._status_checked < STATUS_CHECK_SECONDS:
             return
@@ -570,6 +621,8 @@ class BatchWork:
                 self._sleep(min(30.0, _retry_delay(error, attempt=attempt) / 5))
             except (Interrupted, SystemicFailure, RetryLater, SoftTimeLimitExceeded):
                 raise
+            except InfrastructureFault:
+                raise
             except pydantic.ValidationError as error:
                 self._report(
                     record.source_id,
@@ -580,6 +633,8 @@ class BatchWork:
                 )
                 return
             except Exception as error:
+                if (reason := infrastructure.fault_reason(error)) is not None:
+                    raise InfrastructureFault(reason) from error
                 logger.exception("%s %s failed unexpectedly", self.entity, record.source_id)
                 self._report(
                     record.source_id,
@@ -630,29 +685,93 @@ class BatchWork:
         if mapping is None:
             mapping = self._pending_row(record)
         elif record.source_id not in self._untouched:
-            # An earlier try may have created it before its answer or commit was lost.
-            found = self.target.find_by_marker(self.entity, marker, record=prepared.record)
-            if found:
-                self._done(record, mapping, found, prepared)
+            # An earlier try may have created it, whole or in part, before its answer or
+            # commit was lost: what it lacks is written now, nothing twice. Its id was kept
+            # as soon as the target gave it; else the target is asked for its marker.
+            found = mapping.target_id or self.target.find_by_marker(
+                self.entity, marker, record=prepared.record
+            )
+            if found and self._resume(record, mapping, found, prepared, marker=marker):
                 return
         # From here on the create may happen: a later try asks the target first.
         self._untouched.discard(record.source_id)
         crash_point("before_create", key=record.source_id)
         try:
-            target_id = self._create(prepared, marker)
+            target_id = self._create(prepared, marker, mapping=mapping)
         except ConnectorError as error:
             if error.retryable or error.systemic:
+                # A later try finds what was created, if anything, and completes it.
                 raise
             # A create of several calls may have stopped after the record itself.
-            found = self.target.find_by_marker(self.entity, marker, record=prepared.record)
+            found = mapping.target_id or self.target.find_by_marker(
+                self.entity, marker, record=prepared.record
+            )
             if not found:
                 RecordMap.objects.filter(pk=mapping.pk, state=RecordMap.State.PENDING).delete()
                 self._mappings.pop(record.source_id, None)
                 raise
-            prepared.notes.append(f"Created, but part of it was refused: {error.user_message}")
-            target_id = found
+            self._resume(record, mapping, found, prepared, marker=marker, refused=error)
+            return
         crash_point("after_create", key=record.source_id)
         self._done(record, mapping, target_id, prepared)
+
+    def _resume(
+        self,
+        record: Record,
+        mapping: RecordMap,
+        target_id: str,
+        prepared: Prepared,
+        *,
+        marker: str,
+        refused: ConnectorError | None = None,
+    ) -> bool:
+        """A record found on the target from an earlier, unfinished write: the parts it
+        lacks are written (the target reads what it has first). Migrated only when that
+        succeeds; a part the target refuses makes the record failed, saying so.
+
+        ``False`` when the record is no longer on the target: it is to be created again.
+        """
+        if refused is None:
+            try:
+                self._complete(prepared, target_id)
+                crash_point("after_complete", key=record.source_id)
+                self._done(record, mapping, target_id, prepared)
+                return True
+            except ConnectorError as error:
+                if error.retryable or error.systemic:
+                    raise
+                gone = isinstance(error, NotFoundError) and not self.target.find_by_marker(
+                    self.entity, marker, record=prepared.record
+                )
+                if gone:
+                    # Deleted on the target since the id was kept: not a part's refusal.
+                    self._created(mapping, "")
+                    return False
+                refused = error
+        # The record stays mapped to what is on the target, pending: a later run completes
+        # it instead of creating it again.
+        self._created(mapping, target_id)
+        self.references.remember(self.entity, record.source_id, target_id)
+        self._report(
+            record.source_id,
+            RunRecord.Outcome.FAILED,
+            target_id=target_id,
+            reason="Created on the target, but not all of it was written: the target refused "
+            f"a part of it: {refused.user_message}",
+            detail=refused.detail,
+        )
+        return True
+
+    def _created(self, mapping: RecordMap, target_id: str) -> None:
+        """The target made the record (its parts may come next): its id is kept with the
+        pending row, so that a write cut short resumes on it without searching."""
+        with transaction.atomic():
+            if connection.vendor == "postgresql":
+                with connection.cursor() as cursor:
+                    # Lost only if the database itself crashes; the marker still finds it.
+                    cursor.execute("SET LOCAL synchronous_commit TO off")
+            RecordMap.objects.filter(pk=mapping.pk).update(target_id=target_id)
+        mapping.target_id = target_id
 
     def _pending_row(self, record: Record) -> RecordMap:
         mapping = RecordMap.objects.create(
@@ -666,7 +785,7 @@ class BatchWork:
         self._mappings[record.source_id] = mapping
         return mapping
 
-    def _create(self, prepared: Prepared, marker: str) -> str:
+    def _create(self, prepared: Prepared, marker: str, *, mapping: RecordMap) -> str:
         for _drop in range(50):
             try:
                 return self.target.create(
@@ -674,20 +793,32 @@ class BatchWork:
                     prepared.record,
                     marker=marker,
                     attachments=self.gate if has_attachments(prepared.record) else None,
+                    on_created=lambda target_id: self._created(mapping, target_id),
                 )
             except AttachmentProblem as problem:
                 self._drop_attachment(prepared, problem)
-            except TransientError as error:
-                if not error.ambiguous:
-                    raise
-                found = self.target.find_by_marker(self.entity, marker, record=prepared.record)
-                if found:
-                    return found
-                raise
-            # The target stopped while uploading; make sure it did not keep a half record.
-            found = self.target.find_by_marker(self.entity, marker, record=prepared.record)
+            # The target stopped while uploading: it may keep the record in part, and
+            # then what it lacks is written to it rather than a second copy.
+            found = mapping.target_id or self.target.find_by_marker(
+                self.entity, marker, record=prepared.record
+            )
             if found:
+                self._complete(prepared, found)
                 return found
+        raise RuntimeError("too many attachments could not be copied")
+
+    def _complete(self, prepared: Prepared, target_id: str) -> None:
+        for _drop in range(50):
+            try:
+                self.target.complete(
+                    self.entity,
+                    target_id,
+                    prepared.record,
+                    attachments=self.gate if has_attachments(prepared.record) else None,
+                )
+                return
+            except AttachmentProblem as problem:
+                self._drop_attachment(prepared, problem)
         raise RuntimeError("too many attachments could not be copied")
 
     def _update(self, prepared: Prepared, target_id: str) -> None:

@@ -206,4 +206,5 @@ def pair_facts(*, run: Run, source: Source, target: Target) -> PairFacts:
         target_capabilities=target.capabilities,
         source_fields=FieldSchema.model_validate(plan.get("source_fields") or {}),
         target_fields=FieldSchema.model_validate(plan.get("target_fields") or {}),
+        target_languages=target.translation_languages,
     )

@@ -12,16 +12,17 @@ attachments left out in ``dropped``; a record that cannot go at all raises
 from __future__ import annotations
 
 import html
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from typing import Any
 
-from connectors.base import Capabilities
+from connectors.base import Capabilities, TranslationLanguages
 from connectors.schema import (
     Agent,
     Article,
     ArticleSection,
+    ArticleTranslation,
     Attachment,
     AuthorKind,
     Comment,
@@ -48,6 +49,7 @@ from migrator.configuration import (
     Matches,
     Options,
 )
+from migrator.engine.languages import translations_accepted
 from migrator.models import RecordMap
 
 
@@ -298,6 +300,9 @@ class PairFacts:
     target_capabilities: Capabilities
     source_fields: FieldSchema
     target_fields: FieldSchema
+    #: The languages the target's knowledge base accepts translations in, read from the
+    #: account when an article first needs them (None: any language).
+    target_languages: Callable[[], TranslationLanguages | None] = lambda: None
 
 
 def excluded_by_filters(record: Record, filters: Filters) -> bool:
@@ -344,6 +349,7 @@ class Transformer:
         self._auto_fields = match_custom_fields(
             source=facts.source_fields.custom_fields, target=facts.target_fields.custom_fields
         )
+        self._target_languages: tuple[TranslationLanguages | None] | None = None
 
     # ------------------------------------------------------------------ selection
 
@@ -790,6 +796,7 @@ class Transformer:
         if translations and not (self.options.translations and self.target.article_translations):
             notes.append(f"{len(translations)} translation(s) left out.")
             translations = []
+        translations = self._translations_accepted(article, translations, notes)
         translations = [
             t.model_copy(update={"status": self._article_status(t.status, notes)})
             if t.status
@@ -812,6 +819,21 @@ class Transformer:
             ),
         }
         return Prepared(article.model_copy(update=update), notes=notes, dropped=dropped)
+
+    def _translations_accepted(
+        self, article: Article, translations: list[ArticleTranslation], notes: list[str]
+    ) -> list[ArticleTranslation]:
+        if not translations:
+            return []
+        if self._target_languages is None:
+            # Read from the target once per batch, when an article first has translations.
+            self._target_languages = (self.facts.target_languages(),)
+        return translations_accepted(
+            article=article,
+            translations=translations,
+            languages=self._target_languages[0],
+            notes=notes,
+        )
 
     def _article_status(self, key: str, notes: list[str]) -> str:
         target_options = self.facts.target_fields.article_statuses

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
@@ -105,6 +105,7 @@ class MemoryTarget(Target):
         *,
         marker: str,
         attachments: AttachmentOpener | None = None,
+        on_created: Callable[[str], None] | None = None,
     ) -> str:
         ensure_record_matches(entity, record)
         target_id = str(len(self.created) + 1)

@@ -1,4 +1,4 @@
-"""Every recorded payload in ../shared/fixtures is read by a converter."""
+"""Every recorded payload in tests/fixtures is read by a converter."""
 
 from __future__ import annotations
 
@@ -55,7 +55,7 @@ CONVERTERS: dict[str, Callable[[Any], Any]] = {
 }
 
 
-def test_the_shared_fixtures_are_there() -> None:
+def test_the_recorded_payloads_are_there() -> None:
     assert FIXTURES_DIR.is_dir(), f"recorded payloads expected in {FIXTURES_DIR}"
     assert len(fixture_names()) >= len(CONVERTERS)
 

@@ -78,10 +78,12 @@ def test_other_users_get_404(client, user, make_user, route):
     assert migration.name == "Private"
 
 
-def test_healthz_reports_the_database(client):
+def test_healthz_reports_the_database_and_the_broker(client):
     response = client.get("/healthz/")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "database": True}
+    assert response.json()["status"] == "ok"
+    assert response.json()["checks"]["database"] == "ok"
+    assert response.json()["checks"]["broker"] == "ok"
 
 
 def test_french_interface(client, user):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -87,8 +88,12 @@ class Command(BaseCommand):
             if web.poll() is not None:
                 raise CommandError("The web server did not start; see the messages above.")
             try:
-                with urllib.request.urlopen(url + "healthz/", timeout=2):  # noqa: S310
+                with urllib.request.urlopen(url + "healthz/", timeout=5):  # noqa: S310
                     return
+            except urllib.error.HTTPError as answer:
+                # It serves, but something it needs does not answer (/healthz/ says what).
+                self.stderr.write(f"The site answers, but {_what_is_down(answer)} is down.")
+                return
             except (urllib.error.URLError, ConnectionError, TimeoutError):
                 time.sleep(0.3)
         if not stopping():
@@ -106,3 +111,11 @@ class Command(BaseCommand):
                 os.killpg(process.pid, signal.SIGKILL)
                 process.wait()
         self.stdout.write("Stopped the web server, the worker and beat.")
+
+
+def _what_is_down(answer: urllib.error.HTTPError) -> str:
+    try:
+        down = json.loads(answer.read()).get("down")
+    except (ValueError, AttributeError, OSError):
+        down = None
+    return ", ".join(down) if isinstance(down, list) and down else f"something (HTTP {answer.code})"

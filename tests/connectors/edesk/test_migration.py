@@ -17,12 +17,8 @@ from connectors.base import Scope, is_marker
 from connectors.edesk.emulator import MESSAGE_ID_START
 from connectors.models import EmulatedRecord
 from connectors.sandbox import SeedPlan, acme_agents, sandbox_platform
-
-# The migration engine (issue #4) brings the run machinery and its test harness.
-engine = pytest.importorskip("migrator.engine.connectors", reason="the migration engine is absent")
-harness = pytest.importorskip(
-    "tests.migrator.engine.stack", reason="the engine's harness is absent"
-)
+from migrator.engine import connectors as engine
+from tests.migrator.engine import stack as harness
 
 SOURCE, TARGET = "zendesk", "edesk"
 

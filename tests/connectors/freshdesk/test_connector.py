@@ -47,8 +47,6 @@ from connectors.sandbox import (
 )
 from connectors.schema import (
     Agent,
-    Article,
-    ArticleTranslation,
     Attachment,
     AuthorKind,
     Comment,
@@ -605,37 +603,6 @@ def test_markers_survive_updates_of_contacts(sandbox, account):
         connector.update(Entity.CONTACTS, contact_id, contact)
     tags = stored(account, "contacts", number=int(contact_id)).get().data["tags"]
     assert tags[0] == "vip" and is_marker(tags[1])
-
-
-def test_article_translations_follow_the_article(sandbox, account):
-    calls: list[tuple[str, str, dict]] = []
-
-    def freshdesk(request: httpx.Request) -> httpx.Response:
-        body = json.loads(request.content or b"{}")
-        calls.append((request.method, request.url.path.split("/api/v2/")[1], body))
-        return httpx.Response(201, json={"id": 9})
-
-    article = Article(
-        source_id="art-1",
-        updated_at=ORIGINAL,
-        title="Reset your password",
-        html_body="<p>Click the link.</p>",
-        status="2",
-        section_id="5",
-        author_id="77",
-        locale="en",
-        translations=[
-            ArticleTranslation(locale="en", title="Reset your password"),
-            ArticleTranslation(locale="fr", title="Changer de mot de passe", status="1"),
-        ],
-    )
-    with connect(sandbox, account, transport=crafted(freshdesk)) as connector:
-        assert connector.create(Entity.ARTICLES, article, marker="hdm-m") == "9"
-    (created_method, created_path, created), (method, path, translation) = calls
-    assert (created_method, created_path) == ("POST", "solutions/folders/5/articles")
-    assert created["agent_id"] == 77 and created["tags"] == ["hdm-m"]
-    assert (method, path) == ("POST", "solutions/articles/9/fr")
-    assert translation["title"] == "Changer de mot de passe" and translation["status"] == 1
 
 
 # --- the sandbox -------------------------------------------------------------------------

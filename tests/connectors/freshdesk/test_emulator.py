@@ -18,7 +18,7 @@ from django.utils import timezone
 from connectors import emulation
 from connectors.freshdesk import emulator
 from connectors.models import EmulatedRecord
-from tests.support import SHARED_DIR
+from tests.fixtures_util import fixture_payload
 
 pytestmark = pytest.mark.django_db
 
@@ -26,7 +26,6 @@ API_KEY = "fd-sandbox-key"
 AGENT_KEY = "fd-agent-key"
 ROOT = "/sandbox/freshdesk/acme"
 API = f"{ROOT}/api/v2"
-FIXTURES = SHARED_DIR / "fixtures"
 
 
 PLACEHOLDER_PASSWORD = "X"  # Freshdesk only reads the API key, sent as the user name
@@ -914,7 +913,7 @@ def test_solutions_categories_folders_articles(api):
 
 
 def fixture(name: str):
-    return json.loads((FIXTURES / name).read_text())
+    return fixture_payload(name)
 
 
 @pytest.fixture
@@ -1035,3 +1034,147 @@ def test_over_loopback_http(live_server, settings, tmp_path):
             assert download.status_code == 200
             assert download.headers["Content-Type"] == "application/pdf"
             assert b"".join(download.iter_bytes()) == content
+
+
+# --- the multilingual knowledge base ------------------------------------------------------
+
+
+def multilingual(account, *, supported=("fr", "de"), primary="en"):
+    account.options = {
+        **account.options,
+        "primary_language": primary,
+        "supported_languages": list(supported),
+        "portal_languages": list(supported[:1]),
+    }
+    account.save(update_fields=["options"])
+
+
+def knowledge_base(api) -> tuple[dict, dict, dict]:
+    category = api.post("/solutions/categories", {"name": "General"}).json()
+    folder = api.post(
+        f"/solutions/categories/{category['id']}/folders", {"name": "FAQ", "visibility": 1}
+    ).json()
+    article = api.post(
+        f"/solutions/folders/{folder['id']}/articles",
+        {"title": "Reset", "description": "<p>Click</p>", "status": 2, "tags": ["a"]},
+    ).json()
+    return category, folder, article
+
+
+def test_helpdesk_settings_name_the_account_languages(api, account):
+    # A new account: English, no other language (the multilingual feature is off).
+    assert api.get("/settings/helpdesk").json() == {
+        "primary_language": "en",
+        "supported_languages": [],
+        "portal_languages": [],
+    }
+    multilingual(account)
+    assert api.get("/settings/helpdesk").json() == {
+        "primary_language": "en",
+        "supported_languages": ["fr", "de"],
+        "portal_languages": ["fr"],
+    }
+    assert api.get("/settings/helpdesk", {"x": 1}).status_code == 400
+
+
+def test_translated_category_folder_and_article(api, account):
+    multilingual(account)
+    category, folder, article = knowledge_base(api)
+    # Parents first: a folder is translated once its category is, an article once its folder is.
+    early = api.post(
+        f"/solutions/articles/{article['id']}/fr",
+        {"title": "Réinitialiser", "description": "<p>Cliquez</p>", "status": 2},
+    )
+    assert early.status_code == 400 and early.json()["errors"][0]["field"] == "folder_id"
+    assert api.post(f"/solutions/folders/{folder['id']}/fr", {"name": "Aide"}).status_code == 400
+
+    created = api.post(f"/solutions/categories/{category['id']}/fr", {"name": "Général"})
+    assert created.status_code == 201
+    assert created.json()["id"] == category["id"] and created.json()["name"] == "Général"
+    assert created["Location"].endswith(f"/api/v2/solutions/categories/{category['id']}/fr")
+    assert api.post(f"/solutions/folders/{folder['id']}/fr", {"name": "Aide"}).status_code == 201
+    created = api.post(
+        f"/solutions/articles/{article['id']}/fr",
+        {"title": "Réinitialiser", "description": "<p>Cliquez ici</p>", "status": 1},
+    )
+    assert created.status_code == 201, created.content
+    french = created.json()
+    assert french["id"] == article["id"] and french["folder_id"] == folder["id"]
+    assert (french["title"], french["description_text"], french["status"]) == (
+        "Réinitialiser",
+        "Cliquez ici",
+        1,
+    )
+    assert french["language"] == "fr" and french["hits"] == 0
+
+    # Viewing: the translation in its language, the article itself in the primary one.
+    assert api.get(f"/solutions/articles/{article['id']}/fr").json()["title"] == "Réinitialiser"
+    assert api.get(f"/solutions/articles/{article['id']}/en").json()["title"] == "Reset"
+    assert api.get(f"/solutions/articles/{article['id']}").json()["title"] == "Reset"
+    assert api.get(f"/solutions/articles/{article['id']}/de").status_code == 404
+    assert api.get("/solutions/articles/999/fr").status_code == 404
+
+    # One translation per language: a second POST is a conflict, PUT changes it.
+    again = api.post(
+        f"/solutions/articles/{article['id']}/fr",
+        {"title": "Encore", "description": "<p>x</p>", "status": 2},
+    )
+    assert again.status_code == 409
+    assert again.json()["errors"][0]["code"] == "duplicate_value"
+    updated = api.put(f"/solutions/articles/{article['id']}/fr", {"status": 2})
+    assert updated.status_code == 200 and updated.json()["status"] == 2
+    assert api.put(f"/solutions/articles/{article['id']}/de", {"status": 2}).status_code == 404
+    assert api.put(f"/solutions/articles/{article['id']}/fr", {}).status_code == 400
+    assert api.put(f"/solutions/articles/{article['id']}/fr", {"type": 2}).status_code == 400
+    rows = EmulatedRecord.objects.filter(collection="solution_article_translations")
+    assert rows.count() == 1
+
+    # Listing in a language: the translated objects only, as read in it.
+    assert [c["name"] for c in api.get("/solutions/categories/fr").json()] == ["Général"]
+    assert api.get("/solutions/categories/de").json() == []
+    listed = api.get(f"/solutions/categories/{category['id']}/folders/fr").json()
+    assert [f["name"] for f in listed] == ["Aide"]
+    listed = api.get(f"/solutions/folders/{folder['id']}/articles/fr").json()
+    assert [(a["id"], a["title"]) for a in listed] == [(article["id"], "Réinitialiser")]
+    assert api.get(f"/solutions/folders/{folder['id']}/articles/de").json() == []
+    assert api.get("/solutions/folders/999/articles/fr").status_code == 404
+    assert [
+        a["title"] for a in api.get(f"/solutions/folders/{folder['id']}/articles/en").json()
+    ] == ["Reset"]
+
+    # Removing the category removes its translations and those of what it holds.
+    assert api.delete(f"/solutions/categories/{category['id']}").status_code == 204
+    assert not EmulatedRecord.objects.filter(collection__endswith="_translations").exists()
+
+
+def test_translations_in_languages_the_account_lacks(api, account):
+    category, _folder, article = knowledge_base(api)
+    body = {"title": "Zurücksetzen", "description": "<p>x</p>", "status": 2}
+    # Without the multilingual feature, no language but the primary one.
+    refused = api.post(f"/solutions/categories/{category['id']}/de", {"name": "Allgemein"})
+    assert refused.status_code == 403 and refused.json()["code"] == "require_feature"
+    multilingual(account, supported=("fr",))
+    refused = api.post(f"/solutions/articles/{article['id']}/de", body)
+    assert refused.status_code == 400
+    assert refused.json()["errors"] == [
+        {
+            "field": "language_code",
+            "message": "It should be one of these values: 'fr'",
+            "code": "invalid_value",
+        }
+    ]
+    assert api.get(f"/solutions/folders/{_folder['id']}/articles/de").status_code == 400
+    # The primary language is the object itself: never a second translation of it.
+    duplicate = api.post(f"/solutions/categories/{category['id']}/en", {"name": "General"})
+    assert duplicate.status_code == 409
+    # A missing object is missing in every language.
+    assert api.post("/solutions/articles/999/fr", body).status_code == 404
+    # Mandatory fields, as for the article itself.
+    multilingual(account, supported=("fr",))
+    missing = api.post(f"/solutions/categories/{category['id']}/fr", {"description": "x"})
+    assert missing.status_code == 400
+    assert missing.json()["errors"][0] == {
+        "field": "name",
+        "message": "It should not be blank as this is a mandatory field",
+        "code": "missing_field",
+    }

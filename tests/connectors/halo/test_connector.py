@@ -194,6 +194,17 @@ def test_a_ticket_is_written_with_notes_dates_and_attachments(connector, account
     # An update adds nothing already there.
     connector.update(Entity.TICKETS, ticket_id, ticket, attachments=opener)
     assert actions.count() == 1
+    assert files.count() == 2
+    # A write cut short after the notes, before their files: completing it uploads the
+    # files the ticket lacks, each once, however often it is asked.
+    files.delete()
+    for _again in range(2):
+        connector.complete(Entity.TICKETS, ticket_id, ticket, attachments=opener)
+    assert actions.count() == 1
+    assert sorted((f.data["action_id"], f.data["filename"]) for f in files) == [
+        (0, "a.txt"),
+        (actions[0].number, "b.txt"),
+    ]
 
 
 def test_an_attachment_halo_refuses_fails_the_ticket_in_plain_words(connector, account):

@@ -14,12 +14,7 @@ import pytest
 
 from connectors.base import is_marker
 from connectors.sandbox import SeedPlan, acme_agents, sandbox_platform
-
-# The migration engine (issue #4) brings the run machinery and its test harness.
-engine = pytest.importorskip("migrator.engine.connectors", reason="the migration engine is absent")
-harness = pytest.importorskip(
-    "tests.migrator.engine.stack", reason="the engine's harness is absent"
-)
+from tests.migrator.engine import stack as harness
 
 SOURCE, TARGET = "zendesk", "halo"
 

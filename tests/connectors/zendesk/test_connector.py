@@ -25,6 +25,7 @@ from connectors.errors import (
     InvalidRecordError,
     MalformedResponseError,
     NotFoundError,
+    TransientError,
 )
 from connectors.http import HttpClient, LocalRateBudget
 from connectors.models import EmulatedAccount, EmulatedBlob, EmulatedRecord
@@ -643,6 +644,77 @@ def test_articles_are_written_with_translations_and_their_inline_images(target):
         assert connector.find_by_marker(Entity.ARTICLES, archived_marker) is None
     assert read.category_id == category_id
     assert set(read.tags) == {"printers", marker}
+    assert [(t.locale, t.title) for t in read.translations] == [("fr", "Éteindre une imprimante")]
+    [copy] = read.attachments
+    assert copy.url in read.html_body and "source.example" not in read.html_body
+
+
+def test_an_article_cut_short_after_it_was_made_is_completed_with_each_file_once(
+    target, monkeypatch
+):
+    """The article exists, its translation and its file do not: ``complete`` writes them,
+    and a second ``complete`` (a lost answer) writes nothing twice."""
+    image = Attachment(
+        source_id="i1",
+        file_name="diagram.png",
+        content_type="image/png",
+        url="https://source.example/hc/article_attachments/1/diagram.png",
+        inline=True,
+    )
+    with connect(target) as connector:
+        category_id = connector.create(
+            Entity.ARTICLE_CATEGORIES,
+            ArticleCategory(source_id="k", updated_at=NOW, name="Guides"),
+            marker="m",
+        )
+        section_id = connector.create(
+            Entity.ARTICLE_SECTIONS,
+            ArticleSection(source_id="s", updated_at=NOW, name="Printers", category_id=category_id),
+            marker="m",
+        )
+        article = Article(
+            source_id="a",
+            updated_at=NOW,
+            title="Putting out a printer fire",
+            html_body=f'<p>Like this:</p><img src="{image.url}">',
+            status="published",
+            section_id=section_id,
+            translations=[ArticleTranslation(locale="fr", title="Éteindre une imprimante")],
+            attachments=[image],
+        )
+        made: list[str] = []
+
+        def cut_short(*_args, **_kwargs):
+            raise TransientError("the connection dropped", ambiguous=True)
+
+        # The article is made; the next call (its translation) never arrives.
+        with monkeypatch.context() as patched:
+            original_post = connector.api.post
+
+            def post_once(path, **kwargs):
+                if made:
+                    cut_short()
+                return original_post(path, **kwargs)
+
+            patched.setattr(connector.api, "post", post_once)
+            with pytest.raises(TransientError):
+                connector.create(
+                    Entity.ARTICLES,
+                    article,
+                    marker="hdm-00000000-art-a",
+                    attachments=opener_of(b"png bytes"),
+                    on_created=made.append,
+                )
+        [article_id] = made
+        for _again in range(2):
+            connector.complete(
+                Entity.ARTICLES, article_id, article, attachments=opener_of(b"png bytes")
+            )
+        [read] = connector.read_page(Entity.ARTICLES, ids=[article_id]).records
+    files = EmulatedRecord.objects.filter(
+        account=target, collection="hc_article_attachments", parent_number=int(article_id)
+    )
+    assert files.count() == 1
     assert [(t.locale, t.title) for t in read.translations] == [("fr", "Éteindre une imprimante")]
     [copy] = read.attachments
     assert copy.url in read.html_body and "source.example" not in read.html_body

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -18,7 +17,7 @@ from django.test.utils import CaptureQueriesContext
 
 from connectors import emulation
 from connectors.zendesk import emulator
-from tests.support import SHARED_DIR
+from tests.fixtures_util import fixture_payload
 
 pytestmark = pytest.mark.django_db
 
@@ -26,7 +25,6 @@ EMAIL = "admin@acme.test"
 API_TOKEN = "sandbox-api-token"
 OAUTH_TOKEN = "sandbox-oauth-token"
 BASIC = "Basic " + base64.b64encode(f"{EMAIL}/token:{API_TOKEN}".encode()).decode()
-FIXTURES = SHARED_DIR / "fixtures"
 
 
 class Zendesk:
@@ -998,7 +996,7 @@ def test_help_center_categories_sections_articles_translations_and_attachments(z
 
 
 def _fixture_object(file_name: str, key: str) -> dict[str, Any]:
-    payload = json.loads((FIXTURES / file_name).read_text())
+    payload = fixture_payload(file_name)
     item = payload[key][0]
     if key == "ticket_events":
         return item["child_events"][0]
@@ -1087,15 +1085,15 @@ def test_list_envelopes_match_the_real_payloads(zd):
         ("zendesk_categories.json", "/api/v2/help_center/categories.json"),
         ("zendesk_sections.json", "/api/v2/help_center/sections.json"),
     ]:
-        real = json.loads((FIXTURES / file_name).read_text())
+        real = fixture_payload(file_name)
         emulated = zd.get(path, **{"page[size]": 10}).json()
         assert set(real) == set(emulated), file_name
         assert set(real["meta"]) == set(emulated["meta"])
         assert set(real["links"]) == set(emulated["links"])
-    real_export = json.loads((FIXTURES / "zendesk_tickets.json").read_text())
+    real_export = fixture_payload("zendesk_tickets.json")
     export = zd.get("/api/v2/incremental/tickets/cursor.json", start_time=0).json()
     assert set(real_export) == set(export)
-    real_articles = json.loads((FIXTURES / "zendesk_articles.json").read_text())
+    real_articles = fixture_payload("zendesk_articles.json")
     articles = zd.get("/api/v2/help_center/incremental/articles.json", start_time=0).json()
     assert set(real_articles) <= set(articles)
 

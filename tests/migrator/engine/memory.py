@@ -282,6 +282,7 @@ class MemoryDesk(Connector):
         *,
         marker: str,
         attachments: AttachmentOpener | None = None,
+        on_created: Callable[[str], None] | None = None,
     ) -> str:
         ensure_record_matches(entity, record)
         self._call()
@@ -294,6 +295,8 @@ class MemoryDesk(Connector):
         target_id = str(next(self.account.ids))
         self.account.written.setdefault(entity, {})[target_id] = (copied, marker)
         self.account.creates[entity] += 1
+        if on_created is not None:
+            on_created(target_id)
         if lose_answer:
             from connectors.errors import TransientError
 

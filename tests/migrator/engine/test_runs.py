@@ -11,7 +11,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+import redis
 from django.core.exceptions import ValidationError
+from django.db import OperationalError
 from django.utils import timezone
 
 from connectors.base import ScopeKind
@@ -507,8 +509,9 @@ def test_reports_stream_as_csv_with_links_per_outcome(pair):
     seed_helpdesk(pair.source, tickets=3)
     run = drain(start(pair))
     lines = list(run_records_csv(run=run, outcome="migrated"))
-    assert lines[0] == "entity,source_id,source_url,target_id,target_url,reason\r\n"
+    assert lines[0] == "entity,source_id,source_url,target_id,target_url,reason,verification\r\n"
     assert len(lines) == 1 + len(RunRecord.objects.filter(run=run, outcome="migrated"))
+    assert all(line.endswith(",verified\r\n") for line in lines[1:] if line.startswith("tickets"))
     skipped = list(run_records_csv(run=run, outcome="skipped"))
     assert any(line.startswith("agents,9,") for line in skipped)
 
@@ -527,8 +530,17 @@ def test_a_create_refused_halfway_keeps_what_the_target_made(pair, monkeypatch):
     run = drain(start(pair))
     monkeypatch.undo()
     second = RunRecord.objects.get(run=run, entity="tickets", source_id="2")
-    assert second.outcome == "migrated"
-    assert "part of it was refused: the translation's language" in second.reason
+    # Not all of it is on the target: it is not "migrated", and the reason says why.
+    assert second.outcome == "failed"
+    assert "not all of it was written" in second.reason
+    assert "the translation's language is not enabled" in second.reason
+    mapping = RecordMap.objects.get(entity="tickets", source_id="2")
+    assert (mapping.state, mapping.target_id) == (RecordMap.State.PENDING, second.target_id)
+    assert_written_once(pair.target, Entity.TICKETS, 3)
+    # The next run completes the record it left short, without a second copy.
+    again = drain(start(pair))
+    record = RunRecord.objects.get(run=again, entity="tickets", source_id="2")
+    assert record.outcome == "migrated", record.reason
     assert RecordMap.objects.get(entity="tickets", source_id="2").state == RecordMap.State.DONE
     assert_written_once(pair.target, Entity.TICKETS, 3)
 
@@ -622,3 +634,60 @@ def test_systemic_errors_pause_and_the_migration_follows_its_runs(pair):
     services.run_cancel(run=delta)
     pair.migration.refresh_from_db()
     assert pair.migration.status == Migration.Status.COMPLETED
+
+
+# --------------------------------------------------------------------------- infrastructure
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [
+        pytest.param(lambda: redis.exceptions.ConnectionError("Connection refused"), id="redis"),
+        pytest.param(
+            lambda: OperationalError("terminating connection due to administrator command"),
+            id="postgresql",
+        ),
+    ],
+)
+def test_a_service_of_the_installation_failing_never_fails_a_record(pair, monkeypatch, fault):
+    seed_helpdesk(pair.source, tickets=6)
+    original = memory.MemoryDesk.create
+    faults = {"left": 3}
+
+    def create_while_services_fail(self, entity, record, **kwargs):
+        if entity is Entity.TICKETS and faults["left"]:
+            faults["left"] -= 1
+            raise fault()
+        return original(self, entity, record, **kwargs)
+
+    monkeypatch.setattr(memory.MemoryDesk, "create", create_while_services_fail)
+    monkeypatch.setattr("migrator.engine.infrastructure.RECOVERY_WAIT_SECONDS", 0.1)
+    run = drain(start(pair))
+    assert run.status == Run.Status.COMPLETED, run.pause_reason
+    assert faults["left"] == 0
+    assert set(outcomes(run, Entity.TICKETS).values()) == {"migrated"}
+    assert_written_once(pair.target, Entity.TICKETS, 6)
+
+
+def test_a_service_down_past_every_try_pauses_the_run_and_fails_nothing(pair, monkeypatch):
+    seed_helpdesk(pair.source, tickets=3)
+
+    def redis_gone(self, entity, record, **kwargs):
+        if entity is Entity.TICKETS:
+            raise redis.exceptions.ConnectionError("Connection refused")
+        return original(self, entity, record, **kwargs)
+
+    original = memory.MemoryDesk.create
+    monkeypatch.setattr(memory.MemoryDesk, "create", redis_gone)
+    monkeypatch.setattr("migrator.engine.infrastructure.RECOVERY_WAIT_SECONDS", 0.1)
+    run = drain(start(pair))
+    assert (run.status, run.paused_by) == (Run.Status.PAUSED, Run.PausedBy.SYSTEM)
+    assert "Redis could not be reached" in run.pause_reason
+    assert not RunRecord.objects.filter(run=run, outcome=RunRecord.Outcome.FAILED).exists()
+    # Redis is back: resuming writes every ticket, once.
+    monkeypatch.undo()
+    scheduling.run_resume(run=run)
+    run = drain(run)
+    assert run.status == Run.Status.COMPLETED, run.pause_reason
+    assert set(outcomes(run, Entity.TICKETS).values()) == {"migrated"}
+    assert_written_once(pair.target, Entity.TICKETS, 3)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from connectors.base import TranslationLanguages
 from connectors.schema import (
+    ArticleTranslation,
     Attachment,
     AuthorKind,
     Comment,
@@ -35,6 +37,7 @@ def transformer(
     filters: Filters | None = None,
     target_capabilities=None,
     target_fields=None,
+    target_languages=lambda: None,
 ) -> Transformer:
     matches = matches or Matches()
     references = References(migration_id=0, namespace="main", matches=matches)
@@ -48,6 +51,7 @@ def transformer(
             target_capabilities=capabilities,
             source_fields=memory.SOURCE_FIELDS,
             target_fields=target_fields or memory.TARGET_FIELDS,
+            target_languages=target_languages,
         ),
         references=references,
         filters=filters or Filters(),
@@ -297,6 +301,45 @@ def test_articles_need_their_section_and_map_statuses():
         transformer(known=known).prepare(memory.article(2, "21"))
     mapped = transformer(known=known, mappings=FieldMappings(article_statuses={"published": "1"}))
     assert mapped.prepare(memory.article(3, "20")).record.status == "1"
+
+
+def test_translations_in_languages_the_target_lacks_are_left_out_with_a_note():
+    asked = []
+
+    def languages():
+        asked.append(1)
+        return TranslationLanguages(primary="en", accepted=("fr", "pt-BR"))
+
+    known = {(Entity.ARTICLE_SECTIONS, "20"): "920"}
+    transform = transformer(known=known, target_languages=languages)
+    article = memory.article(1, "20").model_copy(
+        update={
+            "locale": "es",
+            "translations": [
+                ArticleTranslation(locale="es", title="El artículo"),
+                ArticleTranslation(locale="fr-fr", title="L'article"),
+                ArticleTranslation(locale="pt", title="O artigo"),
+                ArticleTranslation(locale="de", title="Der Artikel"),
+                ArticleTranslation(locale="en-us", title="The article"),
+            ],
+        }
+    )
+    prepared = transform.prepare(article)
+    # Kept in the target's spelling of the language; the article's own language stays.
+    assert [t.locale for t in prepared.record.translations] == ["es", "fr", "pt-BR"]
+    assert prepared.notes == [
+        "The German translation was not migrated: the target help desk does not have "
+        "German enabled.",
+        "The English translation was not migrated: English is the target help desk's main "
+        "language, which the article itself is written in.",
+    ]
+    # The target's languages are read once, however many articles there are.
+    transform.prepare(article.model_copy(update={"source_id": "2"}))
+    transform.prepare(memory.article(3, "20"))
+    assert len(asked) == 1
+    # A target that takes any language (None) keeps them all.
+    anything = transformer(known=known).prepare(article)
+    assert len(anything.record.translations) == 5 and not anything.notes
 
 
 def test_sections_need_their_category_and_keep_a_migrated_parent():

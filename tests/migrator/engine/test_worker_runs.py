@@ -5,7 +5,9 @@ killed with SIGKILL."""
 from __future__ import annotations
 
 import random
+import re
 import time
+from collections import Counter
 
 import httpx
 import pytest
@@ -15,12 +17,13 @@ from django.utils import timezone
 from connectors.base import is_marker
 from connectors.emulation import isoformat
 from connectors.sandbox import SeedPlan, sandbox_platform
-from connectors.schema import Entity
+from connectors.schema import Entity, html_to_text
 from migrator import configuration, services
 from migrator.models import RecordMap, Run, RunBatch
 from reports.models import ATTACHMENTS, RunRecord
 from reports.selectors import run_records_csv, run_summary
 from tests.migrator.engine import stack as harness
+from tests.support import replayable_seed
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -122,14 +125,17 @@ def test_a_full_run_killed_five_times_moves_every_ticket_exactly_once(user, stac
     )
     worker = stack.worker(concurrency=3)
     run = services.run_start(migration=accounts.migration, kind=Run.Kind.FULL)
-    moments = random.Random()
+    # Seeded and printed, so that a failure can be replayed with the same kill moments.
+    moments = random.Random(replayable_seed())
     for kill in range(5):
         # Anywhere in the run: planning, small entities, or in the middle of the tickets.
         goal = moments.randint(kill * TICKETS // 6, (kill + 1) * TICKETS // 6)
         harness.wait_for_run(
             run, timeout=120, until=lambda current, goal=goal: migrated_tickets(current) >= goal
         )
-        time.sleep(moments.uniform(0, 1.5))
+        pause = moments.uniform(0, 1.5)
+        print(f"kill {kill + 1}: {pause:.2f}s after {goal} tickets were reported", flush=True)
+        time.sleep(pause)
         worker.kill()
         worker = stack.worker(concurrency=3)
     run = harness.wait_for_run(run, timeout=300)
@@ -144,6 +150,45 @@ def test_a_full_run_killed_five_times_moves_every_ticket_exactly_once(user, stac
     assert not RecordMap.objects.filter(
         migration=accounts.migration, state=RecordMap.State.PENDING
     ).exists()
+
+
+def test_a_run_whose_workers_are_stopped_with_sigterm_writes_every_comment_once(user, stack):
+    accounts = harness.accounts_seed(
+        owner=user,
+        stack=stack,
+        source_plan=small_source(
+            tickets=90,
+            comments_per_ticket=(3, 6),
+            attachment_ratio=1.0,
+            articles=0,
+            article_sections=0,
+            article_categories=0,
+        ),
+        target_plan=TARGET_PLAN,
+        entities=[Entity.CONTACTS, Entity.TICKETS],
+    )
+    moments = random.Random(replayable_seed())
+    worker = stack.worker(concurrency=3)
+    run = services.run_start(migration=accounts.migration, kind=Run.Kind.FULL)
+    given_back = 0
+    for stop in range(3):
+        goal = moments.randint(stop * 90 // 4, (stop + 1) * 90 // 4)
+        harness.wait_for_run(
+            run, timeout=180, until=lambda current, goal=goal: migrated_tickets(current) >= goal
+        )
+        time.sleep(moments.uniform(0, 1.0))
+        # What a service manager's stop and Ctrl-C send: SIGTERM to the whole group.
+        worker.stop(timeout=60)
+        given_back += sum("given back: the worker is stopping" in line for line in worker.lines)
+        worker = stack.worker(concurrency=3)
+    # The batches at hand were given back by the stopping workers, not left to go stale.
+    assert given_back, "no stopping worker gave its batch back"
+    run = harness.wait_for_run(run, timeout=300)
+    assert run.status == Run.Status.COMPLETED, run.pause_reason
+    reported = RunRecord.objects.filter(run=run, entity="tickets")
+    assert set(reported.values_list("outcome", flat=True)) == {RunRecord.Outcome.MIGRATED}
+    assert harness.target_records(accounts.target, "tickets").count() == 90
+    assert_every_comment_once(accounts)
 
 
 # --------------------------------------------------------------------------- delta
@@ -194,7 +239,7 @@ def test_crashes_after_creates_and_updates_and_a_delta_duplicate_nothing(user, s
     accounts = harness.accounts_seed(
         owner=user,
         stack=stack,
-        source_plan=small_source(tickets=60, articles=0, article_sections=0, article_categories=0),
+        source_plan=small_source(tickets=60, articles=10),
         target_plan=TARGET_PLAN,
         entities=[Entity.CONTACTS, Entity.TICKETS],
     )
@@ -329,6 +374,9 @@ def test_server_errors_and_429_bursts_never_fail_a_record(user, stack):
         account.rate_limit_per_minute = 40
         account.options = {**account.options, "rate_window_seconds": 2}
         account.save()
+    # Answers cut short: on a write, the record was made but its answer was lost.
+    accounts.target.fault_malformed_ratio = 0.03
+    accounts.target.save()
     stack.worker(concurrency=3)
     run = services.run_start(migration=accounts.migration, kind=Run.Kind.FULL)
     run = harness.wait_for_run(run, timeout=300)
@@ -338,6 +386,38 @@ def test_server_errors_and_429_bursts_never_fail_a_record(user, stack):
     assert RunBatch.objects.filter(run=run).aggregate(n=Sum("rate_limited"))["n"] > 0
     markers = ticket_markers(accounts.target)
     assert len(markers) == len(set(markers)) == 60
+    assert_every_comment_once(accounts)
+
+
+#: The header a migrated comment's text starts with on Freshdesk: its date and author.
+COMMENT_HEADER = re.compile(r"^On \d{4}-\d\d-\d\d \d\d:\d\d UTC(?:, .+? wrote)?:")
+
+
+def assert_every_comment_once(accounts) -> None:
+    """Each source comment after the first (the description) is, on the target, exactly
+    one of its ticket's conversations, with the same text; the target's own data says so."""
+
+    def letters(text: str) -> str:
+        return re.sub(r"\s+", "", text)
+
+    source_comments = harness.target_records(accounts.source, "ticket_comments")
+    wrong = {}
+    for number in source_tickets(accounts):
+        texts = [
+            letters(COMMENT_HEADER.sub("", " ".join(text.split())))
+            for text in conversation_texts(accounts, number)
+        ]
+        comments = source_comments.filter(parent_number=number).order_by("number")
+        # A text said twice on the source is there twice: counted, not just found.
+        expected = Counter(
+            letters(html_to_text(comment.data.get("html_body") or ""))
+            for comment in list(comments)[1:]
+        )
+        found = Counter(texts)
+        for body, count in expected.items():
+            if found[body] != count:
+                wrong[(number, body)] = (count, found[body])
+    assert not wrong, f"comments short or doubled (source, target): {wrong}"
 
 
 # --------------------------------------------------------------------------- bad data
