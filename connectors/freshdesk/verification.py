@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 from connectors.freshdesk.payloads import comment_to_freshdesk, original_dates_note_to_freshdesk
-from connectors.schema import Article, AuthorKind, Comment, Record, Ticket
+from connectors.schema import AuthorKind, Comment, Record, Ticket
 
 _ATTACHMENT_NOTE = re.compile(r"Attachments of .+ \(part \d+\)\.")
 
@@ -37,12 +37,7 @@ def expected_ticket(ticket: Ticket) -> Ticket:
 
 
 def expected_record(record: Record) -> Record:
-    if isinstance(record, Ticket):
-        return expected_ticket(record)
-    if isinstance(record, Article):
-        # An article is read in its main language only: translations cannot be read back.
-        return record.model_copy(update={"translations": []})
-    return record
+    return expected_ticket(record) if isinstance(record, Ticket) else record
 
 
 def is_attachment_note(comment: Comment) -> bool:
