@@ -46,9 +46,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, Protocol, Self, TypeVar
-from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 from pydantic_core import PydanticUndefined
 
 from connectors.schema import Attachment, Comment, Entity, FieldSchema, Record
@@ -95,6 +94,13 @@ def credential_field(
     )
 
 
+SECRET_NOT_HEADER_TEXT = _(
+    "Use only unaccented letters, digits and punctuation: this value travels in HTTP "
+    "headers, which cannot carry other characters. Copy it again from the platform."
+)
+_HEADER_TEXT = re.compile(r"[\x20-\x7e]*")
+
+
 class Credentials(BaseModel):
     """Base of each platform's credentials model. Secrets are typed ``SecretStr``."""
 
@@ -105,6 +111,15 @@ class Credentials(BaseModel):
         # A refused token must not end up in an error message or a log line.
         hide_input_in_errors=True,
     )
+
+    @field_validator("*")
+    @classmethod
+    def _secret_fits_in_a_header(cls, value: Any) -> Any:
+        # Tokens travel in HTTP headers, which carry printable ASCII only: anything else
+        # was mistyped or pasted with more than the token.
+        if isinstance(value, SecretStr) and not _HEADER_TEXT.fullmatch(value.get_secret_value()):
+            raise ValueError(SECRET_NOT_HEADER_TEXT)
+        return value
 
     @classmethod
     def form_schema(cls) -> dict[str, Any]:
@@ -134,35 +149,6 @@ class Credentials(BaseModel):
             name: value.get_secret_value() if isinstance(value, SecretStr) else value
             for name, value in self
         }
-
-
-def normalise_account_url(value: str, *, hosted_domain: str) -> str:
-    """``https://acme.<hosted_domain>`` from "acme", "acme.<hosted_domain>" or a full URL.
-
-    Full URLs keep their scheme, host and port (custom domains, local emulators);
-    the HTTP layer's SSRF guard decides whether the address may be called. Other paths
-    are dropped (a pasted ticket link gives the account), except a sandbox account's
-    ``/sandbox/<platform>/<account>`` (:meth:`connectors.sandbox.SandboxPlatform.base_url`).
-    """
-    text = value.strip().rstrip("/")
-    if not text:
-        raise ValueError("enter the address of your account")
-    if "://" not in text:
-        if re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9-]*", text):
-            text = f"{text}.{hosted_domain}"
-        text = f"https://{text}"
-    parts = urlsplit(text)
-    host_ok = parts.hostname is not None and re.fullmatch(r"[a-z0-9.:-]+", parts.hostname)
-    if parts.scheme not in ("http", "https") or not host_ok:
-        raise ValueError("enter an address such as https://yourcompany." + hosted_domain)
-    if parts.username or parts.password or parts.query or parts.fragment:
-        raise ValueError("enter the address of your account without user, query or fragment")
-    netloc = str(parts.hostname) + (f":{parts.port}" if parts.port else "")
-    sandbox = _SANDBOX_ACCOUNT_PATH.match(parts.path)
-    return f"{parts.scheme}://{netloc}{sandbox.group(0) if sandbox else ''}"
-
-
-_SANDBOX_ACCOUNT_PATH = re.compile(r"/sandbox/[a-z][a-z0-9_]*/[A-Za-z0-9_-]+(?=/|$)")
 
 
 # --------------------------------------------------------------------------- capabilities

@@ -174,13 +174,18 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def web_server(*, env: dict[str, str], port: int, workers: int, threads: int = 4) -> ChildProcess:
+def web_server(
+    *, env: dict[str, str], port: int, workers: int, threads: int = 4, access_log: bool = False
+) -> ChildProcess:
     command = [
         sys.executable, "-m", "gunicorn", "migrator.wsgi:application", f"--bind=127.0.0.1:{port}",
+        "--config=python:migrator.gunicorn_config",
         f"--workers={workers}", f"--threads={threads}", "--timeout=120",
         # Keeps connections alive even with one thread (the sync worker closes each).
         "--worker-class=gthread",
     ]  # fmt: skip
+    if access_log:
+        command.append("--access-logfile=-")
     return ChildProcess(command, env=env, name="web")
 
 

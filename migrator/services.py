@@ -422,9 +422,19 @@ def connection_verify(*, connection: Connection) -> Connection:
         connector_class = registry.get(connection.platform)
     except UnknownConnectorError as error:
         raise ValidationError(str(error), code="unknown_platform") from None
-    credentials = connector_class.parse_credentials(
-        decrypt_credentials(token=connection.encrypted_credentials)
-    )
+    try:
+        credentials = connector_class.parse_credentials(
+            decrypt_credentials(token=connection.encrypted_credentials)
+        )
+    except pydantic.ValidationError:
+        # Saved before a check that now refuses them (the values are not shown: secrets).
+        raise ValidationError(
+            _(
+                "The saved credentials of this connection are no longer accepted: connect "
+                "again with the form."
+            ),
+            code="refused",
+        ) from None
     connector = connector_class(
         credentials=credentials,
         http_client_factory=engine_connectors.http_client_factory(connection),

@@ -11,6 +11,9 @@ from django.core.exceptions import ValidationError
 from connectors.base import Credentials
 from wizard.text import as_sentence, translate_sentence
 
+#: No address, name or token is longer; a longer value was pasted by mistake.
+MAX_VALUE_CHARS = 4096
+
 
 def _json_type(schema: Mapping[str, Any]) -> str:
     """The JSON type of a property; an optional one is ``anyOf`` the type and null."""
@@ -75,6 +78,7 @@ class CredentialsForm(forms.Form):
             help_text=hint,
             required=required,
             strip=True,
+            max_length=int(prop.get("maxLength", MAX_VALUE_CHARS)),
             widget=widget,
             initial=None if secret else default,
         )
@@ -87,12 +91,12 @@ class CredentialsForm(forms.Form):
         """The service's refusal, on the fields it names, in plain sentences."""
         if not hasattr(error, "error_dict"):
             for message in error.messages:
-                self.add_error(None, as_sentence(message))
+                self.add_error(None, translate_sentence(as_sentence(message)))
             return
         for field, messages in error.message_dict.items():
             target = field if field in self.fields else None
             for message in messages:
-                self.add_error(target, as_sentence(message))
+                self.add_error(target, translate_sentence(as_sentence(message)))
 
 
 class ConnectionChoiceForm(forms.Form):

@@ -15,6 +15,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
 
+from connectors.addresses import AMBIGUOUS_IP_ADDRESS
 from connectors.base import ScopeKind
 from connectors.registry import UnknownConnectorError, registry
 from connectors.schema import Entity
@@ -37,7 +38,10 @@ SCOPE_KIND_LABELS: dict[ScopeKind, str | Promise] = {
 }
 
 #: Connector sentences that reach the wizard already filled in (connectors.base).
-_PARAMETERIZED_SENTENCES: tuple[str, ...] = (gettext_noop("Attachments larger than %(size)s."),)
+_PARAMETERIZED_SENTENCES: tuple[str, ...] = (
+    gettext_noop("Attachments larger than %(size)s."),
+    AMBIGUOUS_IP_ADDRESS,
+)
 _PLACEHOLDER = re.compile(r"%\\\((\w+)\\\)s")
 
 

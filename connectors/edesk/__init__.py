@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from pydantic import SecretStr, field_validator
 
+from connectors.addresses import normalise_account_url
 from connectors.base import (
     Capabilities,
     Credentials,
     ScopeKind,
     _,
     credential_field,
-    normalise_account_url,
 )
 from connectors.schema import Entity
 

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from pydantic import SecretStr, field_validator
 
-from connectors.base import Capabilities, Credentials, _, credential_field, normalise_account_url
+from connectors.addresses import normalise_account_url
+from connectors.base import Capabilities, Credentials, _, credential_field
 from connectors.schema import Entity
 
 KEY = "freshdesk"

@@ -16,10 +16,10 @@ tenant on that call.
 from __future__ import annotations
 
 import re
-from urllib.parse import urlsplit
 
 from pydantic import SecretStr, field_validator
 
+from connectors.addresses import account_address
 from connectors.base import Capabilities, Credentials, _, credential_field
 from connectors.schema import Entity
 
@@ -35,24 +35,13 @@ def normalise_server_url(value: str, *, suffix: str | None = None) -> str:
 
     "acme" stands for ``https://acme.halopsa.com``.
     """
-    text = value.strip().rstrip("/")
-    if not text:
-        raise ValueError("enter the address shown in Halo")
-    if "://" not in text:
-        if re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9-]*", text):
-            text = f"{text}.{HOSTED_DOMAIN}"
-        text = f"https://{text}"
-    parts = urlsplit(text)
-    host_ok = parts.hostname is not None and re.fullmatch(r"[a-z0-9.:-]+", parts.hostname)
-    if parts.scheme not in ("http", "https") or not host_ok:
-        raise ValueError("enter an address such as https://yourcompany." + HOSTED_DOMAIN)
-    if parts.username or parts.password or parts.query or parts.fragment:
-        raise ValueError("enter the address without user, query or fragment")
-    path = parts.path.rstrip("/")
+    address = account_address(
+        value, hosted_domain=HOSTED_DOMAIN, example=f"https://yourcompany.{HOSTED_DOMAIN}"
+    )
+    path = address.path.rstrip("/")
     if suffix and not path.lower().endswith(suffix):
         path += suffix
-    netloc = str(parts.hostname) + (f":{parts.port}" if parts.port else "")
-    return f"{parts.scheme}://{netloc}{path}"
+    return address.origin + path
 
 
 class HaloCredentials(Credentials):

@@ -33,7 +33,7 @@ import threading
 import time
 import traceback
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 
@@ -808,23 +808,19 @@ class BatchWork:
         raise RuntimeError("too many attachments could not be copied")
 
     def _complete(self, prepared: Prepared, target_id: str) -> None:
-        for _drop in range(50):
-            try:
-                self.target.complete(
-                    self.entity,
-                    target_id,
-                    prepared.record,
-                    attachments=self.gate if has_attachments(prepared.record) else None,
-                )
-                return
-            except AttachmentProblem as problem:
-                self._drop_attachment(prepared, problem)
-        raise RuntimeError("too many attachments could not be copied")
+        self._write_existing(self.target.complete, prepared, target_id)
 
     def _update(self, prepared: Prepared, target_id: str) -> None:
+        self._write_existing(self.target.update, prepared, target_id)
+
+    def _write_existing(
+        self, write: Callable[..., None], prepared: Prepared, target_id: str
+    ) -> None:
+        """Write to a record already on the target, leaving out the attachments that
+        cannot be copied (each says why in the report)."""
         for _drop in range(50):
             try:
-                self.target.update(
+                write(
                     self.entity,
                     target_id,
                     prepared.record,

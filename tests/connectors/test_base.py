@@ -6,6 +6,7 @@ import pytest
 from pydantic import SecretStr, ValidationError
 
 from connectors import freshdesk, zendesk
+from connectors.addresses import normalise_account_url
 from connectors.base import (
     COMMON_CHECKLIST,
     Capabilities,
@@ -18,7 +19,6 @@ from connectors.base import (
     cursor_load,
     estimate_duration,
     is_marker,
-    normalise_account_url,
     not_migrated,
     page_by_ids,
     source_marker,
@@ -105,13 +105,32 @@ def test_credentials_keep_secrets_out_of_displays_and_errors() -> None:
             "http://127.0.0.1:8000/sandbox/freshdesk/acme",
         ),
         ("http://testserver/sandbox/zendesk/acme/api/v2", "http://testserver/sandbox/zendesk/acme"),
+        ("https://[::1]:8443/", "https://[::1]:8443"),
+        ("https://[2001:DB8:0::5]/a/tickets", "https://[2001:db8::5]"),
+        ("http://[::1]:8000/sandbox/edesk/acme/", "http://[::1]:8000/sandbox/edesk/acme"),
     ],
 )
 def test_account_url_is_normalised(given: str, expected: str) -> None:
     assert normalise_account_url(given, hosted_domain="freshdesk.com") == expected
 
 
-@pytest.mark.parametrize("given", ["", "ftp://acme.test", "https://user:pw@acme.test", "a b"])
+@pytest.mark.parametrize(
+    "given",
+    [
+        "",
+        "ftp://acme.test",
+        "https://user:pw@acme.test",
+        "a b",
+        "https://::1/",
+        "https://[fe80::1%25eth0]/",
+        "https://[::1/",
+        "https://[acme.test]/",
+        "https://acme.test:99999/",
+        "https://010.0.0.1/",
+        "https://999.1.1.1/",
+        "https://" + "a" * 64 + ".test/",
+    ],
+)
 def test_account_url_rejects_what_is_not_an_account_address(given: str) -> None:
     with pytest.raises(ValueError, match="address"):
         normalise_account_url(given, hosted_domain="freshdesk.com")

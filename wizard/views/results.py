@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from migrator import selectors
@@ -52,6 +53,8 @@ def run_progress(request: HttpRequest, run_id: int) -> HttpResponse:
     return response
 
 
+# A report names customers' records: no cache along the way keeps a copy.
+@never_cache
 @login_required
 @require_GET
 def run_verification(request: HttpRequest, run_id: int) -> HttpResponse:

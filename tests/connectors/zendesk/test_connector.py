@@ -605,22 +605,32 @@ def test_an_agent_whose_address_is_an_end_user_becomes_an_agent(target):
     assert stored(target, "users", agent_id).data["role"] == "agent"
 
 
-def test_articles_are_written_with_translations_and_their_inline_images(target):
-    image = Attachment(
-        source_id="i1",
-        file_name="diagram.png",
-        content_type="image/png",
-        url="https://source.example/hc/article_attachments/1/diagram.png",
-        inline=True,
+#: An inline image of the articles written below.
+DIAGRAM = Attachment(
+    source_id="i1",
+    file_name="diagram.png",
+    content_type="image/png",
+    url="https://source.example/hc/article_attachments/1/diagram.png",
+    inline=True,
+)
+
+
+def printers_section(connector: ZendeskConnector) -> tuple[str, str]:
+    """A category "Guides" with a section "Printers": their ids on the target."""
+    category = ArticleCategory(source_id="k", updated_at=NOW, name="Guides")
+    category_id = connector.create(Entity.ARTICLE_CATEGORIES, category, marker="m")
+    section = ArticleSection(
+        source_id="s", updated_at=NOW, name="Printers", category_id=category_id
     )
+    section_id = connector.create(Entity.ARTICLE_SECTIONS, section, marker="m")
+    assert connector.find_by_marker(Entity.ARTICLE_SECTIONS, "m", record=section) == section_id
+    return category_id, section_id
+
+
+def test_articles_are_written_with_translations_and_their_inline_images(target):
+    image = DIAGRAM
     with connect(target) as connector:
-        category = ArticleCategory(source_id="k", updated_at=NOW, name="Guides")
-        category_id = connector.create(Entity.ARTICLE_CATEGORIES, category, marker="m")
-        section = ArticleSection(
-            source_id="s", updated_at=NOW, name="Printers", category_id=category_id
-        )
-        section_id = connector.create(Entity.ARTICLE_SECTIONS, section, marker="m")
-        assert connector.find_by_marker(Entity.ARTICLE_SECTIONS, "m", record=section) == section_id
+        category_id, section_id = printers_section(connector)
         article = Article(
             source_id="a",
             updated_at=NOW,
@@ -654,24 +664,9 @@ def test_an_article_cut_short_after_it_was_made_is_completed_with_each_file_once
 ):
     """The article exists, its translation and its file do not: ``complete`` writes them,
     and a second ``complete`` (a lost answer) writes nothing twice."""
-    image = Attachment(
-        source_id="i1",
-        file_name="diagram.png",
-        content_type="image/png",
-        url="https://source.example/hc/article_attachments/1/diagram.png",
-        inline=True,
-    )
+    image = DIAGRAM
     with connect(target) as connector:
-        category_id = connector.create(
-            Entity.ARTICLE_CATEGORIES,
-            ArticleCategory(source_id="k", updated_at=NOW, name="Guides"),
-            marker="m",
-        )
-        section_id = connector.create(
-            Entity.ARTICLE_SECTIONS,
-            ArticleSection(source_id="s", updated_at=NOW, name="Printers", category_id=category_id),
-            marker="m",
-        )
+        _category_id, section_id = printers_section(connector)
         article = Article(
             source_id="a",
             updated_at=NOW,
