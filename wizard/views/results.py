@@ -53,8 +53,6 @@ def run_progress(request: HttpRequest, run_id: int) -> HttpResponse:
     return response
 
 
-# A report names customers' records: no cache along the way keeps a copy.
-@never_cache
 @login_required
 @require_GET
 def run_verification(request: HttpRequest, run_id: int) -> HttpResponse:
@@ -74,6 +72,8 @@ def run_verification(request: HttpRequest, run_id: int) -> HttpResponse:
     return response
 
 
+# A report names customers' records: no cache along the way keeps a copy.
+@never_cache
 @login_required
 @require_GET
 def run_records_csv(request: HttpRequest, run_id: int) -> StreamingHttpResponse:
