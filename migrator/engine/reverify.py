@@ -22,13 +22,9 @@ from connectors.base import Source, Target
 from connectors.errors import ConnectorError
 from connectors.schema import Entity, Record
 from migrator.engine import plan
+from migrator.engine.attachments import AttachmentGate, AttachmentProblem, without_attachment
 from migrator.engine.connectors import migration_connectors
-from migrator.engine.execute import (
-    AttachmentGate,
-    AttachmentProblem,
-    records_locked,
-    without_attachment,
-)
+from migrator.engine.locks import records_locked
 from migrator.engine.transform import RecordSkipped, References, Transformer
 from migrator.engine.verify import STILL_DIFFERS, VERIFIED_ENTITIES, Verdict, Verifier
 from migrator.models import Run
