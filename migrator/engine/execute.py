@@ -588,15 +588,27 @@ class BatchWork:
         # it instead of creating it again.
         self._created(mapping, target_id)
         self.references.remember(self.entity, record.source_id, target_id)
+        verdict = self._what_is_missing(target_id, prepared)
+        missing = f" ({'; '.join(verdict.differences)})" if verdict.differs else ""
         self._report(
             record.source_id,
             RunRecord.Outcome.FAILED,
             target_id=target_id,
-            reason="Created on the target, but not all of it was written: the target refused "
-            f"a part of it: {refused.user_message}",
+            reason=f"Created on the target, but not all of it was written{missing}. The target "
+            f"refused a part of it: {refused.user_message}",
             detail=refused.detail,
+            verdict=verdict,
         )
         return True
+
+    def _what_is_missing(self, target_id: str, prepared: Prepared) -> verify.Verdict:
+        """The record read back from the target, to say what of it is not there."""
+        try:
+            return self.verifier.check(self.entity, target_id, lambda: prepared.record)
+        except ConnectorError as error:
+            if error.systemic:
+                raise
+            return verify.NOT_CHECKED
 
     def _created(self, mapping: RecordMap, target_id: str) -> None:
         """The target made the record (its parts may come next): its id is kept with the

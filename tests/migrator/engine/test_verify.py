@@ -262,6 +262,46 @@ def test_a_record_the_repair_cannot_complete_is_failed_with_what_is_missing(
     assert set(others.values_list("verification", flat=True)) == {"verified"}
 
 
+def test_a_part_the_target_refuses_fails_the_record_naming_what_is_missing(
+    user, enqueued, monkeypatch
+):
+    from connectors.errors import InvalidRecordError
+    from connectors.freshdesk.connector import FreshdeskConnector
+
+    plan = SeedPlan(agents=3, contacts=4, tickets=3, comments_per_ticket=(3, 4), seed=12)
+    pair = emulated_pair(
+        owner=user, source_platform="zendesk", target_platform="freshdesk", source_plan=plan
+    )
+    original = FreshdeskConnector._conversation_post
+    victims: list[str] = []
+    refusing = [True]
+
+    def refuse_its_comments(self, ticket_id, planned, *, opener):
+        # The first ticket's comments are refused by the target, on every try.
+        victims[:] = victims or [ticket_id]
+        if refusing and ticket_id == victims[0] and "wrote:" in planned.body["body"]:
+            raise InvalidRecordError("Freshdesk refused the note: body is too long", status=400)
+        return original(self, ticket_id, planned, opener=opener)
+
+    monkeypatch.setattr(FreshdeskConnector, "_conversation_post", refuse_its_comments)
+    run = drain(services.run_start(migration=pair.migration, kind=Run.Kind.FULL))
+    (row,) = RunRecord.objects.filter(run=run, entity="tickets", outcome="failed")
+    assert row.target_id == victims[0]
+    assert row.reason.startswith("Created on the target, but not all of it was written (")
+    assert "comments missing on the target: “" in row.reason
+    assert row.reason.endswith(
+        "The target refused a part of it: Freshdesk refused the note: body is too long"
+    )
+    tickets = EmulatedRecord.objects.filter(account=pair.target, collection="tickets")
+    assert tickets.count() == 3
+    # The refusal gone, the next run completes the ticket it left short: no second copy.
+    refusing.clear()
+    again = drain(services.run_start(migration=pair.migration, kind=Run.Kind.FULL))
+    row = RunRecord.objects.get(run=again, entity="tickets", target_id=victims[0])
+    assert (row.outcome, row.verification) == ("migrated", "verified"), row.reason
+    assert tickets.count() == 3
+
+
 # --------------------------------------------------------------------------- comparison
 
 
