@@ -50,7 +50,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Generic, Protocol, Self, TypeVa
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 from pydantic_core import PydanticUndefined
 
-from connectors.schema import Attachment, Entity, FieldSchema, Record
+from connectors.schema import Attachment, Comment, Entity, FieldSchema, Record
 
 if TYPE_CHECKING:
     from connectors.http import HttpClient
@@ -716,6 +716,25 @@ class Target(ConnectorBase):
         For entities without a marker slot the record is found by its natural key
         (name, e-mail), which is why ``record`` is passed along.
         """
+
+    # ---- verification: what a re-read of the target should find
+
+    def expected_on_target(self, entity: Entity, record: Record) -> Record | None:
+        """``record`` as this target holds it once written, in canonical form: what the
+        engine's verification compares the record read back from the target with.
+
+        The default is the record itself. A target that adds to what it is given (a note
+        with the original dates, a header on each comment) or leaves out what it cannot
+        keep says so here; ``None`` means it cannot be read back to be checked (an
+        archived article the API no longer lists).
+        """
+        return record
+
+    def added_by_target(self, entity: Entity, comment: Comment) -> bool:
+        """Whether a comment read back is one this target writes of its own accord and
+        cannot be foreseen from the record (a note carrying attachments beyond a size
+        limit): verification does not count it as a comment too many."""
+        return False
 
 
 class Connector(Source, Target):

@@ -99,6 +99,10 @@ class EmulatorProfile:
         def wrapped(request: HttpRequest, account_slug: str, **kwargs: Any) -> HttpResponseBase:
             if request.method not in ("GET", "HEAD"):
                 _fast_commits()
+                if request.content_type == "application/json":
+                    # A platform's own limits apply, not the site's: a JSON body may carry
+                    # a file in base64 (Halo) far above DATA_UPLOAD_MAX_MEMORY_SIZE.
+                    request._body = request.read()  # type: ignore[attr-defined]
             return answer(request, account_slug, **kwargs)
 
         def answer(request: HttpRequest, account_slug: str, **kwargs: Any) -> HttpResponseBase:

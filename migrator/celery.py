@@ -64,6 +64,6 @@ def _pool_process_started(**_kwargs) -> None:
     """A pool process asked to stop while it works a batch (a service manager's stop,
     SIGTERM to the process group) gives the batch back after the record at hand instead
     of dying in the middle of one; the main process then shuts down as it does."""
-    from migrator.engine import execute
+    from migrator.engine import stopping
 
-    execute.in_pool_process = True
+    stopping.in_pool_process = True

@@ -96,6 +96,9 @@ class Options(_Part):
     demo_ids: dict[Entity, list[str]] = Field(default_factory=dict)
     #: A lower attachment size limit than the target's own, in bytes (None: the target's).
     max_attachment_bytes: int | None = Field(default=None, gt=0)
+    #: Read every migrated record back from the target and compare it with the source
+    #: (off only to save the API calls it costs).
+    verify_migrated: bool = True
 
     @field_validator("demo_ids")
     @classmethod

@@ -189,6 +189,11 @@ class Run(models.Model):
         FAILED = "failed", _("Failed")
         CANCELLED = "cancelled", _("Cancelled")
 
+    class ReverifyStatus(models.TextChoices):
+        RUNNING = "running", _("in progress")
+        DONE = "done", _("done")
+        FAILED = "failed", _("stopped")
+
     class PausedBy(models.TextChoices):
         USER = "user", _("You")
         SYSTEM = "system", _("An error")
@@ -219,6 +224,15 @@ class Run(models.Model):
     #: The failure ratio that pauses a run counts the records written since this moment
     #: (the start, or the last resume after the user fixed what made it pause).
     failures_counted_since = models.DateTimeField(null=True, blank=True)
+    #: "Verify again" on a finished run: every migrated record read back, repaired where it
+    #: differs. Rows checked since ``reverify_started_at`` are done (a restart skips them).
+    reverify_status = models.CharField(max_length=10, choices=ReverifyStatus.choices, blank=True)
+    reverify_started_at = models.DateTimeField(null=True, blank=True)
+    reverify_heartbeat_at = models.DateTimeField(null=True, blank=True)
+    reverify_finished_at = models.DateTimeField(null=True, blank=True)
+    reverify_calls = models.PositiveIntegerField(default=0)
+    reverify_repaired = models.PositiveIntegerField(default=0)
+    reverify_error = models.TextField(blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -318,6 +332,8 @@ class RunBatch(models.Model):
     failed = models.PositiveIntegerField(default=0)
     source_calls = models.PositiveIntegerField(default=0)
     target_calls = models.PositiveIntegerField(default=0)
+    #: Calls spent reading written records back (and source files hashed again).
+    verification_calls = models.PositiveIntegerField(default=0)
     #: Answers 429 (rate limited) both platforms gave this batch.
     rate_limited = models.PositiveIntegerField(default=0)
     last_error = models.TextField(blank=True)
@@ -494,6 +510,7 @@ class AuditEvent(models.Model):
         RUN_PAUSED = "run_paused", _("paused a run")
         RUN_RESUMED = "run_resumed", _("resumed a run")
         RUN_CANCELLED = "run_cancelled", _("cancelled a run")
+        RUN_REVERIFIED = "run_reverified", _("started verifying a run again")
         PAID = "paid", _("paid")
         INVITED = "invited", _("invited a teammate")
         INVITATION_ACCEPTED = "invitation_accepted", _("accepted an invitation")

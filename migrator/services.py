@@ -644,5 +644,49 @@ def run_cancel(*, run: Run, by: User | None = None) -> Run:
     return run
 
 
+def run_reverify_start(*, run: Run, by: User | None = None) -> Run:
+    """ "Verify again": read back every record the finished run wrote, in the background,
+    repairing what differs. A verification whose worker died may be started again; it goes
+    on with the records it had not checked."""
+    from migrator.engine import reverify
+
+    with transaction.atomic():
+        run = Run.objects.select_for_update().get(pk=run.pk)
+        if not run.is_finished or run.status == Run.Status.CANCELLED:
+            raise ValidationError(_("Only a finished run can be verified again."), code="active")
+        restart = reverify.reverify_is_stale(run)
+        if run.reverify_status == Run.ReverifyStatus.RUNNING and not restart:
+            raise ValidationError(_("The verification is already in progress."), code="running")
+        now = timezone.now()
+        run.reverify_status = Run.ReverifyStatus.RUNNING
+        run.reverify_heartbeat_at = now
+        run.reverify_error = ""
+        run.reverify_finished_at = None
+        if not restart:
+            run.reverify_started_at = now
+            run.reverify_calls = 0
+            run.reverify_repaired = 0
+        run.save(
+            update_fields=[
+                "reverify_status",
+                "reverify_started_at",
+                "reverify_heartbeat_at",
+                "reverify_finished_at",
+                "reverify_error",
+                "reverify_calls",
+                "reverify_repaired",
+            ]
+        )
+        _audit_run(run, by=by, action=AuditEvent.Action.RUN_REVERIFIED)
+        transaction.on_commit(lambda: _reverify_enqueue(run.pk))
+    return run
+
+
+def _reverify_enqueue(run_id: int) -> None:
+    from migrator.tasks import run_reverify
+
+    run_reverify.apply_async(args=[run_id], queue=settings.MIGRATOR_QUEUE)
+
+
 def runs_reconcile() -> dict[str, int]:
     return scheduling.runs_reconcile()

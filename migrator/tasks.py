@@ -8,7 +8,7 @@ from celery import shared_task
 from django.db import reset_queries
 
 from migrator import services
-from migrator.engine import execute, scheduling
+from migrator.engine import execute, reverify, scheduling
 
 
 @shared_task(name="migrator.ping")
@@ -24,6 +24,15 @@ def batch_execute(batch_id: int) -> None:
         execute.batch_execute(batch_id=batch_id)
     finally:
         # With DEBUG, Django keeps every query of a process: a long-lived worker would grow.
+        reset_queries()
+
+
+@shared_task(name="migrator.run_reverify", ignore_result=True)
+def run_reverify(run_id: int) -> None:
+    """ "Verify again" on a finished run: read back, repair, update the report rows."""
+    try:
+        reverify.run_reverify(run_id=run_id)
+    finally:
         reset_queries()
 
 

@@ -22,6 +22,11 @@ class RunRecord(models.Model):
         SKIPPED = "skipped", _("Skipped")
         FAILED = "failed", _("Failed")
 
+    class Verification(models.TextChoices):
+        VERIFIED = "verified", _("Verified")
+        DIFFERS = "differs", _("Differs")
+        NOT_CHECKED = "", _("Not checked")
+
     run = models.ForeignKey("migrator.Run", on_delete=models.CASCADE, related_name="records")
     #: A ``connectors.schema.Entity`` value, or :data:`ATTACHMENTS`.
     entity = models.CharField(max_length=40)
@@ -32,6 +37,12 @@ class RunRecord(models.Model):
     reason = models.TextField(blank=True)
     #: The platform's own words and other particulars, for support staff.
     detail = models.TextField(blank=True)
+    #: What reading the record back from the target found (migrated records only).
+    verification = models.CharField(max_length=10, choices=Verification.choices, blank=True)
+    #: What differs on the target, when it does.
+    differences = models.TextField(blank=True)
+    #: When the record was last read back ("Verify again" goes on after this moment).
+    checked_at = models.DateTimeField(null=True, blank=True)
     #: For an attachment: the ticket or article it belongs to.
     parent_source_id = models.CharField(max_length=255, blank=True)
     recorded_at = models.DateTimeField(default=timezone.now)

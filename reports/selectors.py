@@ -6,13 +6,24 @@ import csv
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from django.db.models import Count, Sum
+
 from connectors.schema import Entity
 from migrator.engine.progress import run_progress
-from migrator.models import Connection, Run
+from migrator.engine.verify import VERIFIED_ENTITIES
+from migrator.models import Connection, Run, RunBatch
 from reports.links import record_url
 from reports.models import ATTACHMENTS, RunRecord
 
-CSV_COLUMNS = ("entity", "source_id", "source_url", "target_id", "target_url", "reason")
+CSV_COLUMNS = (
+    "entity",
+    "source_id",
+    "source_url",
+    "target_id",
+    "target_url",
+    "reason",
+    "verification",
+)
 CSV_CHUNK_ROWS = 2000
 
 
@@ -26,11 +37,18 @@ class EntitySummary:
     failed: int
     #: Read from the source but left out by the migration's filters (dates, tags).
     filtered_out: int = 0
+    #: Records read back from the target and found as they should be; None when this
+    #: entity is not verified (agents and groups are matched, not written).
+    verified: int | None = None
+    #: Records read back that differ from what the target should hold.
+    differs: int = 0
 
 
 def run_summary(*, run: Run) -> list[EntitySummary]:
-    """Per entity: records available, migrated, skipped and failed; then left-out files."""
+    """Per entity: records available, migrated, skipped, failed and verified; then
+    left-out files."""
     progress = run_progress(run=run)
+    checked = _verification_counts(run)
     rows = [
         EntitySummary(
             entity=entity.entity.value,
@@ -40,6 +58,10 @@ def run_summary(*, run: Run) -> list[EntitySummary]:
             skipped=entity.skipped,
             failed=entity.failed,
             filtered_out=entity.filtered_out,
+            verified=checked.get((entity.entity.value, RunRecord.Verification.VERIFIED), 0)
+            if entity.entity in VERIFIED_ENTITIES
+            else None,
+            differs=checked.get((entity.entity.value, RunRecord.Verification.DIFFERS), 0),
         )
         for entity in progress.entities
     ]
@@ -55,6 +77,31 @@ def run_summary(*, run: Run) -> list[EntitySummary]:
             )
         )
     return rows
+
+
+def _verification_counts(run: Run) -> dict[tuple[str, str], int]:
+    rows = (
+        RunRecord.objects.filter(run=run)
+        .exclude(verification=RunRecord.Verification.NOT_CHECKED)
+        .values_list("entity", "verification")
+        .annotate(count=Count("id"))
+        .order_by()
+    )
+    return {(entity, verification): count for entity, verification, count in rows}
+
+
+def verification_calls(*, run: Run) -> int:
+    """API calls spent reading the run's records back: while writing, and by "Verify
+    again"."""
+    written = RunBatch.objects.filter(run=run).aggregate(calls=Sum("verification_calls"))
+    return (written["calls"] or 0) + run.reverify_calls
+
+
+def reverify_checked(*, run: Run) -> int:
+    """Records "Verify again" read back so far (in its latest pass)."""
+    if run.reverify_started_at is None:
+        return 0
+    return RunRecord.objects.filter(run=run, checked_at__gte=run.reverify_started_at).count()
 
 
 def run_records(*, run: Run, outcome: str | None = None):
@@ -84,10 +131,18 @@ def run_records_csv(*, run: Run, outcome: str | None = None) -> Iterator[str]:
     target: Connection | None = migration.target
     rows = (
         run_records(run=run, outcome=outcome)
-        .values_list("entity", "source_id", "target_id", "reason", "parent_source_id")
+        .values_list(
+            "entity",
+            "source_id",
+            "target_id",
+            "reason",
+            "parent_source_id",
+            "verification",
+            "differences",
+        )
         .iterator(chunk_size=CSV_CHUNK_ROWS)
     )
-    for entity, source_id, target_id, reason, parent in rows:
+    for entity, source_id, target_id, reason, parent, verification, differences in rows:
         source_url, target_url = record_links(
             source=source,
             target=target,
@@ -96,7 +151,10 @@ def run_records_csv(*, run: Run, outcome: str | None = None) -> Iterator[str]:
             target_id=target_id,
             parent_source_id=parent,
         )
-        yield writer.writerow((entity, source_id, source_url, target_id, target_url, reason))
+        checked = f"{verification}: {differences}" if differences else verification
+        yield writer.writerow(
+            (entity, source_id, source_url, target_id, target_url, reason, checked)
+        )
 
 
 def record_links(

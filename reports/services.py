@@ -45,6 +45,9 @@ def run_record_save(
             "detail",
             "parent_source_id",
             "recorded_at",
+            "verification",
+            "differences",
+            "checked_at",
         ],
     )
 
@@ -58,7 +61,10 @@ def run_records_save(*, records: list[RunRecord]) -> None:
         record.target_id = record.target_id or ""
         record.reason = record.reason[:_MAX_REASON_CHARS]
         record.detail = record.detail[:_MAX_DETAIL_CHARS]
+        record.differences = record.differences[:_MAX_REASON_CHARS]
         record.recorded_at = now
+        if record.verification:
+            record.checked_at = now
     RunRecord.objects.bulk_create(
         records,
         update_conflicts=True,
@@ -70,5 +76,8 @@ def run_records_save(*, records: list[RunRecord]) -> None:
             "detail",
             "parent_source_id",
             "recorded_at",
+            "verification",
+            "differences",
+            "checked_at",
         ],
     )

@@ -370,6 +370,13 @@ OPTION_FIELDS: dict[str, tuple[Any, Any]] = {
         _("Translations"),
         _("Move the translations of knowledge base articles along with them."),
     ),
+    "verify_migrated": (
+        _("Verify migrated records"),
+        _(
+            "Read every migrated record back from the target and compare it with the source; "
+            "what is missing is written again. Untick to save the API calls it costs."
+        ),
+    ),
 }
 
 

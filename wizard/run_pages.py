@@ -26,6 +26,7 @@ from billing.plans import Feature, unlocking_plan
 from connectors.errors import ConnectorError
 from connectors.schema import Entity
 from migrator import discovery, selectors
+from migrator.engine.reverify import reverify_is_stale
 from migrator.models import Migration, Run
 from reports import selectors as report_selectors
 from reports.models import ATTACHMENTS, RunRecord
@@ -160,6 +161,9 @@ class SummaryRow:
     skipped: int
     failed: int
     filtered_out: int = 0
+    #: Read back and found as they should be (None: not verified, e.g. matched agents).
+    verified: int | None = None
+    differs: int = 0
 
 
 @dataclass(frozen=True)
@@ -173,6 +177,9 @@ class RecordRow:
     outcome: str
     outcome_label: str
     reason: str
+    verification: str = ""
+    verification_label: str = ""
+    differences: str = ""
 
 
 @dataclass(frozen=True)
@@ -185,7 +192,17 @@ def _records_page(run: Run, *, outcome: str, entity: str, number: str | None) ->
     records = report_selectors.run_records(run=run, outcome=outcome or None)
     if entity:
         records = records.filter(entity=entity)
-    columns = ("pk", "entity", "source_id", "target_id", "outcome", "reason", "parent_source_id")
+    columns = (
+        "pk",
+        "entity",
+        "source_id",
+        "target_id",
+        "outcome",
+        "reason",
+        "parent_source_id",
+        "verification",
+        "differences",
+    )
     return Paginator(records.only(*columns), RECORDS_PER_PAGE).get_page(number)
 
 
@@ -201,6 +218,8 @@ def results_context(*, run: Run, query: QueryDict) -> dict[str, object]:
             skipped=row.skipped,
             failed=row.failed,
             filtered_out=row.filtered_out,
+            verified=row.verified,
+            differs=row.differs,
         )
         for row in report_selectors.run_summary(run=run)
     ]
@@ -211,6 +230,8 @@ def results_context(*, run: Run, query: QueryDict) -> dict[str, object]:
         migrated=sum(row.migrated for row in summary),
         skipped=sum(row.skipped for row in summary),
         failed=sum(row.failed for row in summary),
+        verified=sum(row.verified or 0 for row in summary),
+        differs=sum(row.differs for row in summary),
     )
     outcome = query.get("outcome", "")
     outcome = outcome if outcome in RunRecord.Outcome.values else ""
@@ -219,6 +240,7 @@ def results_context(*, run: Run, query: QueryDict) -> dict[str, object]:
     page = _records_page(run, outcome=outcome, entity=entity, number=query.get("page"))
     migration = run.migration
     outcome_labels = dict(RunRecord.Outcome.choices)
+    verification_labels = dict(RunRecord.Verification.choices)
     records = []
     for record in page.object_list:
         source_url, target_url = report_selectors.record_links(
@@ -240,6 +262,9 @@ def results_context(*, run: Run, query: QueryDict) -> dict[str, object]:
                 outcome=record.outcome,
                 outcome_label=str(outcome_labels[record.outcome]),
                 reason=record.reason,
+                verification=record.verification,
+                verification_label=str(verification_labels.get(record.verification, "")),
+                differences=record.differences,
             )
         )
     csv_url = reverse("wizard_run_csv", args=[run.pk])
@@ -263,6 +288,20 @@ def results_context(*, run: Run, query: QueryDict) -> dict[str, object]:
         "entity_filter": entity,
         "outcome_choices": RunRecord.Outcome.choices,
         "entity_choices": [(row.entity, row.label) for row in summary],
+        **reverify_context(run=run),
+    }
+
+
+def reverify_context(*, run: Run) -> dict[str, object]:
+    """The verification of a finished run's records: its cost in API calls, and "Verify
+    again" (in progress, or its last figures)."""
+    return {
+        "reverify_run": run,
+        "verification_calls": report_selectors.verification_calls(run=run),
+        "reverify_running": run.reverify_status == Run.ReverifyStatus.RUNNING,
+        # A worker that died while verifying: the button starts it again, where it stopped.
+        "reverify_stale": reverify_is_stale(run),
+        "reverify_checked": report_selectors.reverify_checked(run=run),
     }
 
 

@@ -656,6 +656,7 @@ OPTION_NAMES = (
     "side_conversations_as_notes",
     "call_recordings_as_notes",
     "translations",
+    "verify_migrated",
 )
 
 
@@ -679,6 +680,8 @@ def available_options(
         available += ["side_conversations_as_notes", "call_recordings_as_notes"]
     if articles and source.article_translations and target.article_translations:
         available.append("translations")
+    # Every migrated record is read back from the target; off only to save API calls.
+    available.append("verify_migrated")
     return available
 
 

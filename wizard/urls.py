@@ -99,4 +99,10 @@ urlpatterns = [
     path("runs/<int:run_id>/pause/", runs_views.run_pause, name="wizard_run_pause"),
     path("runs/<int:run_id>/resume/", runs_views.run_resume, name="wizard_run_resume"),
     path("runs/<int:run_id>/cancel/", runs_views.run_cancel, name="wizard_run_cancel"),
+    path("runs/<int:run_id>/verify/", runs_views.run_verify_again, name="wizard_run_verify"),
+    path(
+        "runs/<int:run_id>/verification/",
+        results_views.run_verification,
+        name="wizard_run_verification",
+    ),
 ]

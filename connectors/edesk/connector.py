@@ -417,6 +417,12 @@ class EdeskConnector(ApiConnector[EdeskApi]):
             raise ValueError(f"eDesk does not write {entity.value}")
         self.api.delete(_MEMBER_PATHS[entity].format(id=target_id), entity=entity.value)
 
+    def expected_on_target(self, entity: Entity, record: Record) -> Record | None:
+        # One address per contact: its own, or <name>+without-email.com when it has none.
+        if isinstance(record, Contact):
+            return record.model_copy(update={"email": written_email(record), "other_emails": []})
+        return record
+
     def find_by_marker(
         self, entity: Entity, marker: str, *, record: Record | None = None
     ) -> str | None:

@@ -64,6 +64,7 @@ from connectors.freshdesk import (
     KEY,
     MAX_ATTACHMENT_BYTES,
     FreshdeskCredentials,
+    verification,
 )
 from connectors.freshdesk.client import (
     ACCOUNT_NOT_FOUND,
@@ -865,6 +866,12 @@ class FreshdeskConnector(ApiConnector[FreshdeskApi]):
         if entity in (Entity.ARTICLE_CATEGORIES, Entity.ARTICLE_SECTIONS):
             self._forget_knowledge_base()
         self.api.delete(_MEMBER_PATHS[entity].format(id=target_id), entity=entity.value)
+
+    def expected_on_target(self, entity: Entity, record: Record) -> Record | None:
+        return verification.expected_record(record)
+
+    def added_by_target(self, entity: Entity, comment: Comment) -> bool:
+        return verification.is_attachment_note(comment)
 
     def find_by_marker(
         self, entity: Entity, marker: str, *, record: Record | None = None

@@ -77,6 +77,7 @@ from connectors.teamwork_desk import (
     MAX_ATTACHMENT_BYTES,
     MISSING_AGENT_INSTRUCTIONS,
     TeamworkDeskCredentials,
+    verification,
 )
 from connectors.teamwork_desk.client import (
     LIST_PAGE_MAX,
@@ -769,6 +770,12 @@ class TeamworkDeskConnector(ApiConnector[TeamworkDeskApi]):
             self._sites = None
         if entity is Entity.ARTICLE_SECTIONS:
             self._site_categories.clear()
+
+    def expected_on_target(self, entity: Entity, record: Record) -> Record | None:
+        return verification.expected_record(record)
+
+    def added_by_target(self, entity: Entity, comment: Comment) -> bool:
+        return verification.is_attachment_note(comment)
 
     def find_by_marker(
         self, entity: Entity, marker: str, *, record: Record | None = None

@@ -23,37 +23,41 @@ transaction.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 import random
-import signal
 import socket
-import threading
 import time
 import traceback
 import uuid
-from collections.abc import Callable, Iterator
-from contextlib import ExitStack, contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import pydantic
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
-from django.db import DatabaseError, connection, transaction
+from django.db import connection, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
-from connectors.base import AttachmentStream, Source, Target, source_marker
+from connectors.base import Source, Target, source_marker
 from connectors.errors import ConnectorError, NotFoundError, RateLimitedError
 from connectors.registry import UnknownConnectorError
-from connectors.schema import Agent, Article, Attachment, Entity, Group, Record, Ticket
+from connectors.schema import Agent, Attachment, Entity, Group, Record
 from migrator.configuration import CREATE_ON_TARGET
 from migrator.crypto import CredentialsUnreadable
-from migrator.engine import infrastructure, plan, scheduling
+from migrator.engine import infrastructure, plan, scheduling, verify
+from migrator.engine.attachments import (
+    AttachmentGate,
+    AttachmentProblem,
+    has_attachments,
+    without_attachment,
+)
 from migrator.engine.connectors import ConnectionMissing, migration_connectors
 from migrator.engine.faults import crash_point
 from migrator.engine.infrastructure import InfrastructureFault
+from migrator.engine.locks import records_locked
+from migrator.engine.stopping import stop_gives_batch_back, stop_requested
 from migrator.engine.transform import (
     DroppedAttachment,
     Prepared,
@@ -111,159 +115,8 @@ CREDENTIALS_UNREADABLE = (
 )
 
 
-#: Set when the worker process is asked to stop (SIGTERM): the batch at hand is given back
-#: after the record being written, instead of being cut in the middle of one.
-stop_requested = threading.Event()
-#: Whether this process is a Celery pool process (set when the pool starts it).
-in_pool_process = False
-
-
-def request_stop(_signum: int, _frame: object) -> None:
-    stop_requested.set()
-
-
-@contextmanager
-def stop_gives_batch_back() -> Iterator[None]:
-    """While a pool process works a batch, SIGTERM asks it to give the batch back instead
-    of ending it at once (the pool's own handler is put back after)."""
-    stop_requested.clear()
-    if not in_pool_process or threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    previous = signal.signal(signal.SIGTERM, request_stop)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-
-
 def worker_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-
-
-# --------------------------------------------------------------------------- attachments
-
-
-class AttachmentProblem(Exception):
-    """An attachment cannot be copied; the record is written without it."""
-
-    def __init__(self, attachment: Attachment, reason: str) -> None:
-        super().__init__(reason)
-        self.attachment = attachment
-        self.reason = reason
-
-
-class AttachmentGate:
-    """Opens attachments on the source for the target, chunk by chunk.
-
-    Bytes flow from the source's download into the target's upload without the file
-    being held whole; a file of unknown size that turns out larger than the target's
-    limit stops the upload, and a file gone from the source is left out.
-    """
-
-    def __init__(self, *, source: Source, transformer: Transformer) -> None:
-        self.source = source
-        self.transformer = transformer
-        self.bytes_copied = 0
-
-    def __call__(self, attachment: Attachment, /) -> AttachmentStream:
-        return self._open(attachment)
-
-    @contextmanager
-    def _open(self, attachment: Attachment) -> Iterator[Iterator[bytes]]:
-        with ExitStack() as stack:
-            try:
-                chunks = stack.enter_context(self.source.download_attachment(attachment))
-            except NotFoundError as error:
-                raise AttachmentProblem(
-                    attachment,
-                    f"The attachment {attachment.file_name} no longer exists on the source.",
-                ) from error
-            yield self._limited(attachment, chunks)
-
-    def _limited(self, attachment: Attachment, chunks: Iterator[bytes]) -> Iterator[bytes]:
-        limit = self.transformer.attachment_limit
-        size = 0
-        for chunk in chunks:
-            size += len(chunk)
-            if limit is not None and size > limit:
-                raise AttachmentProblem(attachment, self.transformer.too_large_reason(attachment))
-            self.bytes_copied += len(chunk)
-            yield chunk
-
-
-def without_attachment(record: Record, attachment_id: str) -> Record:
-    if isinstance(record, Ticket):
-        comments = [
-            comment.model_copy(
-                update={
-                    "attachments": [a for a in comment.attachments if a.source_id != attachment_id]
-                }
-            )
-            for comment in record.comments
-        ]
-        return record.model_copy(update={"comments": comments})
-    if isinstance(record, Article):
-        kept = [a for a in record.attachments if a.source_id != attachment_id]
-        return record.model_copy(update={"attachments": kept})
-    return record
-
-
-def has_attachments(record: Record) -> bool:
-    if isinstance(record, Ticket):
-        return any(comment.attachments for comment in record.comments)
-    if isinstance(record, Article):
-        return bool(record.attachments)
-    return False
-
-
-# --------------------------------------------------------------------------- locks
-
-
-def _lock_key(*, migration_id: int, namespace: str, entity: Entity, source_id: str) -> int:
-    digest = hashlib.sha256(f"{migration_id}:{namespace}:{entity}:{source_id}".encode()).digest()
-    return int.from_bytes(digest[:8], "big", signed=True)
-
-
-@contextmanager
-def records_locked(*, migration_id: int, namespace: str, entity: Entity, source_ids: list[str]):
-    """Serialise the writers of these source records across processes (PostgreSQL).
-
-    Session advisory locks, one per record, taken in one statement and in key order (two
-    workers locking overlapping pages cannot deadlock), held while the page is written
-    and its record map committed; PostgreSQL releases them too when the worker dies.
-    """
-    if connection.vendor != "postgresql" or not source_ids:
-        yield
-        return
-    keys = sorted(
-        {
-            _lock_key(
-                migration_id=migration_id, namespace=namespace, entity=entity, source_id=source_id
-            )
-            for source_id in source_ids
-        }
-    )
-    with connection.cursor() as cursor:
-        # The ordered subquery makes the locks be taken in key order.
-        cursor.execute(
-            "SELECT count(pg_advisory_lock(key)) FROM "
-            "(SELECT unnest(%s::bigint[]) AS key ORDER BY 1) AS ordered",
-            [keys],
-        )
-    try:
-        yield
-    finally:
-        try:
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    "SELECT count(pg_advisory_unlock(key)) FROM unnest(%s::bigint[]) AS key",
-                    [keys],
-                )
-        except DatabaseError:
-            # Closing the session is what releases its locks then.
-            logger.warning("advisory unlock failed; closing the connection", exc_info=True)
-            connection.close()
 
 
 # --------------------------------------------------------------------------- the task
@@ -433,6 +286,12 @@ class BatchWork:
             options=self.migration.configured_options(),
         )
         self.gate = AttachmentGate(source=source, transformer=self.transformer)
+        self.verifier = verify.Verifier(
+            source=source,
+            target=target,
+            source_file=self.gate.digest,
+            enabled=self.migration.configured_options().verify_migrated,
+        )
         self.tally = Tally()
         self._status_checked = 0.0
         #: The page's record-map rows by source id (loaded under the page's locks).
@@ -498,8 +357,9 @@ class BatchWork:
             migrated=self.tally.migrated,
             skipped=self.tally.skipped,
             failed=self.tally.failed,
-            source_calls=source_statistics.total_calls,
-            target_calls=target_statistics.total_calls,
+            source_calls=source_statistics.total_calls - self.verifier.source_calls,
+            target_calls=target_statistics.total_calls - self.verifier.target_calls,
+            verification_calls=self.verifier.calls,
             rate_limited=source_statistics.rate_limited + target_statistics.rate_limited,
         )
 
@@ -728,15 +588,27 @@ class BatchWork:
         # it instead of creating it again.
         self._created(mapping, target_id)
         self.references.remember(self.entity, record.source_id, target_id)
+        verdict = self._what_is_missing(target_id, prepared)
+        missing = f" ({'; '.join(verdict.differences)})" if verdict.differs else ""
         self._report(
             record.source_id,
             RunRecord.Outcome.FAILED,
             target_id=target_id,
-            reason="Created on the target, but not all of it was written: the target refused "
-            f"a part of it: {refused.user_message}",
+            reason=f"Created on the target, but not all of it was written{missing}. The target "
+            f"refused a part of it: {refused.user_message}",
             detail=refused.detail,
+            verdict=verdict,
         )
         return True
+
+    def _what_is_missing(self, target_id: str, prepared: Prepared) -> verify.Verdict:
+        """The record read back from the target, to say what of it is not there."""
+        try:
+            return self.verifier.check(self.entity, target_id, lambda: prepared.record)
+        except ConnectorError as error:
+            if error.systemic:
+                raise
+            return verify.NOT_CHECKED
 
     def _created(self, mapping: RecordMap, target_id: str) -> None:
         """The target made the record (its parts may come next): its id is kept with the
@@ -886,6 +758,7 @@ class BatchWork:
         *,
         note: str = "",
     ) -> None:
+        verdict = self._verify(target_id, prepared)
         notes = [note] if note else []
         notes += prepared.notes
         for dropped in prepared.dropped:
@@ -896,11 +769,14 @@ class BatchWork:
         mapping.run_id = self.run_obj.pk
         mapping.updated_at = timezone.now()
         self._done_mappings[mapping.pk] = mapping
+        if verdict.differs:
+            notes.insert(0, f"{verify.STILL_DIFFERS}: {verdict.text}.")
         self._report(
             record.source_id,
-            RunRecord.Outcome.MIGRATED,
+            RunRecord.Outcome.FAILED if verdict.differs else RunRecord.Outcome.MIGRATED,
             target_id=target_id,
             reason=" ".join(notes),
+            verdict=verdict,
         )
         for dropped in prepared.dropped:
             self._records_out[(ATTACHMENTS, dropped.attachment.source_id)] = RunRecord(
@@ -913,6 +789,18 @@ class BatchWork:
                 parent_source_id=f"{self.entity.value}/{record.source_id}",
             )
         self.references.remember(self.entity, record.source_id, target_id)
+
+    def _verify(self, target_id: str, prepared: Prepared) -> verify.Verdict:
+        """Read the record back; repair once what differs (the target's update writes the
+        parts it lacks), then read it again."""
+        if self.entity in MATCHED_ENTITIES:
+            return verify.NOT_CHECKED
+        return self.verifier.check(
+            self.entity,
+            target_id,
+            lambda: prepared.record,
+            repair=lambda: self._update(prepared, target_id),
+        )
 
     def _flush(self, *, final: bool) -> None:
         """Write what the page's records became, together: record-map rows done, pending
@@ -959,6 +847,7 @@ class BatchWork:
         target_id: str = "",
         reason: str = "",
         detail: str = "",
+        verdict: verify.Verdict = verify.NOT_CHECKED,
     ) -> None:
         self._records_out[(self.entity.value, source_id)] = RunRecord(
             run_id=self.run_obj.pk,
@@ -968,6 +857,8 @@ class BatchWork:
             target_id=target_id,
             reason=reason,
             detail=detail,
+            verification=verdict.status,
+            differences=verdict.text,
         )
         self._reported.add(source_id)
         setattr(self.tally, outcome, getattr(self.tally, outcome) + 1)

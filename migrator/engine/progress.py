@@ -143,6 +143,8 @@ def _measured_calls(run: Run) -> tuple[dict[Entity, float], dict[Entity, float]]
         .annotate(
             reads=Sum("source_calls"),
             writes=Sum("target_calls"),
+            # Reading records back spends mostly the target's budget: it counts there.
+            verification=Sum("verification_calls"),
             migrated=Sum("migrated"),
             skipped=Sum("skipped"),
             failed=Sum("failed"),
@@ -154,7 +156,8 @@ def _measured_calls(run: Run) -> tuple[dict[Entity, float], dict[Entity, float]]
         records = (row["migrated"] or 0) + (row["skipped"] or 0) + (row["failed"] or 0)
         if records >= 10:
             read_calls[Entity(row["entity"])] = (row["reads"] or 0) / records
-            write_calls[Entity(row["entity"])] = (row["writes"] or 0) / records
+            writes = (row["writes"] or 0) + (row["verification"] or 0)
+            write_calls[Entity(row["entity"])] = writes / records
     return read_calls, write_calls
 
 

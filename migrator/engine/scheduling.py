@@ -214,6 +214,7 @@ def batch_finish(
     failed: int = 0,
     source_calls: int = 0,
     target_calls: int = 0,
+    verification_calls: int = 0,
     rate_limited: int = 0,
 ) -> bool:
     """Mark the batch done and, when it was its entity's last, move the run on.
@@ -230,6 +231,7 @@ def batch_finish(
             failed=failed,
             source_calls=source_calls,
             target_calls=target_calls,
+            verification_calls=verification_calls,
             rate_limited=rate_limited,
             last_error="",
         )

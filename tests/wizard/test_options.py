@@ -60,7 +60,9 @@ def test_the_options_are_those_the_pair_allows(client, user):
         "side_conversations_as_notes",
         "call_recordings_as_notes",
         "translations",
+        "verify_migrated",
     ]
+    assert to_freshdesk.context["form"]["verify_migrated"].value() is True  # on by default
     page = to_freshdesk.content.decode()
     assert "data-warn-unsaved" in page
     assert "Tickets for the demo" in page and "Articles for the demo" in page
@@ -98,6 +100,7 @@ def test_saving_the_options_parses_the_demo_ids_and_goes_on(client, user):
     assert options.side_conversations_as_notes is True
     assert options.call_recordings_as_notes is False
     assert options.translations is False  # unticked
+    assert options.verify_migrated is False  # unticked: verification off, for speed
     assert options.demo_ids == {Entity.TICKETS: ["101", "102", "103", "104"]}
 
     again = client.get(url)
@@ -148,15 +151,15 @@ def test_wrong_input_is_explained_and_kept(client, user, data, message):
     assert migration.options == {}
 
 
-def test_a_pair_without_options_says_so_and_saves(client, user):
+def test_data_without_pair_options_offers_verification_only_and_saves(client, user):
     migration = configured(user, entities=(Entity.CONTACTS,))
     client.force_login(user)
     url = reverse("wizard_options", args=[migration.pk])
     response = client.get(url)
-    assert "This pair offers no options for the data you selected." in response.content.decode()
-    assert client.post(url, {}).status_code == 302
+    assert offered(response) == ["verify_migrated"]
+    assert client.post(url, {"verify_migrated": "on"}).status_code == 302
     migration.refresh_from_db()
-    assert migration.options
+    assert migration.configured_options().verify_migrated is True
 
 
 def test_other_users_get_a_404(client, user, make_user):

@@ -359,6 +359,14 @@ MATRIX: dict[str, Route] = {
     "wizard_run_cancel": Route(
         kwargs=paused_run, get=OWNER_AND_FULL, post=answers(302, OWNER_AND_FULL)
     ),
+    # "Verify again" on a finished run (the demo's): who may start runs; a paused run is
+    # refused with a message (302 all the same).
+    "wizard_run_verify": Route(
+        kwargs=demo_run, get=NOT_ALLOWED_FOR_ANYONE, post=answers(302, OWNER_AND_FULL)
+    ),
+    "wizard_run_verification": Route(
+        kwargs=demo_run, htmx=True, get=EVERY_TEAMMATE, post=answers(405, EVERYONE_SIGNED_IN)
+    ),
     # ---- Payment: the owner and full teammates.
     "wizard_pay": Route(kwargs=migration, get=OWNER_AND_FULL, post=OWNER_AND_FULL),
     "billing_quote": Route(kwargs=migration, get=OWNER_AND_FULL, post=OWNER_AND_FULL),

@@ -68,9 +68,32 @@ def test_csv_per_outcome_and_of_all_records(client, user, sandbox):
         "target_id",
         "target_url",
         "reason",
+        "verification",
     ]
+    assert {row["verification"] for row in everything} == {""}  # never read back
     # An unknown outcome is the whole report, not an error.
     assert len(csv_rows(client.get(url, {"outcome": "everything"}))) == 120
+
+
+def test_csv_and_results_page_say_what_verification_found(client, user, sandbox):
+    run = recorded_run(sandbox.migration, tickets=20)
+    rows = RunRecord.objects.filter(run=run, outcome=RunRecord.Outcome.MIGRATED)
+    rows.update(verification=RunRecord.Verification.VERIFIED)
+    differs = rows.get(source_id="1")
+    differs.outcome = RunRecord.Outcome.FAILED
+    differs.verification = RunRecord.Verification.DIFFERS
+    differs.differences = "1 of 3 comments missing on the target: “Hello”"
+    differs.save()
+    client.force_login(user)
+    lines = csv_rows(client.get(reverse("wizard_run_csv", args=[run.pk])))
+    found = {row["source_id"]: row["verification"] for row in lines}
+    assert found[differs.source_id] == "differs: 1 of 3 comments missing on the target: “Hello”"
+    assert found["2"] == "verified"
+    assert found["10"] == ""  # failed when written: nothing to read back
+    page = client.get(reverse("wizard_run_results", args=[run.pk])).content.decode()
+    verified = rows.filter(verification=RunRecord.Verification.VERIFIED).count()
+    assert f'data-count="verified">{verified} <span class="failed">(1 differs)</span>' in page
+    assert "Verify again" in page
 
 
 def test_the_results_page_shows_the_summary_and_pages_of_records(client, user, sandbox):

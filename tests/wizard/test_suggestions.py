@@ -388,6 +388,7 @@ def test_options_are_those_the_pair_makes_meaningful():
         "side_conversations_as_notes",
         "call_recordings_as_notes",
         "translations",
+        "verify_migrated",
     ]
     to_teamwork = suggestions.available_options(
         entities=everything, source=ZENDESK, target=TEAMWORK_DESK
@@ -401,7 +402,7 @@ def test_options_are_those_the_pair_makes_meaningful():
     contacts_only = suggestions.available_options(
         entities=[Entity.CONTACTS], source=ZENDESK, target=FRESHDESK
     )
-    assert contacts_only == []
+    assert contacts_only == ["verify_migrated"]  # verification applies to every record
     assert suggestions.demo_entities(
         entities=[Entity.ARTICLES, Entity.CONTACTS, Entity.TICKETS]
     ) == [

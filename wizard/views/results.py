@@ -9,6 +9,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from migrator import selectors
+from migrator.models import Run
 from reports import selectors as report_selectors
 from reports.models import RunRecord
 from wizard import run_pages
@@ -48,6 +49,25 @@ def run_progress(request: HttpRequest, run_id: int) -> HttpResponse:
     )
     shown = request.GET.get("shown")
     if request.htmx and shown and shown != run.status:
+        response["HX-Refresh"] = "true"
+    return response
+
+
+@login_required
+@require_GET
+def run_verification(request: HttpRequest, run_id: int) -> HttpResponse:
+    """The polled verification panel of a finished run; the page reloads (new figures)
+    when "Verify again" ends."""
+    run = selectors.run_for_user(user=request.user, run_id=run_id)
+    response = render(
+        request,
+        "wizard/partials/run_verification.html",
+        {
+            **run_pages.reverify_context(run=run),
+            "allowed": allowed_actions(request, run.migration),
+        },
+    )
+    if request.htmx and run.reverify_status != Run.ReverifyStatus.RUNNING:
         response["HX-Refresh"] = "true"
     return response
 

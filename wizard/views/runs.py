@@ -8,6 +8,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
+from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
@@ -84,6 +85,25 @@ def run_pause(request: HttpRequest, run_id: int) -> HttpResponse:
     else:
         messages.success(request, _("Paused. Records being written finish first."))
     return redirect(run_pages.run_page_url(run))
+
+
+@login_required
+@require_POST
+def run_verify_again(request: HttpRequest, run_id: int) -> HttpResponse:
+    run = selectors.run_for_user(user=request.user, run_id=run_id, action=policy.Action.RUN)
+    try:
+        services.run_reverify_start(run=run, by=request.user)
+    except ValidationError as error:
+        _refused(request, error)
+    else:
+        messages.success(
+            request,
+            _(
+                "Verifying again: every migrated record is read back from the target, and what "
+                "differs is repaired."
+            ),
+        )
+    return redirect(reverse("wizard_run_results", args=[run.pk]) + "#verification")
 
 
 @login_required

@@ -14,7 +14,7 @@ from migrator import selectors, services
 from migrator.engine import execute, scheduling
 from migrator.engine.progress import RunProgress
 from migrator.models import Migration, Run, RunBatch
-from reports.selectors import run_summary
+from reports.selectors import run_summary, verification_calls
 
 EXIT_PAUSED = 3
 
@@ -132,12 +132,17 @@ class Command(BaseCommand):
         self.stdout.write(f"Run {run.pk}: {run.get_status_display()}")
         if run.pause_reason:
             self.stdout.write(f"  Reason: {run.pause_reason}")
-        header = f"  {'':34} {'available':>9} {'migrated':>9} {'skipped':>9} {'failed':>9}"
+        header = (
+            f"  {'':34} {'available':>9} {'migrated':>9} {'skipped':>9} {'failed':>9} "
+            f"{'verified':>9}"
+        )
         self.stdout.write(header)
         for row in run_summary(run=run):
+            verified = "-" if row.verified is None else row.verified
             self.stdout.write(
                 f"  {row.label:34} {row.available:>9} {row.migrated:>9} "
-                f"{row.skipped:>9} {row.failed:>9}"
+                f"{row.skipped:>9} {row.failed:>9} {verified:>9}"
             )
+        self.stdout.write(f"  Verification: {verification_calls(run=run)} API calls.")
         if run.started_at and run.finished_at:
             self.stdout.write(f"  Took {format_duration(run.finished_at - run.started_at)}.")

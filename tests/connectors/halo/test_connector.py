@@ -3,6 +3,7 @@ connector does is in tests/connectors/test_conformance.py."""
 
 from __future__ import annotations
 
+import hashlib
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -205,6 +206,42 @@ def test_a_ticket_is_written_with_notes_dates_and_attachments(connector, account
         (0, "a.txt"),
         (actions[0].number, "b.txt"),
     ]
+
+
+def test_a_file_of_several_megabytes_arrives_whole(connector, account):
+    """Halo takes files in base64 inside JSON: a 3 MB file is a 4 MB body, above what the
+    site itself accepts from a form, and Halo takes it all the same."""
+    content = bytes(range(256)) * (3 * 1024 * 4)
+    user = connector.read_page(Entity.CONTACTS, page_size=1).records[0]
+    ticket = Ticket(
+        source_id="t3",
+        subject="Logs",
+        requester_id=user.source_id,
+        created_at=ORIGINAL,
+        updated_at=ORIGINAL,
+        comments=[
+            Comment(
+                source_id="c",
+                public=True,
+                text_body="Logs attached",
+                created_at=ORIGINAL,
+                attachments=[Attachment(source_id="f", file_name="logs.bin", url="x://logs")],
+            )
+        ],
+    )
+
+    @contextmanager
+    def logs(_attachment: Attachment) -> Iterator[Iterator[bytes]]:
+        yield iter([content])
+
+    ticket_id = connector.create(Entity.TICKETS, ticket, marker="hdm-logs", attachments=logs)
+    [stored] = EmulatedRecord.objects.filter(
+        account=account, collection="attachments", parent_number=int(ticket_id)
+    )
+    [read] = connector.read_page(Entity.TICKETS, ids=[ticket_id]).records[0].attachments
+    with connector.download_attachment(read) as chunks:
+        assert hashlib.sha256(b"".join(chunks)).hexdigest() == hashlib.sha256(content).hexdigest()
+    assert stored.data["filename"] == "logs.bin"
 
 
 def test_an_attachment_halo_refuses_fails_the_ticket_in_plain_words(connector, account):

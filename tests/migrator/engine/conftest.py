@@ -32,6 +32,8 @@ def enqueued(monkeypatch):
     monkeypatch.setattr(
         tasks.batch_execute, "apply_async", lambda args, **options: sent.append(args[0])
     )
+    # "Verify again" is run by the test itself (reverify.run_reverify), never by a worker.
+    monkeypatch.setattr(tasks.run_reverify, "apply_async", lambda args, **options: None)
     return sent
 
 

@@ -241,7 +241,10 @@ class MemoryDesk(Connector):
         if ids is not None:
             start = int(cursor or 0)
             chunk = list(ids[start : start + page_size])
-            found = self.account.records.get(entity, {})
+            found = dict(self.account.records.get(entity, {}))
+            # What was written here reads back under its target id (verification).
+            for target_id, (written, _marker) in self.account.written.get(entity, {}).items():
+                found.setdefault(target_id, written.model_copy(update={"source_id": target_id}))
             records = [found[i] for i in chunk if i in found]
             more = start + page_size < len(ids)
             return Page(records=records, next_cursor=str(start + page_size), has_more=more)
@@ -288,7 +291,7 @@ class MemoryDesk(Connector):
             lose_answer = bool(self.account.on_create(entity, record))
         copied = record
         if attachments is not None:
-            copied = _with_attachments_read(record, attachments)
+            copied = _with_attachments_read(record, attachments, into=self.account)
         target_id = str(next(self.account.ids))
         self.account.written.setdefault(entity, {})[target_id] = (copied, marker)
         self.account.creates[entity] += 1
@@ -312,6 +315,8 @@ class MemoryDesk(Connector):
         written = self.account.written.get(entity, {})
         if target_id not in written:
             raise NotFoundError(f"{entity} {target_id} does not exist", status=404)
+        if attachments is not None:
+            record = _with_attachments_read(record, attachments, into=self.account)
         written[target_id] = (record, written[target_id][1])
         self.account.updates[entity] += 1
 
@@ -341,8 +346,11 @@ def _number(source_id: str) -> int:
     return int(source_id) if source_id.isdigit() else 0
 
 
-def _with_attachments_read(record: Record, opener: AttachmentOpener) -> Record:
-    """Read every attachment through the engine's opener, as an upload would."""
+def _with_attachments_read(
+    record: Record, opener: AttachmentOpener, *, into: MemoryAccount
+) -> Record:
+    """Read every attachment through the engine's opener, as an upload would, and keep its
+    bytes on the target under the same address."""
     attachments: list[Attachment] = []
     if isinstance(record, Ticket):
         attachments = [a for c in record.comments for a in c.attachments]
@@ -350,8 +358,7 @@ def _with_attachments_read(record: Record, opener: AttachmentOpener) -> Record:
         attachments = list(record.attachments)
     for attachment in attachments:
         with opener(attachment) as chunks:
-            for _chunk in chunks:
-                pass
+            into.blobs[attachment.url] = b"".join(chunks)
     return record
 
 

@@ -509,8 +509,9 @@ def test_reports_stream_as_csv_with_links_per_outcome(pair):
     seed_helpdesk(pair.source, tickets=3)
     run = drain(start(pair))
     lines = list(run_records_csv(run=run, outcome="migrated"))
-    assert lines[0] == "entity,source_id,source_url,target_id,target_url,reason\r\n"
+    assert lines[0] == "entity,source_id,source_url,target_id,target_url,reason,verification\r\n"
     assert len(lines) == 1 + len(RunRecord.objects.filter(run=run, outcome="migrated"))
+    assert all(line.endswith(",verified\r\n") for line in lines[1:] if line.startswith("tickets"))
     skipped = list(run_records_csv(run=run, outcome="skipped"))
     assert any(line.startswith("agents,9,") for line in skipped)
 
