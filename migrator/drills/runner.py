@@ -19,7 +19,7 @@ from typing import Protocol
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from django.db import connection
-from django.db.models import Count
+from django.db.models import Count, Sum
 
 from connectors.models import EmulatedAccount, EmulatedRecord
 from connectors.sandbox import SeedPlan, sandbox_platform
@@ -165,6 +165,39 @@ class DrillResult:
     def outcome(self) -> str:
         reason = f" ({self.run.pause_reason})" if self.run.pause_reason else ""
         return f"{self.run.get_status_display().lower()}{reason}"
+
+    def verification(self) -> Verification:
+        return run_verification(self.run)
+
+
+@dataclass(frozen=True)
+class Verification:
+    """What the engine's own verification said of the run's migrated tickets and
+    articles, and the API calls it spent."""
+
+    migrated: int
+    verified: int
+    differs: int
+    calls: int
+
+    @property
+    def unverified(self) -> int:
+        return self.migrated - self.verified
+
+
+def run_verification(run: Run) -> Verification:
+    migrated = RunRecord.objects.filter(
+        run=run, entity__in=["tickets", "articles"], outcome=RunRecord.Outcome.MIGRATED
+    )
+    calls = RunBatch.objects.filter(run=run).aggregate(calls=Sum("verification_calls"))["calls"]
+    return Verification(
+        migrated=migrated.count(),
+        verified=migrated.filter(verification=RunRecord.Verification.VERIFIED).count(),
+        differs=RunRecord.objects.filter(
+            run=run, verification=RunRecord.Verification.DIFFERS
+        ).count(),
+        calls=calls or 0,
+    )
 
 
 def tickets_reported(run: Run) -> int:

@@ -182,13 +182,17 @@ class Command(BaseCommand):
         self.stdout.write("")
         self.stdout.write(
             f"{'drill':10} {'lost':>5} {'dupl.':>5} {'short':>5} {'f-retry':>7} "
-            f"{'failed':>6} {'report':>6}  {'duration':>8}  outcome"
+            f"{'failed':>6} {'report':>6} {'verified':>12} {'differ':>6} {'v-calls':>7}  "
+            f"{'duration':>8}  outcome"
         )
         for result in results:
             counts = result.findings.counts()
+            checked = result.verification()
+            verified = f"{checked.verified}/{checked.migrated}"
             self.stdout.write(
                 f"{result.drill:10} {counts['lost']:>5} {counts['duplicated']:>5} "
                 f"{counts['short']:>5} {counts['failed_retryable']:>7} {counts['failed']:>6} "
-                f"{counts['report_mismatches']:>6}  "
+                f"{counts['report_mismatches']:>6} {verified:>12} {checked.differs:>6} "
+                f"{checked.calls:>7}  "
                 f"{format_duration(timedelta(seconds=result.seconds)):>8}  {result.outcome}"
             )

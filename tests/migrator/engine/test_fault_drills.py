@@ -19,6 +19,7 @@ from migrator.drills import runner
 from migrator.drills.readers import reader_for
 from migrator.models import Run
 from migrator.processes import redis_server_available
+from reports.models import RunRecord
 from tests.migrator.engine import stack as harness
 
 pytestmark = [
@@ -104,3 +105,18 @@ def test_drill(user, stack, drill, source_key, target_key, capsys):
     assert counts["extra_comments"] == counts["extra_files"] == 0, why
     assert not findings.report_problems, why
     assert findings.tickets == TICKETS and findings.files > TICKETS
+    # The engine's own verification read every migrated ticket and article back: whole.
+    checked = result.verification()
+    assert checked.migrated and checked.verified == checked.migrated, (
+        why
+        + "\n"
+        + str(checked)
+        + "\n"
+        + str(
+            list(
+                RunRecord.objects.filter(run=result.run, outcome="migrated")
+                .exclude(verification="verified")
+                .values_list("entity", "source_id", "differences")[:10]
+            )
+        )
+    )
