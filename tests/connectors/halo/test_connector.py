@@ -208,14 +208,12 @@ def test_a_ticket_is_written_with_notes_dates_and_attachments(connector, account
     ]
 
 
-def test_a_file_of_several_megabytes_arrives_whole(connector, account):
-    """Halo takes files in base64 inside JSON: a 3 MB file is a 4 MB body, above what the
-    site itself accepts from a form, and Halo takes it all the same."""
-    content = bytes(range(256)) * (3 * 1024 * 4)
+def a_ticket_with_one_file(connector, *, subject: str, file_name: str) -> Ticket:
+    """A ticket of the first contact whose only comment carries one file."""
     user = connector.read_page(Entity.CONTACTS, page_size=1).records[0]
-    ticket = Ticket(
-        source_id="t3",
-        subject="Logs",
+    return Ticket(
+        source_id=f"t-{file_name}",
+        subject=subject,
         requester_id=user.source_id,
         created_at=ORIGINAL,
         updated_at=ORIGINAL,
@@ -223,12 +221,21 @@ def test_a_file_of_several_megabytes_arrives_whole(connector, account):
             Comment(
                 source_id="c",
                 public=True,
-                text_body="Logs attached",
+                text_body=subject,
                 created_at=ORIGINAL,
-                attachments=[Attachment(source_id="f", file_name="logs.bin", url="x://logs")],
+                attachments=[
+                    Attachment(source_id="f", file_name=file_name, url=f"x://{file_name}")
+                ],
             )
         ],
     )
+
+
+def test_a_file_of_several_megabytes_arrives_whole(connector, account):
+    """Halo takes files in base64 inside JSON: a 3 MB file is a 4 MB body, above what the
+    site itself accepts from a form, and Halo takes it all the same."""
+    content = bytes(range(256)) * (3 * 1024 * 4)
+    ticket = a_ticket_with_one_file(connector, subject="Logs attached", file_name="logs.bin")
 
     @contextmanager
     def logs(_attachment: Attachment) -> Iterator[Iterator[bytes]]:
@@ -247,23 +254,7 @@ def test_a_file_of_several_megabytes_arrives_whole(connector, account):
 def test_an_attachment_halo_refuses_fails_the_ticket_in_plain_words(connector, account):
     account.options = {"max_attachment_bytes": 100}
     account.save()
-    user = connector.read_page(Entity.CONTACTS, page_size=1).records[0]
-    ticket = Ticket(
-        source_id="t2",
-        subject="Big",
-        requester_id=user.source_id,
-        created_at=ORIGINAL,
-        updated_at=ORIGINAL,
-        comments=[
-            Comment(
-                source_id="c",
-                public=True,
-                text_body="x",
-                created_at=ORIGINAL,
-                attachments=[Attachment(source_id="f", file_name="big.bin", url="x://big")],
-            )
-        ],
-    )
+    ticket = a_ticket_with_one_file(connector, subject="Big", file_name="big.bin")
     with pytest.raises(InvalidRecordError) as refused:
         connector.create(Entity.TICKETS, ticket, marker="hdm-x", attachments=opener)
     assert "Halo refused the attachment" in refused.value.user_message
