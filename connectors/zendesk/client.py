@@ -96,8 +96,10 @@ class ZendeskApi:
         """Upload one file (``POST /api/v2/uploads``, the raw bytes as the body) under a new
         upload token, or add it to ``token``; returns the token and the file's content_url.
 
-        Sending the same file again only leaves an unused upload, which Zendesk drops after
-        three days, so the upload is retried like a read.
+        Sending a file again under a new token only leaves an unused upload, which Zendesk
+        drops after three days, so that upload is retried like a read. Added to ``token``,
+        a file sent twice would be attached twice: that one is never sent again blindly
+        (a lost answer is ambiguous, and the record is written again from its start).
         """
         params = {"filename": file_name, **({"token": token} if token else {})}
         payload = _object(
@@ -107,7 +109,7 @@ class ZendeskApi:
                 params=params,
                 content=content,
                 headers={"Content-Type": content_type, "Content-Length": str(size)},
-                idempotent=True,
+                idempotent=token is None,
             ),
             path="api/v2/uploads.json",
         )

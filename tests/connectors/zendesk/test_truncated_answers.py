@@ -4,6 +4,7 @@ possibly applied, never sent twice."""
 
 from __future__ import annotations
 
+import io
 import random
 from datetime import UTC, datetime
 
@@ -134,3 +135,25 @@ def test_a_page_always_cut_short_still_ends_in_a_clear_error(sandbox, account):
     with connect(account) as connector, pytest.raises(MalformedResponseError) as broken:
         connector.read_page(Entity.TICKETS)
     assert "not valid JSON" in broken.value.user_message
+
+
+def test_a_file_added_to_an_upload_token_is_never_sent_twice(sandbox, account):
+    """Under a new token a repeated upload only leaves an unused one; added to a token, it
+    would be attached twice to the ticket: its lost answer is ambiguous instead."""
+    path = f"/sandbox/zendesk/{account.slug}/api/v2/uploads.json"
+    transport = CutOnce()
+    with connect(account, transport=transport) as connector:
+        token, _url = connector.api.upload(
+            file_name="a.txt", content=io.BytesIO(b"a"), size=1, content_type="text/plain"
+        )
+        transport.to_cut.add(path)
+        with pytest.raises(TransientError) as lost:
+            connector.api.upload(
+                file_name="b.txt",
+                content=io.BytesIO(b"b"),
+                size=1,
+                content_type="text/plain",
+                token=token,
+            )
+    assert lost.value.ambiguous
+    assert transport.hops.count(("POST", path)) == 2
