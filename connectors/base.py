@@ -29,7 +29,8 @@ after a crash or an ambiguous answer. Where each platform stores it:
   address written in the channel, agents (matched, never created) by e-mail.
 
 For entities without a marker slot, ``find_by_marker`` receives the record and
-looks it up by its natural key.
+looks it up by its natural key. A migration may choose the marker's prefix (``hdm`` by
+default); :func:`is_marker` recognizes a marker whatever its prefix.
 """
 
 from __future__ import annotations
@@ -477,6 +478,11 @@ class HttpStatistics:
 # --------------------------------------------------------------------------- markers
 
 MARKER_PREFIX = "hdm"
+#: The longest marker every platform takes as a tag and as an external id.
+MARKER_MAX_LENGTH = 32
+#: A marker prefix the user may choose: a lower-case letter, then letters or digits.
+MARKER_PREFIX_MAX_LENGTH = 6
+MARKER_PREFIX_PATTERN = re.compile(rf"[a-z][a-z0-9]{{0,{MARKER_PREFIX_MAX_LENGTH - 1}}}")
 
 _MARKER_CODES: dict[Entity, str] = {
     Entity.ORGANIZATIONS: "org",
@@ -488,29 +494,42 @@ _MARKER_CODES: dict[Entity, str] = {
     Entity.ARTICLE_SECTIONS: "sec",
     Entity.ARTICLES: "art",
 }
-_PLAIN_ID = re.compile(r"[a-z0-9_]{1,15}")
+_PLAIN_ID = re.compile(r"[a-z0-9_]+")
 
 
-def source_marker(*, migration_id: object, entity: Entity, source_id: str) -> str:
+def source_marker(
+    *, migration_id: object, entity: Entity, source_id: str, prefix: str = MARKER_PREFIX
+) -> str:
     """The marker a target stores on a record created by a migration.
 
-    ``hdm-<migration>-<entity>-<source id>``: deterministic, lower case, at most 32
+    ``<prefix>-<migration>-<entity>-<source id>``: deterministic, lower case, at most 32
     characters of ``[a-z0-9_-]``, so it fits an external id and a tag on every
-    platform. The migration part is a hash of the migration id; a source id that is
-    too long or has other characters is replaced by a hash of it.
+    platform. The prefix is ``hdm`` unless the migration chose another (see
+    :data:`MARKER_PREFIX_PATTERN`). The migration part is a hash of the migration id; a
+    source id that is too long for what the prefix leaves, or has other characters, is
+    replaced by a hash of it.
     """
+    if not MARKER_PREFIX_PATTERN.fullmatch(prefix):
+        raise ValueError(f"not a marker prefix: {prefix!r}")
     migration = hashlib.sha256(str(migration_id).encode()).hexdigest()[:8]
+    head = f"{prefix}-{migration}-{_MARKER_CODES[entity]}-"
+    room = MARKER_MAX_LENGTH - len(head)
     identifier = source_id
-    if not _PLAIN_ID.fullmatch(identifier):
-        identifier = "h" + hashlib.sha256(source_id.encode()).hexdigest()[:14]
-    return f"{MARKER_PREFIX}-{migration}-{_MARKER_CODES[entity]}-{identifier}"
+    if len(identifier) > room or not _PLAIN_ID.fullmatch(identifier):
+        identifier = "h" + hashlib.sha256(source_id.encode()).hexdigest()[: room - 1]
+    return head + identifier
+
+
+_ANY_MARKER = re.compile(
+    rf"{MARKER_PREFIX_PATTERN.pattern}-[0-9a-f]{{8}}-"
+    rf"(?:{'|'.join(_MARKER_CODES.values())})-[a-z0-9_]{{1,{MARKER_MAX_LENGTH}}}"
+)
 
 
 def is_marker(value: str) -> bool:
-    """Whether a tag or external id is a marker written by a migration."""
-    codes = "|".join(_MARKER_CODES.values())
-    pattern = rf"{MARKER_PREFIX}-[0-9a-f]{{8}}-(?:{codes})-[a-z0-9_]{{1,15}}"
-    return re.fullmatch(pattern, value) is not None
+    """Whether a tag or external id is a marker written by a migration, whatever prefix
+    the migration chose."""
+    return len(value) <= MARKER_MAX_LENGTH and _ANY_MARKER.fullmatch(value) is not None
 
 
 # --------------------------------------------------------------------------- connectors

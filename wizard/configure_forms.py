@@ -17,6 +17,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from connectors.base import MARKER_PREFIX_MAX_LENGTH, MARKER_PREFIX_PATTERN
 from connectors.schema import Entity
 from migrator.configuration import (
     DEMO_RECORDS_PER_ENTITY,
@@ -400,6 +401,12 @@ class OptionsForm(forms.Form):
         help_text=TAG_RULE,
     )
 
+    marker_prefix = forms.CharField(
+        label=_("Marker prefix"),
+        required=False,
+        widget=forms.TextInput(attrs={"size": 8, "spellcheck": "false"}),
+    )
+
     def __init__(
         self,
         data: Mapping[str, Any] | None = None,
@@ -407,11 +414,19 @@ class OptionsForm(forms.Form):
         available: Sequence[str],
         demo: Sequence[Entity],
         saved: Options,
+        marker_locked: bool = False,
     ) -> None:
         super().__init__(data)
         self.available = list(available)
         self.demo = list(demo)
         self.saved = saved
+        self.fields["marker_prefix"].initial = saved.marker_prefix
+        self.fields["marker_prefix"].help_text = gettext(
+            "1 to %(length)d characters: lower-case letters a to z and digits, starting with a "
+            "letter. The whole marker then fits every platform's tags and external ids."
+        ) % {"length": MARKER_PREFIX_MAX_LENGTH}
+        # Records on the target carry the marker: later runs find them by it.
+        self.fields["marker_prefix"].disabled = marker_locked
         for name in self.available:
             if name == "migrated_tag":
                 continue
@@ -464,6 +479,20 @@ class OptionsForm(forms.Form):
             )
         return tag
 
+    def clean_marker_prefix(self) -> str:
+        prefix = self.cleaned_data.get("marker_prefix", "").strip().lower()
+        if not prefix:
+            return self.saved.marker_prefix
+        if not MARKER_PREFIX_PATTERN.fullmatch(prefix):
+            raise ValidationError(
+                gettext(
+                    "“%(prefix)s” cannot start a marker: use 1 to %(length)d lower-case letters "
+                    "a to z or digits, starting with a letter (no spaces, accents or signs)."
+                )
+                % {"prefix": prefix, "length": MARKER_PREFIX_MAX_LENGTH}
+            )
+        return prefix
+
     def _clean_ids(self, entity: Entity) -> list[str]:
         ids = parse_record_ids(self.cleaned_data.get(f"demo_{entity.value}", ""))
         wrong = [value for value in ids if not RECORD_ID_PATTERN.fullmatch(value)]
@@ -505,4 +534,5 @@ class OptionsForm(forms.Form):
             **values,
             demo_ids={entity: ids for entity, ids in demo_ids.items() if ids},
             max_attachment_bytes=self.saved.max_attachment_bytes,
+            marker_prefix=data.get("marker_prefix") or self.saved.marker_prefix,
         )

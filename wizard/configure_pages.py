@@ -10,12 +10,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from django.utils.translation import gettext
+from django.utils.functional import Promise
+from django.utils.translation import gettext, gettext_lazy
 
-from connectors.base import Capabilities
+from connectors.base import Capabilities, source_marker
 from connectors.registry import registry
 from connectors.schema import Entity
-from migrator import discovery
+from migrator import discovery, selectors
 from migrator.models import Migration
 from wizard import suggestions
 from wizard.suggestions import CustomFieldPlan, TeamSide, ValueMap
@@ -201,11 +202,50 @@ def mapping_page(migration: Migration, *, refresh: bool = False) -> MappingPage:
 # --------------------------------------------------------------------------- options
 
 
+#: Where each target keeps the marker of a record it created (connectors' docstrings).
+MARKER_PLACES: dict[str, Promise] = {
+    "zendesk": gettext_lazy(
+        "the external id of tickets, users and organizations, a tag on tickets and a label "
+        "on Help Center articles"
+    ),
+    "freshdesk": gettext_lazy("a tag on tickets, contacts and solution articles"),
+    "edesk": gettext_lazy("the external id of a ticket's first message"),
+    "halo": gettext_lazy("the third-party id of tickets"),
+    "teamwork_desk": gettext_lazy("a tag on tickets and the external id of customers"),
+}
+
+
+@dataclass(frozen=True)
+class MarkerInfo:
+    """The marker written on migrated records, as the options page explains it."""
+
+    prefix: str
+    example: str
+    #: Where the target keeps it ("" when the target is not known to keep one).
+    place: str
+    #: A run wrote records carrying it: its prefix may no longer change.
+    locked: bool
+
+
+def marker_info(migration: Migration) -> MarkerInfo:
+    prefix = migration.configured_options().marker_prefix
+    place = MARKER_PLACES.get(migration.target.platform) if migration.target else None
+    return MarkerInfo(
+        prefix=prefix,
+        example=source_marker(
+            migration_id=migration.pk, entity=Entity.TICKETS, source_id="1234", prefix=prefix
+        ),
+        place=str(place) if place else "",
+        locked=selectors.marker_prefix_locked(migration=migration),
+    )
+
+
 @dataclass(frozen=True)
 class OptionsPage:
     pair: Pair
     available: list[str]
     demo: list[Entity]
+    marker: MarkerInfo
 
 
 def options_page(migration: Migration) -> OptionsPage:
@@ -216,4 +256,5 @@ def options_page(migration: Migration) -> OptionsPage:
             entities=pair.entities, source=pair.source, target=pair.target
         ),
         demo=suggestions.demo_entities(entities=pair.entities),
+        marker=marker_info(migration),
     )

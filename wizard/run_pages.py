@@ -289,7 +289,14 @@ def results_context(*, run: Run, query: QueryDict) -> dict[str, object]:
         "outcome_choices": RunRecord.Outcome.choices,
         "entity_choices": [(row.entity, row.label) for row in summary],
         **reverify_context(run=run),
+        **_after_run_context(run),
     }
+
+
+def _after_run_context(run: Run) -> dict[str, object]:
+    from wizard.after_run_pages import after_run_context  # it reads this module's labels
+
+    return after_run_context(run=run)
 
 
 def reverify_context(*, run: Run) -> dict[str, object]:
