@@ -286,8 +286,10 @@ class FeatureOffer:
     allowed: bool
     #: The plan that includes it (the migration's own when it does).
     plan: Plan
-    #: Re-migration: until when it may start (None: no limit, or no full run yet).
+    #: Re-migration: until when it may start (None: no limit, or no full run yet), and
+    #: the plan's days after the full run.
     deadline: datetime | None = None
+    days: int | None = None
 
     @property
     def window_closed(self) -> bool:
@@ -307,6 +309,7 @@ def feature_offer(*, migration: Migration, feature: Feature) -> FeatureOffer:
         allowed=allowed,
         plan=feature_plan(feature, granted.plan),
         deadline=deadline,
+        days=REMIGRATION_DAYS.get(granted.plan) if deadline is not None else None,
     )
 
 
