@@ -149,7 +149,9 @@ def mapping_page(migration: Migration, *, refresh: bool = False) -> MappingPage:
     saved = migration.configured_mappings()
     page = MappingPage(
         pair=pair,
-        system_fields=suggestions.system_fields(target=pair.target, entities=pair.entities),
+        system_fields=suggestions.system_fields(
+            source=pair.source, target=pair.target, entities=pair.entities
+        ),
     )
     tickets = Entity.TICKETS in pair.entities
     articles = Entity.ARTICLES in pair.entities

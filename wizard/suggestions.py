@@ -18,7 +18,7 @@ from typing import Protocol
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from connectors.base import Capabilities
+from connectors.base import Capabilities, pair_migrates
 from connectors.schema import (
     Agent,
     ArticleStatusOption,
@@ -612,24 +612,28 @@ def custom_field_plan(
 # --------------------------------------------------------------------------- system fields
 
 
-def system_fields(*, target: Capabilities, entities: Collection[Entity]) -> list[Label]:
-    """What the engine maps on its own, as the mapping step lists it."""
-    wanted = set(entities)
+def system_fields(
+    *, source: Capabilities, target: Capabilities, entities: Collection[Entity]
+) -> list[Label]:
+    """What the engine maps on its own, as the mapping step lists it: only what the source
+    reads and the target writes (:func:`connectors.base.pair_migrates`)."""
+    if not entities:
+        return []
+    moving = pair_migrates(source=source, target=target, selected=entities)
+    # Agents and groups are matched whenever tickets move, selected or not.
+    matched = pair_migrates(source=source, target=target)
     fields: list[Label] = []
-    if Entity.TICKETS in wanted:
-        fields += [
-            _("Subject"),
-            _("Description (the first message)"),
-            _("Requester"),
-            _("Assignee (from the agent matching)"),
-        ]
-        if Entity.GROUPS in target.writes:
+    if moving.moves(Entity.TICKETS):
+        fields += [_("Subject"), _("Description (the first message)"), _("Requester")]
+        if matched.moves(Entity.AGENTS):
+            fields.append(_("Assignee (from the agent matching)"))
+        if matched.moves(Entity.GROUPS):
             fields.append(_("Group (from the group matching)"))
-        if Entity.ORGANIZATIONS in target.writes:
+        if moving.moves(Entity.ORGANIZATIONS):
             fields.append(_("Organization"))
-        if target.tags:
+        if moving.keeps("tags"):
             fields.append(_("Tags"))
-        if target.ccs:
+        if moving.keeps("ccs"):
             fields.append(_("CCs and followers"))
         fields.append(_("Public replies and private notes, with their attachments"))
         if target.keeps_original_dates:
@@ -638,10 +642,15 @@ def system_fields(*, target: Capabilities, entities: Collection[Entity]) -> list
             fields.append(
                 _("Original dates, written into the messages (the target cannot set them)")
             )
-    if Entity.ARTICLES in wanted:
-        fields += [_("Article title and body"), _("Article category and section or folder")]
-    if Entity.CONTACTS in wanted:
-        fields.append(_("Contact name, e-mail addresses, phone and organization"))
+    if moving.moves(Entity.ARTICLES):
+        fields.append(_("Article title and body"))
+        if moving.moves(Entity.ARTICLE_SECTIONS) or moving.moves(Entity.ARTICLE_CATEGORIES):
+            fields.append(_("Article category and section or folder"))
+    if moving.moves(Entity.CONTACTS):
+        if moving.moves(Entity.ORGANIZATIONS):
+            fields.append(_("Contact name, e-mail addresses, phone and organization"))
+        else:
+            fields.append(_("Contact name, e-mail addresses and phone"))
     return fields
 
 

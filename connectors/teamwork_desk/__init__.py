@@ -142,6 +142,13 @@ CAPABILITIES = Capabilities(
     ),
 )
 
+RATE_LIMIT_STEP = _(
+    "Ask Teamwork to raise your API rate limit before a large migration: the default "
+    "is 120 requests a minute."
+)
+#: Steps when Teamwork Desk is the source.
+SOURCE_CHECKLIST: tuple[str, ...] = (RATE_LIMIT_STEP,)
+#: Steps when Teamwork Desk is the target.
 CHECKLIST: tuple[str, ...] = (
     _(
         "Invite every agent who handled tickets with the same e-mail address (People > "
@@ -156,8 +163,5 @@ CHECKLIST: tuple[str, ...] = (
         "Turn off the triggers of every inbox the migration writes to: profile picture > "
         "Settings > Inboxes > the inbox > Triggers."
     ),
-    _(
-        "Ask Teamwork to raise your API rate limit before a large migration: the default "
-        "is 120 requests a minute."
-    ),
+    RATE_LIMIT_STEP,
 )
