@@ -204,6 +204,10 @@ class Capabilities(BaseModel):
     max_attachment_bytes: int | None = Field(default=None, gt=0)
     can_create_agents: bool = False
     can_create_groups: bool = False
+    #: For a target that cannot create agents: a ticket whose agent has no match there
+    #: may be assigned to another (the default) agent. Where it may not, every active
+    #: agent must be matched before the migration.
+    default_agent_for_unmatched: bool = True
     #: The part of a target account a migration must be pointed at, if any.
     scope_kind: ScopeKind | None = None
     #: Requests per minute the platform allows on a usual plan; the HTTP layer

@@ -160,6 +160,19 @@ class TeamSide:
     default_initial: str
     #: Target ids that count as a valid match for a row with a ``problem``.
     valid_ids: frozenset[str] = frozenset()
+    #: A row with a ``problem`` left to the default is valid once a default is chosen
+    #: (the target lets its tickets go to the default agent).
+    default_satisfies: bool = True
+
+    def unmatched(self, values: Sequence[str]) -> list[int]:
+        """Positions of the rows whose value (``values``, one per row) is no agent or
+        group of the target: left to the default, or no longer valid. Those to be created
+        on the target are matched."""
+        return [
+            index
+            for index, value in enumerate(values)
+            if value not in self.valid_ids and value != CREATE_ON_TARGET
+        ]
 
     @property
     def row_choices(self) -> list[Choice]:
@@ -196,6 +209,7 @@ def agent_side(
     agents: Mapping[str, str],
     default_agent_id: str | None,
     missing: Sequence[_Missing] | None = None,
+    default_allowed: bool = True,
 ) -> TeamSide:
     """The agents' rows: saved choices first, else matched by e-mail.
 
@@ -234,6 +248,7 @@ def agent_side(
         can_create=can_create,
         default_initial=default or "",
         valid_ids=frozenset(target_ids),
+        default_satisfies=default_allowed,
     )
 
 

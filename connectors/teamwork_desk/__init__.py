@@ -117,6 +117,8 @@ CAPABILITIES = Capabilities(
     max_attachment_bytes=MAX_ATTACHMENT_BYTES,
     can_create_agents=False,
     can_create_groups=False,
+    # A ticket may be assigned to any active agent: an unmatched agent's go to the default.
+    default_agent_for_unmatched=True,
     scope_kind=ScopeKind.INBOX,
     # "Our API has a rate limit of 120 requests per minute" (Teamwork Desk rate limiting).
     rate_limit_per_minute=120,
