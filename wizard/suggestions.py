@@ -165,13 +165,13 @@ class TeamSide:
     default_satisfies: bool = True
 
     def unmatched(self, values: Sequence[str]) -> list[int]:
-        """Positions of the rows whose value (``values``, one per row) is no agent or
-        group of the target: left to the default, or no longer valid. Those to be created
-        on the target are matched."""
+        """Positions of the active rows whose value (``values``, one per row) is no agent
+        or group of the target: left to the default, or no longer valid. Those to be
+        created on the target are matched; deleted and inactive ones keep the default."""
         return [
             index
-            for index, value in enumerate(values)
-            if value not in self.valid_ids and value != CREATE_ON_TARGET
+            for index, (row, value) in enumerate(zip(self.rows, values, strict=True))
+            if row.state == "active" and value not in self.valid_ids and value != CREATE_ON_TARGET
         ]
 
     @property

@@ -304,11 +304,14 @@ def test_the_bulk_control_gives_every_unmatched_agent_to_one_agent(client, user,
     assert "unmatched agents now go to the agent you chose" in bulk.content.decode()
     after = rows(bulk, "agents")
     before = rows(response, "agents")
+    states = {row.source_id: row.state for row in response.context["form"].agents.rows}
     for source_id, value in before.items():
         if value in target.values():
             assert after[source_id] == value  # matched ones are kept
-        else:
+        elif states[source_id] == "active":
             assert after[source_id] == target["esther@acme.example"]
+        else:
+            assert after[source_id] == ""  # deleted and inactive ones keep the default
     assert after[source["alice@acme.example"]] == target["esther@acme.example"]
     assert Migration.objects.get(pk=migration.pk).matches == {}  # not saved yet
 
