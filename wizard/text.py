@@ -107,7 +107,8 @@ def join_words(words: Sequence[str]) -> str:
 #: What comes with each ticket, and with each article, by the Capabilities flag both sides
 #: need (None: every pair keeps it).
 _TICKET_DETAILS: tuple[tuple[str | None, str | Promise], ...] = (
-    (None, _("comments and private notes")),
+    (None, _("comments")),
+    (None, _("private notes")),
     (None, _("attachments")),
     ("inline_images", _("inline images")),
     ("tags", _("tags")),
@@ -119,6 +120,17 @@ _ARTICLE_DETAILS: tuple[tuple[str | None, str | Promise], ...] = (
     ("article_tags", _("tags")),
     ("article_translations", _("translations")),
 )
+
+
+#: Short words for the records a demo's tickets and articles refer to.
+_REFERRED_WORDS: dict[Entity, str | Promise] = {
+    Entity.ORGANIZATIONS: _("organizations"),
+    Entity.GROUPS: _("groups"),
+    Entity.AGENTS: _("agents"),
+    Entity.CONTACTS: _("contacts"),
+    Entity.ARTICLE_CATEGORIES: _("categories"),
+    Entity.ARTICLE_SECTIONS: _("sections"),
+}
 
 
 def _referred(pair: PairMigrates, roots: Sequence[Entity]) -> list[Entity]:
@@ -159,7 +171,7 @@ def demo_sentences(
         ]
     referred = _referred(pair, roots)
     if referred:
-        records = join_words([entity_label(entity).lower() for entity in referred])
+        records = join_words([str(_REFERRED_WORDS[entity]) for entity in referred])
         sentences.append(
             gettext("With them go the records they refer to: %(records)s.") % {"records": records}
         )

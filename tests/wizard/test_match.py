@@ -354,3 +354,13 @@ def test_a_target_that_cannot_give_tickets_to_a_default_says_so_before_saving(
     assert refused.status_code == 200
     assert "have no active match on the target yet" in refused.content.decode()
     assert Migration.objects.get(pk=migration.pk).matches == {}
+
+
+def test_the_matching_page_in_french_agrees_and_has_the_new_words(client, user, freshdesk):
+    client.force_login(user)
+    client.cookies["django_language"] = "fr"
+    page = client.get(reverse("wizard_match", args=[freshdesk.pk])).content.decode()
+    assert "Donner aussi à l’agent et au groupe par défaut" in page
+    assert "aux agent et groupe" not in page
+    assert "Associer chaque agent sans correspondance à" in page
+    assert "Assign every unmatched agent to" not in page
