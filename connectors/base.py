@@ -321,12 +321,20 @@ def not_migrated(*, source: Capabilities, target: Capabilities) -> list[str]:
         ):
             losses.append(_("Attachments larger than %(size)s.") % {"size": _format_bytes(limit)})
     if pair.moves(Entity.AGENTS) and not pair.creates_agents:
-        losses.append(
-            _(
-                "Missing agents cannot be created: they must already exist and be active "
-                "on the target with the same e-mail address."
+        if target.default_agent_for_unmatched:
+            losses.append(
+                _(
+                    "Missing agents cannot be created: their tickets go to the default agent "
+                    "unless an active agent of the target has the same e-mail address."
+                )
             )
-        )
+        else:
+            losses.append(
+                _(
+                    "Missing agents cannot be created: they must already exist and be active "
+                    "on the target with the same e-mail address."
+                )
+            )
     if pair.moves(Entity.GROUPS) and not pair.creates_groups:
         losses.append(_("Missing groups cannot be created: they must exist on the target."))
     if pair.moves(Entity.ARTICLES):

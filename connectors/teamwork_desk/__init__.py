@@ -128,8 +128,9 @@ CAPABILITIES = Capabilities(
     write_calls_per_record={Entity.TICKETS: 6.0, Entity.ARTICLES: 1.0},
     particulars=(
         _(
-            "Agents are matched by e-mail address and cannot be created: every agent must "
-            "exist and be active on Teamwork Desk before the migration."
+            "Agents are matched by e-mail address and cannot be created: the tickets of an "
+            "agent who is not active on Teamwork Desk go to the default agent chosen in the "
+            "matching step."
         ),
         MISSING_AGENT_INSTRUCTIONS,
         _(
@@ -156,7 +157,10 @@ CHECKLIST: tuple[str, ...] = (
         "Invite every agent who handled tickets with the same e-mail address (People > "
         "Agents > Invite agents) and make sure each one accepted the invitation."
     ),
-    _("Do not deactivate agents before the migration: their tickets would not be migrated."),
+    _(
+        "Do not deactivate agents before the migration: their tickets would go to the "
+        "default agent."
+    ),
     _(
         "Turn off your notifications: click your profile picture > View Profile > "
         "Notifications, turn off every active notification and click Save."

@@ -360,7 +360,7 @@ def test_the_matching_page_in_french_agrees_and_has_the_new_words(client, user, 
     client.force_login(user)
     client.cookies["django_language"] = "fr"
     page = client.get(reverse("wizard_match", args=[freshdesk.pk])).content.decode()
-    assert "Donner aussi à l’agent et au groupe par défaut" in page
+    assert "Donner aussi à l\u2019agent et au groupe par défaut" in page
     assert "aux agent et groupe" not in page
     assert "Associer chaque agent sans correspondance à" in page
     assert "Assign every unmatched agent to" not in page
