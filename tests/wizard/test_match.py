@@ -356,11 +356,15 @@ def test_a_target_that_cannot_give_tickets_to_a_default_says_so_before_saving(
     assert Migration.objects.get(pk=migration.pk).matches == {}
 
 
-def test_the_matching_page_in_french_agrees_and_has_the_new_words(client, user, freshdesk):
+def test_the_matching_page_in_french_agrees_and_has_the_new_words(
+    client, user, freshdesk, teamwork_desk
+):
     client.force_login(user)
     client.cookies["django_language"] = "fr"
     page = client.get(reverse("wizard_match", args=[freshdesk.pk])).content.decode()
     assert "Donner aussi à l\u2019agent et au groupe par défaut" in page
     assert "aux agent et groupe" not in page
+    page = client.get(reverse("wizard_match", args=[teamwork_desk.pk])).content.decode()
     assert "Associer chaque agent sans correspondance à" in page
+    assert "Ces agents ne sont pas actifs dans Teamwork Desk" in page
     assert "Assign every unmatched agent to" not in page
