@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 from django.urls import reverse
+from django.utils import translation
 
 from connectors.schema import Agent, Entity
 from migrator import configuration
@@ -368,3 +369,4 @@ def test_the_matching_page_in_french_agrees_and_has_the_new_words(
     assert "Associer chaque agent sans correspondance à" in page
     assert "Ces agents ne sont pas actifs dans Teamwork Desk" in page
     assert "Assign every unmatched agent to" not in page
+    translation.activate("en")  # the language of the tests that follow
