@@ -13,8 +13,9 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from django import forms
+from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from connectors.base import MARKER_PREFIX_MAX_LENGTH, MARKER_PREFIX_PATTERN
@@ -27,6 +28,7 @@ from migrator.configuration import (
     Options,
 )
 from wizard.suggestions import (
+    TO_DEFAULT,
     Choice,
     CustomFieldPlan,
     CustomFieldRow,
@@ -49,6 +51,36 @@ PROBLEM_MESSAGES = {
     "invited": _("Invited on the target, but the invitation is not accepted yet."),
     "inactive": _("Deactivated on the target."),
 }
+
+
+#: The bulk control of the matching step: its select, and its button's name.
+BULK_AGENT = "bulk_agent"
+BULK_ASSIGN = "bulk_assign"
+
+
+def with_bulk_assignment(
+    data: Mapping[str, Any], *, agents: TeamSide
+) -> tuple[dict[str, Any], int, str]:
+    """The matching step's data with every unmatched agent (left to the default, or no
+    longer valid) set to the agent of the bulk select, unsaved; with the message level
+    and text that say what changed. Nothing changes when the select names no agent."""
+    values = {name: data.get(name) for name in data}
+    chosen = values.get(BULK_AGENT) or ""
+    if chosen not in agents.valid_ids:
+        return values, messages.ERROR, gettext("Choose the agent to give the unmatched agents to.")
+    current = [str(values.get(f"agent-{index}") or "") for index in range(len(agents.rows))]
+    unmatched = agents.unmatched(current)
+    if not unmatched:
+        return values, messages.INFO, gettext("Every agent already has a match: nothing changed.")
+    for index in unmatched:
+        values[f"agent-{index}"] = chosen
+    values[BULK_AGENT] = ""
+    text = ngettext(
+        "%(count)d unmatched agent now goes to the agent you chose. Save the matching to keep it.",
+        "%(count)d unmatched agents now go to the agent you chose. Save the matching to keep it.",
+        len(unmatched),
+    )
+    return values, messages.SUCCESS, text % {"count": len(unmatched)}
 
 
 class MatchForm(forms.Form):
@@ -80,6 +112,11 @@ class MatchForm(forms.Form):
                     "Receives the tickets of deleted, inactive and unmatched agents, and the "
                     "articles whose author is not matched."
                 ),
+            )
+            self.fields[BULK_AGENT] = forms.ChoiceField(
+                label=_("Assign every unmatched agent to"),
+                choices=[("", _("Choose an agent")), *_choices(agents.targets)],
+                required=False,
             )
         if groups is not None:
             for index, row in enumerate(groups.rows):
@@ -139,24 +176,40 @@ class MatchForm(forms.Form):
         if self.agents is None:
             return cleaned
         unresolved = []
+        # Where the target lets their tickets go to the default agent, a default is enough.
+        defaulted = self.agents.default_satisfies and bool(cleaned.get("default_agent_id"))
         for index, row in enumerate(self.agents.rows):
             name = f"agent-{index}"
-            if row.problem and name in cleaned and cleaned[name] not in self.agents.valid_ids:
-                unresolved.append(row.name)
-                self.add_error(
-                    name,
-                    _("Invite this agent on the target, or match them to an active agent."),
-                )
+            value = cleaned.get(name)
+            if not row.problem or name not in cleaned or value in self.agents.valid_ids:
+                continue
+            if value == TO_DEFAULT and defaulted:
+                continue
+            unresolved.append(row.name)
+            self.add_error(
+                name,
+                _("Invite this agent on the target, or match them to an active agent.")
+                if not self.agents.default_satisfies
+                else _(
+                    "Invite this agent on the target, match them to an active agent, or "
+                    "choose a default agent below."
+                ),
+            )
         if unresolved:
-            raise ValidationError(
-                gettext(
+            if self.agents.default_satisfies:
+                message = gettext(
+                    "These agents have no active match on the target yet: %(names)s. "
+                    "Invite them (see the steps above) and click “Refresh both sides”, "
+                    "match each one to an active agent, or choose a default agent: their "
+                    "tickets go to it."
+                )
+            else:
+                message = gettext(
                     "These agents have no active match on the target yet: %(names)s. "
                     "Invite them (see the steps above) and click “Refresh both sides”, or "
                     "match each one to an active agent."
                 )
-                % {"names": ", ".join(unresolved)},
-                code="agents_missing",
-            )
+            raise ValidationError(message % {"names": ", ".join(unresolved)}, code="agents_missing")
         return cleaned
 
     def matches(self) -> Matches:

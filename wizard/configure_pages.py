@@ -81,17 +81,27 @@ def match_page(migration: Migration, *, refresh: bool = False) -> MatchPage:
             agents=saved.agents,
             default_agent_id=saved.default_agent_id,
             missing=missing,
+            default_allowed=pair.target.default_agent_for_unmatched,
         )
         if agents.problems:
             target_class = registry.get_target(migration.target.platform)
             text = getattr(target_class, "missing_agent_instructions", "")
             instructions = gettext(text) if text else ""
         names = {"target": pair.target_name}
-        if not pair.target.can_create_agents:
+        if not pair.target.can_create_agents and pair.target.default_agent_for_unmatched:
             agents_note = (
                 gettext(
                     "%(target)s cannot create agents: an agent without a match leaves their "
                     "tickets to the default agent."
+                )
+                % names
+            )
+        elif not pair.target.can_create_agents:
+            agents_note = (
+                gettext(
+                    "%(target)s cannot create agents, nor give an agent's tickets to another "
+                    "one: match every active agent to an active agent of %(target)s. The "
+                    "default agent only takes the tickets of deleted and inactive agents."
                 )
                 % names
             )
@@ -150,7 +160,9 @@ def mapping_page(migration: Migration, *, refresh: bool = False) -> MappingPage:
     saved = migration.configured_mappings()
     page = MappingPage(
         pair=pair,
-        system_fields=suggestions.system_fields(target=pair.target, entities=pair.entities),
+        system_fields=suggestions.system_fields(
+            source=pair.source, target=pair.target, entities=pair.entities
+        ),
     )
     tickets = Entity.TICKETS in pair.entities
     articles = Entity.ARTICLES in pair.entities

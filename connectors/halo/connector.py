@@ -61,6 +61,7 @@ from connectors.halo import (
     HOSTED_DOMAIN,
     KEY,
     MAX_ATTACHMENT_BYTES,
+    SOURCE_CHECKLIST,
     HaloCredentials,
 )
 from connectors.halo.client import (
@@ -179,6 +180,7 @@ class HaloConnector(ApiConnector[HaloApi]):
     credentials_model = HaloCredentials
     capabilities = CAPABILITIES
     checklist = CHECKLIST
+    source_checklist = SOURCE_CHECKLIST
 
     def __init__(
         self,

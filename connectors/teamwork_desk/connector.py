@@ -76,6 +76,7 @@ from connectors.teamwork_desk import (
     KEY,
     MAX_ATTACHMENT_BYTES,
     MISSING_AGENT_INSTRUCTIONS,
+    SOURCE_CHECKLIST,
     TeamworkDeskCredentials,
     verification,
 )
@@ -264,6 +265,7 @@ class TeamworkDeskConnector(ApiConnector[TeamworkDeskApi]):
     credentials_model = TeamworkDeskCredentials
     capabilities = CAPABILITIES
     checklist = CHECKLIST
+    source_checklist = SOURCE_CHECKLIST
     #: The steps to invite agents, shown beside the blocking ones of :meth:`missing_agents`.
     missing_agent_instructions: ClassVar[str] = MISSING_AGENT_INSTRUCTIONS
 
