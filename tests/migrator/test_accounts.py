@@ -146,3 +146,45 @@ def test_an_expired_or_mangled_link_says_so(client):
     page = client.get("/accounts/confirm-email/not-a-key/")
     assert page.status_code == 404
     assert "not valid" in page.content.decode()
+
+
+def _error_follows_its_field(page: str, name: str) -> None:
+    """The field's error is rendered inside its own block, after its input, not above it."""
+    block = re.search(
+        rf'<div class="field has-errors" data-field="{name}">(.*?)</div>', page, re.DOTALL
+    )
+    assert block, f"no error block for {name}"
+    body = block.group(1)
+    assert body.index(f'name="{name}"') < body.index('class="error"'), body
+    # Nothing shows the error above the label any more.
+    assert 'class="errorlist"' not in page.split(f'name="{name}"')[0].rsplit("<form", 1)[-1]
+
+
+def test_password_errors_render_under_their_own_field(client, make_user):
+    short = "abc"
+    page = client.post(
+        reverse("account_signup"),
+        {"email": "someone@acme.example", "password1": short, "password2": short},
+    ).content.decode()
+    _error_follows_its_field(page, "password1")
+
+    page = client.post(
+        reverse("account_login"), {"login": "someone@acme.example", "password": ""}
+    ).content.decode()
+    _error_follows_its_field(page, "password")
+
+    user = make_user(email="forgetful2@acme.example")
+    EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
+    client.post(reverse("account_reset_password"), {"email": user.email})
+    link = re.search(r"http://testserver(/accounts/password/reset/key/\S+/)", mail.outbox[-1].body)
+    form_url = client.get(link.group(1), follow=True).redirect_chain[-1][0]
+    page = client.post(form_url, {"password1": short, "password2": short}).content.decode()
+    _error_follows_its_field(page, "password1")
+
+    client.force_login(user)
+    page = client.post(
+        reverse("account_change_password"),
+        {"oldpassword": "wrong-one", "password1": "An0ther-long-pass", "password2": "nope"},
+    ).content.decode()
+    _error_follows_its_field(page, "oldpassword")
+    _error_follows_its_field(page, "password2")
