@@ -26,6 +26,7 @@ from billing.plans import Feature, unlocking_plan
 from connectors.errors import ConnectorError
 from connectors.schema import Entity
 from migrator import discovery, selectors
+from migrator.engine.progress import RunProgress
 from migrator.engine.reverify import reverify_is_stale
 from migrator.models import Migration, Run
 from reports import selectors as report_selectors
@@ -77,6 +78,15 @@ def duration_words(duration: timedelta | None) -> str:
         return _("less than a minute")
     now = timezone.now()
     return timeuntil(now + duration, now)
+
+
+def time_left_text(*, run: Run, state: RunProgress) -> str:
+    """The "Time left" of a run's page: no countdown while it is paused."""
+    if run.status == Run.Status.PAUSED:
+        if run.paused_by == Run.PausedBy.SCHEDULE:
+            return _("Paused — goes on when its next window opens")
+        return _("Paused — goes on when you resume it")
+    return duration_words(state.eta) if state.entities else ""
 
 
 def run_step(run: Run) -> Step:
@@ -142,7 +152,7 @@ def progress_context(*, run: Run) -> dict[str, object]:
         "run": run,
         "progress": state,
         "progress_rows": rows,
-        "eta_text": duration_words(state.eta) if state.entities else "",
+        "eta_text": time_left_text(run=run, state=state),
         "poll_seconds": POLL_SECONDS_PAUSED if run.status == Run.Status.PAUSED else POLL_SECONDS,
         "windows_text": windows_text(run),
         "paused_by_person": selectors.run_paused_by(run=run),
