@@ -39,6 +39,8 @@ RECORDS_PER_PAGE = 50
 #: How often the progress partial asks again, in seconds.
 POLL_SECONDS = 2
 POLL_SECONDS_PAUSED = 10
+#: The run history's figures refresh this often while one of its runs is under way.
+HISTORY_POLL_SECONDS = 5
 
 #: Runs of the full-migration page: every kind but the demo.
 FULL_RUN_KINDS = (Run.Kind.FULL, Run.Kind.DELTA, Run.Kind.REMIGRATION)
@@ -329,6 +331,23 @@ def _source_entities(migration: Migration) -> list[Entity]:
     return migration.selected_entities() or list(Entity)
 
 
+def history_context(*, migration: Migration, kind: str) -> dict[str, object]:
+    """The run history table of the demo page (``kind`` "demo") or the full-run page
+    ("all"); ``history_live`` while one of its runs is under way (the table then polls)."""
+    demo = kind == "demo"
+    history = list(
+        selectors.run_history(migration=migration, kinds=[Run.Kind.DEMO] if demo else None)
+    )
+    return {
+        "migration": migration,
+        "history": history,
+        "history_kind": "demo" if demo else "all",
+        "history_title": _("Demo history") if demo else _("Run history"),
+        "history_live": any(not past.is_finished for past in history),
+        "history_poll_seconds": HISTORY_POLL_SECONDS,
+    }
+
+
 def demo_context(*, migration: Migration, query: QueryDict) -> dict[str, object]:
     """The demo page: what it moves, the latest demo's progress or results, earlier ones."""
     run = selectors.run_current(migration=migration, kinds=[Run.Kind.DEMO])
@@ -341,7 +360,7 @@ def demo_context(*, migration: Migration, query: QueryDict) -> dict[str, object]
     context: dict[str, object] = {
         "run": run,
         "chosen_ids": chosen,
-        "history": selectors.run_history(migration=migration, kinds=[Run.Kind.DEMO]),
+        **history_context(migration=migration, kind="demo"),
     }
     if run is not None:
         context.update(run_context(run=run, query=query))
@@ -385,7 +404,7 @@ def full_run_context(*, migration: Migration, query: QueryDict) -> dict[str, obj
         "may_run_full": granted.may_run_full,
         "may_run_delta": granted.allows(Feature.DELTA),
         "delta_unlocked_by": unlocking_plan(Feature.DELTA).label,
-        "history": selectors.run_history(migration=migration),
+        **history_context(migration=migration, kind="all"),
         "time_zone": timezone.get_current_timezone_name(),
     }
     active = run is not None and not run.is_finished
