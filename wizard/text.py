@@ -19,6 +19,7 @@ from connectors.addresses import AMBIGUOUS_IP_ADDRESS
 from connectors.base import ScopeKind
 from connectors.registry import UnknownConnectorError, registry
 from connectors.schema import Entity
+from connectors.sentences import end_sentence
 
 ENTITY_LABELS: dict[Entity, str | Promise] = {
     Entity.ORGANIZATIONS: _("Organizations"),
@@ -89,4 +90,4 @@ def as_sentence(message: str) -> str:
     first_word = text.split(maxsplit=1)[0]
     if first_word.islower():  # "could not…", not a name such as "eDesk"
         text = text[0].upper() + text[1:]
-    return text if text.endswith((".", "!", "?")) else text + "."
+    return end_sentence(text)
