@@ -11,6 +11,7 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from connectors.registry import UnknownConnectorError, registry
 from connectors.schema import Entity
@@ -125,6 +126,46 @@ def active_support_grant(*, migration: Migration) -> SupportGrant | None:
 
 def audit_events_of(*, migration: Migration, limit: int = 500) -> QuerySet[AuditEvent]:
     return migration.audit_events.select_related("actor").order_by("-created_at", "-id")[:limit]
+
+
+#: What each configuration field an activity entry lists is called on the page.
+CONFIGURATION_FIELD_LABELS = {
+    "source": gettext_lazy("the source help desk"),
+    "target": gettext_lazy("the target help desk"),
+    "target_scope_id": gettext_lazy("where the tickets go on the target"),
+    "target_scope_name": gettext_lazy("where the tickets go on the target"),
+    "entities": gettext_lazy("the data to migrate"),
+    "filters": gettext_lazy("the filters"),
+    "matches": gettext_lazy("the agent matching"),
+    "field_mappings": gettext_lazy("the field mapping"),
+    "options": gettext_lazy("the options"),
+}
+
+
+def audit_detail_text(*, event: AuditEvent) -> str:
+    """An activity entry's detail as people read it: configuration fields by their label,
+    help desks as "Acme on Zendesk" (entries keep the keys they were stored with)."""
+    detail = event.detail
+    if event.action == AuditEvent.Action.CONFIGURED and detail:
+        names = [name.strip() for name in detail.split(",")]
+        labels = [str(CONFIGURATION_FIELD_LABELS.get(name, name)) for name in names]
+        return ", ".join(dict.fromkeys(labels))
+    if event.action == AuditEvent.Action.CONNECTED and detail:
+        sides = []
+        for side in detail.split(", "):
+            platform, _colon, account = side.partition(": ")
+            connection = Connection(platform=platform, account_name=account)
+            sides.append(str(connection) if account else side)
+        return ", ".join(sides)
+    return detail
+
+
+def audit_events_shown(*, migration: Migration, limit: int = 500) -> list[AuditEvent]:
+    """The activity page's entries, newest first, each with its ``detail_text``."""
+    events = list(audit_events_of(migration=migration, limit=limit))
+    for event in events:
+        event.detail_text = audit_detail_text(event=event)
+    return events
 
 
 def support_notes_of(*, migration: Migration) -> QuerySet[SupportNote]:
