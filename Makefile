@@ -7,6 +7,8 @@ PORT ?= 8000
 # Test processes: the suite mostly waits on servers, workers and browsers.
 TEST_PROCESSES ?= 2
 HOST ?= 127.0.0.1
+# The site's own address, in links of e-mails that workers send: the port it runs on.
+SITE_URL ?= http://$(HOST):$(PORT)
 
 .PHONY: install run test lint format messages clean
 
@@ -23,8 +25,8 @@ install: $(STAMP)
 run: install
 	DEBUG=$${DEBUG:-true} $(BIN)/python manage.py migrate --noinput
 	DEBUG=$${DEBUG:-true} $(BIN)/python manage.py ensure_demo_admin
-	DEBUG=$${DEBUG:-true} $(BIN)/python manage.py seed_sandbox --if-empty --site-url http://$(HOST):$(PORT)
-	DEBUG=$${DEBUG:-true} $(BIN)/python manage.py run_site --host $(HOST) --port $(PORT)
+	DEBUG=$${DEBUG:-true} $(BIN)/python manage.py seed_sandbox --if-empty --site-url $(SITE_URL)
+	SITE_URL=$(SITE_URL) DEBUG=$${DEBUG:-true} $(BIN)/python manage.py run_site --host $(HOST) --port $(PORT)
 
 # Lint, format check, then every test (uses DATABASE_URL / REDIS_URL when set).
 test: install

@@ -39,7 +39,7 @@ from billing.providers import (
     provider,
 )
 from connectors.errors import ConnectorError
-from migrator import configuration
+from migrator import configuration, notifications
 from migrator.models import AuditEvent, Migration, Run, User
 
 logger = logging.getLogger(__name__)
@@ -247,14 +247,19 @@ def order_submit(
             order.paid_at = timezone.now()
             order.save(update_fields=["status", "paid_at", "updated_at"])
             _audit_paid(order)
+        else:
+            # The quote to the buyer, the invoice when paid by invoice (the page says so).
+            transaction.on_commit(lambda: notifications.order_submitted(order=order))
     return order
 
 
 def _audit_paid(order: Order) -> None:
-    """The migration's activity log: paid, by whoever placed the order."""
+    """The migration's activity log: paid, by whoever placed the order; the receipt goes
+    out by e-mail once the payment is saved."""
     # Imported here: migrator.services imports this module for the gates above.
     from migrator.services import audit_record
 
+    transaction.on_commit(lambda: notifications.order_paid(order=order))
     audit_record(
         migration=order.migration,
         actor=order.created_by,

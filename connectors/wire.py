@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from connectors.errors import MalformedResponseError
+from connectors.sentences import end_sentence
 
 
 class MalformedPayloadError(MalformedResponseError, ValueError):
@@ -57,7 +58,8 @@ def parse_wire(
         first = error.errors()[0]
         field = _location(path if path is not None else what, first["loc"])
         raise MalformedPayloadError(
-            f"{platform} returned a {what} that cannot be read: field '{field}': {first['msg']}.",
+            f"{platform} returned a {what} that cannot be read: field '{field}': "
+            + end_sentence(str(first["msg"])),
             field=field,
             detail=str(error),
         ) from error

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from connectors.schema import Entity
@@ -97,10 +98,26 @@ class Connection(models.Model):
         ordering = ["-created_at", "-id"]
 
     def __str__(self) -> str:
-        return f"{self.account_name} ({self.platform})"
+        """ "Acme on Zendesk": the account and the platform's own name, never its key."""
+        platform = self.platform_name
+        if platform.casefold() in self.account_name.casefold():
+            return self.account_name
+        return gettext("%(account)s on %(platform)s") % {
+            "account": self.account_name,
+            "platform": platform,
+        }
 
     def __repr__(self) -> str:
         return f"<Connection {self.pk} {self.platform} {self.account_name!r}>"
+
+    @property
+    def platform_name(self) -> str:
+        from connectors.registry import UnknownConnectorError, registry
+
+        try:
+            return registry.get(self.platform).display_name
+        except UnknownConnectorError:
+            return self.platform
 
 
 class Migration(models.Model):

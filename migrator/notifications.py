@@ -77,3 +77,45 @@ def run_paused(*, run: Run) -> None:
         recipients=_people_following(migration),
         context={"run": run, "migration": migration, "url": _migration_url(migration)},
     )
+
+
+def _order_people(order) -> list[str]:
+    """Who ordered and the billing address the page names (once each)."""
+    emails = [order.billing_email]
+    if order.created_by is not None and order.created_by.email:
+        emails.append(order.created_by.email)
+    return list(dict.fromkeys(email for email in emails if email))
+
+
+def _order_context(order) -> dict[str, object]:
+    from billing.pricing import Quote
+
+    migration = order.migration
+    pair = ""
+    if migration.source is not None and migration.target is not None:
+        pair = f"{migration.source} → {migration.target}"
+    return {
+        "order": order,
+        "migration": migration,
+        "pair": pair,
+        "quote": Quote.from_json(order.quote),
+        "by_invoice": order.provider == "manual",
+        "order_url": settings.SITE_URL + reverse("billing_order", args=[migration.pk, order.pk]),
+        "receipt_url": settings.SITE_URL
+        + reverse("billing_receipt", args=[migration.pk, order.pk]),
+    }
+
+
+def order_submitted(*, order) -> None:
+    """An order awaits payment: its quote to the buyer; the invoice itself when it is paid
+    by invoice (what the order page says)."""
+    _send_quietly(
+        template="order_submitted", recipients=_order_people(order), context=_order_context(order)
+    )
+
+
+def order_paid(*, order) -> None:
+    """An order is paid: the receipt, with the link to its printable page."""
+    _send_quietly(
+        template="order_paid", recipients=_order_people(order), context=_order_context(order)
+    )

@@ -9,6 +9,9 @@ from datetime import timedelta
 from django.db.models import Case, Count, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.http import Http404
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from connectors.registry import UnknownConnectorError, registry
 from connectors.schema import Entity
@@ -124,6 +127,46 @@ def active_support_grant(*, migration: Migration) -> SupportGrant | None:
 
 def audit_events_of(*, migration: Migration, limit: int = 500) -> QuerySet[AuditEvent]:
     return migration.audit_events.select_related("actor").order_by("-created_at", "-id")[:limit]
+
+
+#: What each configuration field an activity entry lists is called on the page.
+CONFIGURATION_FIELD_LABELS = {
+    "source": gettext_lazy("the source help desk"),
+    "target": gettext_lazy("the target help desk"),
+    "target_scope_id": gettext_lazy("where the tickets go on the target"),
+    "target_scope_name": gettext_lazy("where the tickets go on the target"),
+    "entities": gettext_lazy("the data to migrate"),
+    "filters": gettext_lazy("the filters"),
+    "matches": gettext_lazy("the agent matching"),
+    "field_mappings": gettext_lazy("the field mapping"),
+    "options": gettext_lazy("the options"),
+}
+
+
+def audit_detail_text(*, event: AuditEvent) -> str:
+    """An activity entry's detail as people read it: configuration fields by their label,
+    help desks as "Acme on Zendesk" (entries keep the keys they were stored with)."""
+    detail = event.detail
+    if event.action == AuditEvent.Action.CONFIGURED and detail:
+        names = [name.strip() for name in detail.split(",")]
+        labels = [str(CONFIGURATION_FIELD_LABELS.get(name, name)) for name in names]
+        return ", ".join(dict.fromkeys(labels))
+    if event.action == AuditEvent.Action.CONNECTED and detail:
+        sides = []
+        for side in detail.split(", "):
+            platform, _colon, account = side.partition(": ")
+            connection = Connection(platform=platform, account_name=account)
+            sides.append(str(connection) if account else side)
+        return ", ".join(sides)
+    return detail
+
+
+def audit_events_shown(*, migration: Migration, limit: int = 500) -> list[AuditEvent]:
+    """The activity page's entries, newest first, each with its ``detail_text``."""
+    events = list(audit_events_of(migration=migration, limit=limit))
+    for event in events:
+        event.detail_text = audit_detail_text(event=event)
+    return events
 
 
 def support_notes_of(*, migration: Migration) -> QuerySet[SupportNote]:
@@ -316,12 +359,11 @@ def migration_overviews(
     return overviews
 
 
-def run_paused_by(*, run: Run) -> User | None:
-    """Who paused the run by hand, from the activity log; None when it paused by itself
-    or the person is gone."""
+def _pause_event(run: Run) -> AuditEvent | None:
+    """The activity log's entry of the pause by hand that holds the run now."""
     if run.status != Run.Status.PAUSED or run.paused_by != Run.PausedBy.USER:
         return None
-    event = (
+    return (
         AuditEvent.objects.filter(
             migration_id=run.migration_id,
             action=AuditEvent.Action.RUN_PAUSED,
@@ -331,7 +373,41 @@ def run_paused_by(*, run: Run) -> User | None:
         .order_by("-created_at", "-id")
         .first()
     )
+
+
+def run_paused_by(*, run: Run) -> User | None:
+    """Who paused the run by hand, from the activity log; None when it paused by itself
+    or the person is gone."""
+    event = _pause_event(run)
     return event.actor if event is not None else None
+
+
+def run_stop_reason(*, run: Run) -> str:
+    """Why a paused or failed run stopped, in words: who paused it and when for a pause by
+    hand (and the reason they gave), else the reason the engine or the schedule gave."""
+    reason = run.pause_reason.strip()
+    if run.status == Run.Status.PAUSED and run.paused_by == Run.PausedBy.USER:
+        event = _pause_event(run)
+        if event is None:
+            said = _("Paused from the run's controls.")
+        else:
+            person = event.actor.get_full_name() if event.actor else _("a former member")
+            when = date_format(timezone.localtime(event.created_at), "DATETIME_FORMAT")
+            said = _("Paused by %(person)s on %(date)s.") % {"person": person, "date": when}
+        if reason:
+            said = _("%(paused)s Reason given: %(reason)s") % {"paused": said, "reason": reason}
+        return said
+    if not reason and run.status == Run.Status.PAUSED and run.paused_by == Run.PausedBy.SCHEDULE:
+        return _("Paused outside the hours chosen for this interval migration.")
+    return reason
+
+
+def support_runs_explained(*, user: User) -> list[Run]:
+    """The support console's runs, each with ``why`` it stopped."""
+    runs = list(support_runs_visible_to(user=user))
+    for run in runs:
+        run.why = run_stop_reason(run=run)
+    return runs
 
 
 def run_history(*, migration: Migration, kinds: Sequence[str] | None = None) -> QuerySet[Run]:

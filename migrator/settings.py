@@ -345,8 +345,11 @@ if MIGRATOR_HEARTBEAT_SECONDS * 3 > MIGRATOR_STALE_SECONDS:
     )
 
 # Sharing and archiving.
-#: The address of this site in e-mails sent by workers (invitations come from a page).
-SITE_URL = _read("SITE_URL", env.str, default="http://127.0.0.1:8000").rstrip("/")
+#: The address of this site in e-mails sent by workers (invitations come from a page):
+#: set in production; `make run` / run_site set it from the port they serve on.
+SITE_URL = _read(
+    "SITE_URL", env.str, default=f"http://127.0.0.1:{os.environ.get('PORT') or 8000}"
+).rstrip("/")
 MIGRATOR_INVITATION_DAYS = _read("MIGRATOR_INVITATION_DAYS", env.int, default=7)
 MIGRATOR_SUPPORT_GRANT_DAYS = _read("MIGRATOR_SUPPORT_GRANT_DAYS", env.int, default=7)
 #: A migration becomes read-only, its credentials erased, this long after its full run.

@@ -28,6 +28,7 @@ from connectors.errors import ConnectorError
 from connectors.registry import registry
 from connectors.schema import Entity
 from migrator import discovery, selectors
+from migrator.engine.progress import RunProgress
 from migrator.engine.reverify import reverify_is_stale
 from migrator.models import Migration, Run
 from reports import selectors as report_selectors
@@ -41,6 +42,8 @@ RECORDS_PER_PAGE = 50
 #: How often the progress partial asks again, in seconds.
 POLL_SECONDS = 2
 POLL_SECONDS_PAUSED = 10
+#: The run history's figures refresh this often while one of its runs is under way.
+HISTORY_POLL_SECONDS = 5
 
 #: Runs of the full-migration page: every kind but the demo.
 FULL_RUN_KINDS = (Run.Kind.FULL, Run.Kind.DELTA, Run.Kind.REMIGRATION)
@@ -80,6 +83,15 @@ def duration_words(duration: timedelta | None) -> str:
         return _("less than a minute")
     now = timezone.now()
     return timeuntil(now + duration, now)
+
+
+def time_left_text(*, run: Run, state: RunProgress) -> str:
+    """The "Time left" of a run's page: no countdown while it is paused."""
+    if run.status == Run.Status.PAUSED:
+        if run.paused_by == Run.PausedBy.SCHEDULE:
+            return _("Paused — goes on when its next window opens")
+        return _("Paused — goes on when you resume it")
+    return duration_words(state.eta) if state.entities else ""
 
 
 def run_step(run: Run) -> Step:
@@ -145,7 +157,7 @@ def progress_context(*, run: Run) -> dict[str, object]:
         "run": run,
         "progress": state,
         "progress_rows": rows,
-        "eta_text": duration_words(state.eta) if state.entities else "",
+        "eta_text": time_left_text(run=run, state=state),
         "poll_seconds": POLL_SECONDS_PAUSED if run.status == Run.Status.PAUSED else POLL_SECONDS,
         "windows_text": windows_text(run),
         "paused_by_person": selectors.run_paused_by(run=run),
@@ -344,6 +356,23 @@ def _demo_text(*, migration: Migration, chosen: bool) -> list[str]:
     )
 
 
+def history_context(*, migration: Migration, kind: str) -> dict[str, object]:
+    """The run history table of the demo page (``kind`` "demo") or the full-run page
+    ("all"); ``history_live`` while one of its runs is under way (the table then polls)."""
+    demo = kind == "demo"
+    history = list(
+        selectors.run_history(migration=migration, kinds=[Run.Kind.DEMO] if demo else None)
+    )
+    return {
+        "migration": migration,
+        "history": history,
+        "history_kind": "demo" if demo else "all",
+        "history_title": _("Demo history") if demo else _("Run history"),
+        "history_live": any(not past.is_finished for past in history),
+        "history_poll_seconds": HISTORY_POLL_SECONDS,
+    }
+
+
 def demo_context(*, migration: Migration, query: QueryDict) -> dict[str, object]:
     """The demo page: what it moves, the latest demo's progress or results, earlier ones."""
     run = selectors.run_current(migration=migration, kinds=[Run.Kind.DEMO])
@@ -357,7 +386,7 @@ def demo_context(*, migration: Migration, query: QueryDict) -> dict[str, object]
         "run": run,
         "chosen_ids": chosen,
         "demo_text": _demo_text(migration=migration, chosen=bool(chosen)),
-        "history": selectors.run_history(migration=migration, kinds=[Run.Kind.DEMO]),
+        **history_context(migration=migration, kind="demo"),
     }
     if run is not None:
         context.update(run_context(run=run, query=query))
@@ -401,7 +430,7 @@ def full_run_context(*, migration: Migration, query: QueryDict) -> dict[str, obj
         "may_run_full": granted.may_run_full,
         "may_run_delta": granted.allows(Feature.DELTA),
         "delta_unlocked_by": unlocking_plan(Feature.DELTA).label,
-        "history": selectors.run_history(migration=migration),
+        **history_context(migration=migration, kind="all"),
         "time_zone": timezone.get_current_timezone_name(),
     }
     active = run is not None and not run.is_finished

@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 from django.urls import reverse
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from billing import selectors as billing_selectors
 from connectors.registry import UnknownConnectorError, registry
@@ -29,6 +30,12 @@ class Step:
     def url(self, migration: Migration) -> str:
         return reverse(self.url_name, args=[migration.pk])
 
+    @property
+    def bar_title(self) -> str | Promise:
+        """The step's name in the step bar: nine of them hold on one line at 1280 px, so a
+        language whose titles run long gives shorter ones here (context "step bar")."""
+        return BAR_TITLES.get(self.slug, self.title)
+
 
 CONNECT = Step("connect", _("Connect"), "wizard_connect")
 SCOPE = Step("scope", _("Target scope"), "wizard_scope")
@@ -41,6 +48,19 @@ PAY = Step("pay", _("Pay"), "wizard_pay")
 RUN = Step("run", _("Full migration"), "wizard_run")
 
 ALL_STEPS: tuple[Step, ...] = (CONNECT, SCOPE, SELECT, MATCH, MAP, OPTIONS, DEMO, PAY, RUN)
+
+#: The step bar's names: the titles in English, shorter where a translation needs it.
+BAR_TITLES: dict[str, str | Promise] = {
+    "connect": pgettext_lazy("step bar", "Connect"),
+    "scope": pgettext_lazy("step bar", "Target scope"),
+    "select": pgettext_lazy("step bar", "Select data"),
+    "match": pgettext_lazy("step bar", "Match agents"),
+    "map": pgettext_lazy("step bar", "Map fields"),
+    "options": pgettext_lazy("step bar", "Options"),
+    "demo": pgettext_lazy("step bar", "Demo"),
+    "pay": pgettext_lazy("step bar", "Pay"),
+    "run": pgettext_lazy("step bar", "Full migration"),
+}
 
 #: What a user must be allowed (migrator.policy) to open a step, and to save it (POST).
 #: The connect and scope steps touch the credentials: restricted teammates never see them.

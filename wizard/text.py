@@ -20,6 +20,7 @@ from connectors.addresses import AMBIGUOUS_IP_ADDRESS
 from connectors.base import PairMigrates, ScopeKind
 from connectors.registry import UnknownConnectorError, registry
 from connectors.schema import Entity
+from connectors.sentences import end_sentence
 from migrator.configuration import DEMO_RECORDS_PER_ENTITY
 
 ENTITY_LABELS: dict[Entity, str | Promise] = {
@@ -91,7 +92,7 @@ def as_sentence(message: str) -> str:
     first_word = text.split(maxsplit=1)[0]
     if first_word.islower():  # "could not…", not a name such as "eDesk"
         text = text[0].upper() + text[1:]
-    return text if text.endswith((".", "!", "?")) else text + "."
+    return end_sentence(text)
 
 
 # --------------------------------------------------------------------------- what a pair moves

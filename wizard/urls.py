@@ -90,6 +90,11 @@ urlpatterns = [
     ),
     path("migrations/<int:migration_id>/run/", runs_views.full_run, name="wizard_run"),
     path(
+        "migrations/<int:migration_id>/runs/history/",
+        results_views.run_history,
+        name="wizard_run_history",
+    ),
+    path(
         "migrations/<int:migration_id>/run/delta/", runs_views.delta_start, name="wizard_run_delta"
     ),
     # One run: its results, live progress, CSV reports and controls.

@@ -35,8 +35,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from itertools import islice
 from typing import Any, ClassVar
-from urllib.parse import urlsplit
 
+from connectors import naming
 from connectors.base import (
     DEFAULT_PAGE_SIZE,
     AccountInfo,
@@ -233,12 +233,7 @@ def _existing_key(conversation: Mapping[str, Any]) -> str:
 
 def account_name_from_url(url: str) -> str:
     """ "acme" for https://acme.freshdesk.com; a sandbox account's own name otherwise."""
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    if host.endswith("." + HOSTED_DOMAIN):
-        return host.split(".")[0]
-    segments = [segment for segment in parts.path.split("/") if segment]
-    return segments[-1] if segments else host
+    return naming.account_name_from_url(url, hosted_domain=HOSTED_DOMAIN, display_name=DISPLAY_NAME)
 
 
 def _whole_second(moment: datetime) -> datetime:

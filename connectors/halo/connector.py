@@ -35,8 +35,8 @@ import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urlsplit
 
+from connectors import naming
 from connectors.base import (
     DEFAULT_PAGE_SIZE,
     AccountInfo,
@@ -147,12 +147,9 @@ ACTION_KEY_CHARS = 120
 
 def account_name_from_url(url: str) -> str:
     """ "acme" for https://acme.halopsa.com/api; a sandbox instance's own name otherwise."""
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    if host.endswith("." + HOSTED_DOMAIN) or host.count(".") >= 2:
-        return host.split(".")[0]
-    segments = [segment for segment in parts.path.split("/") if segment and segment != "api"]
-    return segments[-1] if segments else host
+    return naming.account_name_from_url(
+        url, hosted_domain=HOSTED_DOMAIN, display_name=DISPLAY_NAME, self_hosted_subdomain=True
+    )
 
 
 def _whole_second(moment: datetime) -> datetime:

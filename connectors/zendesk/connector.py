@@ -46,10 +46,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import IO, Any
-from urllib.parse import urlsplit
 
 from django.db import connections
 
+from connectors import naming
 from connectors.base import (
     DEFAULT_PAGE_SIZE,
     AccountInfo,
@@ -94,6 +94,7 @@ from connectors.zendesk import (
     CAPABILITIES,
     CHECKLIST,
     DISPLAY_NAME,
+    HOSTED_DOMAIN,
     KEY,
     MAX_ATTACHMENT_BYTES,
     SOURCE_CHECKLIST,
@@ -407,7 +408,9 @@ class ZendeskConnector(ApiConnector[ZendeskApi]):
         if isinstance(account, Mapping) and account.get("name"):
             return str(account["name"])
         # Accounts that do not show their name are known by their subdomain.
-        return (urlsplit(self.credentials.url).hostname or self.credentials.url).split(".")[0]
+        return naming.account_name_from_url(
+            self.credentials.url, hosted_domain=HOSTED_DOMAIN, display_name=DISPLAY_NAME
+        )
 
     def describe_fields(self) -> FieldSchema:
         fields: list[Any] = []

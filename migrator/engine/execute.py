@@ -44,6 +44,7 @@ from connectors.base import Source, Target, source_marker
 from connectors.errors import ConnectorError, NotFoundError, RateLimitedError
 from connectors.registry import UnknownConnectorError
 from connectors.schema import Agent, Attachment, Entity, Group, Record
+from connectors.sentences import end_sentence
 from migrator.configuration import CREATE_ON_TARGET
 from migrator.crypto import CredentialsUnreadable
 from migrator.engine import infrastructure, plan, scheduling, verify
@@ -773,7 +774,7 @@ class BatchWork:
         mapping.updated_at = timezone.now()
         self._done_mappings[mapping.pk] = mapping
         if verdict.differs:
-            notes.insert(0, f"{verify.STILL_DIFFERS}: {verdict.text}.")
+            notes.insert(0, f"{verify.STILL_DIFFERS}: {end_sentence(verdict.text)}")
         self._report(
             record.source_id,
             RunRecord.Outcome.FAILED if verdict.differs else RunRecord.Outcome.MIGRATED,

@@ -21,6 +21,7 @@ from django.utils import timezone
 from connectors.base import Source, Target
 from connectors.errors import ConnectorError
 from connectors.schema import Entity, Record
+from connectors.sentences import end_sentence
 from migrator.engine import plan
 from migrator.engine.attachments import AttachmentGate, AttachmentProblem, without_attachment
 from migrator.engine.connectors import migration_connectors
@@ -75,7 +76,9 @@ def run_reverify(*, run_id: int, repair: bool = True) -> None:
         logger.info("verification of %s stopped: %s", run, error)
         Run.objects.filter(pk=run.pk).update(
             reverify_status=Run.ReverifyStatus.FAILED,
-            reverify_error=f"The verification stopped: {error.user_message} Try it again later.",
+            reverify_error=(
+                f"The verification stopped: {end_sentence(error.user_message)} Try it again later."
+            ),
             reverify_finished_at=timezone.now(),
         )
         return
@@ -188,13 +191,13 @@ class _Checker:
 def _row_update(row: RunRecord, verdict: Verdict) -> None:
     """The report row after a verification: a record that differs is failed (with what
     differs), one that was failed only for differing and is now whole is migrated."""
-    notes = row.reason.removeprefix(f"{STILL_DIFFERS}: {row.differences}.").strip()
+    notes = row.reason.removeprefix(f"{STILL_DIFFERS}: {end_sentence(row.differences)}").strip()
     row.checked_at = timezone.now()
     row.verification = verdict.status
     row.differences = verdict.text[:4000]
     if verdict.differs:
         row.outcome = RunRecord.Outcome.FAILED
-        row.reason = f"{STILL_DIFFERS}: {verdict.text}. {notes}".strip()[:4000]
+        row.reason = f"{STILL_DIFFERS}: {end_sentence(verdict.text)} {notes}".strip()[:4000]
     elif verdict.status == RunRecord.Verification.VERIFIED:
         row.outcome = RunRecord.Outcome.MIGRATED
         row.reason = notes

@@ -93,3 +93,98 @@ def test_social_sign_in_appears_only_when_configured(tmp_path):
     )
     shown = manage("shell", "-v", "0", "-c", LOGIN_PAGE_PROVIDERS, env=configured)
     assert shown.stdout.split() == ["google", "microsoft"], shown.stderr
+
+
+def _sign_up_and_get_link(client, email: str) -> str:
+    client.post(
+        reverse("account_signup"),
+        {"email": email, "password1": "Pl3nty-of-entropy", "password2": "Pl3nty-of-entropy"},
+    )
+    link = re.search(r"http://testserver(/accounts/confirm-email/\S+/)", mail.outbox[-1].body)
+    assert link
+    return link.group(1)
+
+
+def test_the_confirmation_link_signs_its_user_in_once(client):
+    from django.test import Client
+
+    link = _sign_up_and_get_link(client, "linked@acme.example")
+    # Opened elsewhere (another browser: no sign-up session), it confirms and signs in.
+    other = Client()
+    page = other.get(link)
+    assert page.status_code == 200
+    assert "linked@acme.example" in page.content.decode()
+    response = other.post(link)
+    assert response.status_code == 302
+    assert response["Location"] == reverse("dashboard")
+    assert other.get(reverse("dashboard")).status_code == 200
+    assert EmailAddress.objects.get(email="linked@acme.example").verified
+
+    # Used again, it signs no one in and says the address is already confirmed.
+    third = Client()
+    page = third.get(link)
+    assert page.status_code == 410
+    assert "already used" in page.content.decode()
+    response = third.post(link)
+    assert response.status_code == 410
+    assert third.get(reverse("dashboard")).status_code == 302
+
+
+def test_an_expired_or_mangled_link_says_so(client):
+    import time
+    from unittest import mock
+
+    link = _sign_up_and_get_link(client, "late@acme.example")
+    later = mock.Mock(time=mock.Mock(return_value=time.time() + 30 * 24 * 3600))
+    with mock.patch("django.core.signing.time", later):
+        page = client.get(link)
+        assert client.post(link).status_code == 410
+    assert page.status_code == 410
+    assert "expired" in page.content.decode()
+    assert not EmailAddress.objects.get(email="late@acme.example").verified
+
+    page = client.get("/accounts/confirm-email/not-a-key/")
+    assert page.status_code == 404
+    assert "not valid" in page.content.decode()
+
+
+def _error_follows_its_field(page: str, name: str) -> None:
+    """The field's error is rendered inside its own block, after its input, not above it."""
+    block = re.search(
+        rf'<div class="field has-errors" data-field="{name}">(.*?)</div>', page, re.DOTALL
+    )
+    assert block, f"no error block for {name}"
+    body = block.group(1)
+    assert body.index(f'name="{name}"') < body.index('class="error"'), body
+    # Nothing shows the error above the label any more.
+    assert 'class="errorlist"' not in page.split(f'name="{name}"')[0].rsplit("<form", 1)[-1]
+
+
+def test_password_errors_render_under_their_own_field(client, make_user):
+    short = "abc"
+    page = client.post(
+        reverse("account_signup"),
+        {"email": "someone@acme.example", "password1": short, "password2": short},
+    ).content.decode()
+    _error_follows_its_field(page, "password1")
+
+    page = client.post(
+        reverse("account_login"), {"login": "someone@acme.example", "password": ""}
+    ).content.decode()
+    _error_follows_its_field(page, "password")
+
+    user = make_user(email="forgetful2@acme.example")
+    EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
+    client.post(reverse("account_reset_password"), {"email": user.email})
+    link = re.search(r"http://testserver(/accounts/password/reset/key/\S+/)", mail.outbox[-1].body)
+    form_url = client.get(link.group(1), follow=True).redirect_chain[-1][0]
+    page = client.post(form_url, {"password1": short, "password2": short}).content.decode()
+    _error_follows_its_field(page, "password1")
+
+    client.force_login(user)
+    page = client.post(
+        reverse("account_change_password"),
+        {"oldpassword": "wrong-one", "password1": "An0ther-long-pass", "password2": "nope"},
+    ).content.decode()
+    _error_follows_its_field(page, "oldpassword")
+    _error_follows_its_field(page, "password2")

@@ -64,7 +64,9 @@ def test_sign_up_confirm_log_in_create_rename_and_switch_to_french(site, browser
     page.click("text=New migration >> nth=0")
     page.fill("input[name=name]", "Zendesk to Freshdesk")
     page.click("main form button[type=submit]")
-    page.wait_for_url(f"{base_url}/")
+    # A new migration opens its first step; the dashboard lists it.
+    page.wait_for_url(re.compile(r"/migrations/\d+/connect/$"))
+    page.goto(f"{base_url}/")
     row = page.locator("tr[data-migration-id]")
     assert row.count() == 1
     assert row.locator(".migration-name").inner_text() == "Zendesk to Freshdesk"

@@ -44,7 +44,9 @@ def test_pages_work_under_their_security_policy(site, browser, policy_watch, scr
     page.click("text=New migration >> nth=0")
     page.fill("input[name=name]", "Policy walk")
     page.click("main form button[type=submit]")
-    page.wait_for_url(f"{base_url}/")
+    # A new migration opens its first step; the dashboard lists it.
+    page.wait_for_url(re.compile(r"/migrations/\d+/connect/$"))
+    page.goto(f"{base_url}/")
     row = page.locator("tr[data-migration-id]")
     row.locator("text=Rename").click()
     page.locator("tr[data-migration-id] input[name=name]").fill("Policy walk, renamed")

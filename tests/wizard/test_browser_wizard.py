@@ -159,7 +159,9 @@ def test_every_step_of_the_wizard_zendesk_to_freshdesk(site_with_worker, browser
     page.click("text=New migration >> nth=0")
     page.fill("input[name=name]", "Acme: Zendesk to Freshdesk")
     page.click("main form button[type=submit]")
-    page.wait_for_url(f"{base_url}/")
+    # A new migration opens its first step; the dashboard lists it.
+    page.wait_for_url(re.compile(r"/migrations/\d+/connect/$"))
+    page.goto(f"{base_url}/")
     check_widths(page, screenshots, "01-dashboard-new-migration")
     page.locator(".migration-name a", has_text="Acme: Zendesk to Freshdesk").click()
     page.wait_for_url(re.compile(r"/migrations/\d+/connect/$"))

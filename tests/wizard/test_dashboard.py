@@ -30,6 +30,8 @@ def test_new_migration_is_created_with_a_clean_name(client, user):
     response = client.post(reverse("migration_create"), {"name": "  Support   desk move "})
     assert response.status_code == 302
     migration = Migration.objects.get(owner=user)
+    # A new migration opens the wizard at its first step, not the dashboard.
+    assert response["Location"] == reverse("wizard_connect", args=[migration.pk])
     assert migration.name == "Support desk move"
     assert migration.status == Migration.Status.DRAFT
 

@@ -344,6 +344,9 @@ MATRIX: dict[str, Route] = {
     "wizard_run_progress": Route(
         kwargs=paused_run, htmx=True, get=EVERY_TEAMMATE, post=answers(405, EVERYONE_SIGNED_IN)
     ),
+    "wizard_run_history": Route(
+        kwargs=migration, htmx=True, get=EVERY_TEAMMATE, post=answers(405, EVERYONE_SIGNED_IN)
+    ),
     "wizard_run_csv": Route(
         kwargs=demo_run,
         query=lambda world: {"outcome": "failed"},
@@ -564,6 +567,7 @@ ARCHIVED_OWNER: dict[str, tuple[int | str, int | str]] = {
     "wizard_run_delta": (405, 404),
     "wizard_run_results": (200, 405),
     "wizard_run_progress": (200, 405),
+    "wizard_run_history": (200, 405),
     "wizard_run_csv": (200, 405),
     "wizard_run_pause": (405, 404),
     "wizard_run_resume": (405, 404),

@@ -44,7 +44,7 @@ def migration_create(request: HttpRequest) -> HttpResponse:
             form.add_error("name", error)
         else:
             messages.success(request, _("Migration “%(name)s” created.") % {"name": migration})
-            return redirect("dashboard")
+            return redirect("wizard_connect", migration.pk)
     return render(
         request,
         "wizard/migration_form.html",

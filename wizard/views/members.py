@@ -146,7 +146,7 @@ def activity(request: HttpRequest, migration_id: int) -> HttpResponse:
     return render(
         request,
         "wizard/activity.html",
-        {"migration": migration, "events": selectors.audit_events_of(migration=migration)},
+        {"migration": migration, "events": selectors.audit_events_shown(migration=migration)},
     )
 
 

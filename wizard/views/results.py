@@ -55,6 +55,19 @@ def run_progress(request: HttpRequest, run_id: int) -> HttpResponse:
 
 @login_required
 @require_GET
+def run_history(request: HttpRequest, migration_id: int) -> HttpResponse:
+    """The polled run history of the demo page (``?kind=demo``) or the full-run page."""
+    migration = selectors.migration_for_user(user=request.user, migration_id=migration_id)
+    kind = "demo" if request.GET.get("kind") == "demo" else "all"
+    return render(
+        request,
+        "wizard/partials/run_history.html",
+        run_pages.history_context(migration=migration, kind=kind),
+    )
+
+
+@login_required
+@require_GET
 def run_verification(request: HttpRequest, run_id: int) -> HttpResponse:
     """The polled verification panel of a finished run; the page reloads (new figures)
     when "Verify again" ends."""

@@ -28,7 +28,7 @@ def console(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "wizard/support/console.html",
-        {"runs": selectors.support_runs_visible_to(user=request.user)},
+        {"runs": selectors.support_runs_explained(user=request.user)},
     )
 
 
@@ -49,6 +49,7 @@ def run_inspect(request: HttpRequest, run_id: int) -> HttpResponse:
         "wizard/support/run.html",
         {
             "run": run,
+            "why": selectors.run_stop_reason(run=run),
             "migration": run.migration,
             "summary": run_summary(run=run),
             "log": selectors.run_failures_log(run=run),

@@ -30,8 +30,11 @@ class Command(BaseCommand):
     def add_arguments(self, parser) -> None:
         parser.add_argument(
             "--site-url",
-            default="http://127.0.0.1:8000",
-            help="The address the site is served at (the sandbox lives under it).",
+            default=None,
+            help=(
+                "The address the site is served at (the sandbox lives under it); "
+                "SITE_URL by default."
+            ),
         )
         parser.add_argument(
             "--if-empty",
@@ -39,7 +42,8 @@ class Command(BaseCommand):
             help="Leave accounts that already exist as they are (make run uses this).",
         )
 
-    def handle(self, *args, site_url: str, if_empty: bool, **options) -> None:
+    def handle(self, *args, site_url: str | None, if_empty: bool, **options) -> None:
+        site_url = site_url or settings.SITE_URL
         if not settings.SANDBOX_ENABLED:
             raise CommandError("The sandbox is off: set SANDBOX_ENABLED=true (or DEBUG=true).")
         available = sandbox_platforms()

@@ -32,6 +32,7 @@ class Command(BaseCommand):
     def handle(self, *args, host: str, port: int, concurrency: int, no_worker: bool, **options):
         manage_py = str(Path(settings.BASE_DIR) / "manage.py")
         python = sys.executable
+        environment = child_environment(host=host, port=port)
         commands = {"web": [python, manage_py, "runserver", f"{host}:{port}", "--noreload"]}
         if not no_worker:
             celery = [python, "-m", "celery", "-A", "migrator"]
@@ -62,7 +63,7 @@ class Command(BaseCommand):
         try:
             for name, command in commands.items():
                 # Own process group: a Ctrl-C reaches us once, and we stop children in order.
-                processes[name] = subprocess.Popen(command, start_new_session=True)
+                processes[name] = subprocess.Popen(command, start_new_session=True, env=environment)
             url = f"http://{host}:{port}/"
             self._wait_until_serving(url=url, web=processes["web"], stopping=lambda: stopping)
             broker = "Redis" if settings.REDIS_URL else "embedded (files)"
@@ -111,6 +112,23 @@ class Command(BaseCommand):
                 os.killpg(process.pid, signal.SIGKILL)
                 process.wait()
         self.stdout.write("Stopped the web server, the worker and beat.")
+
+
+def site_url_for(*, host: str, port: int) -> str:
+    """The address the site is served at, for links in e-mails that workers send."""
+    shown = "127.0.0.1" if host in ("0.0.0.0", "", "::") else host  # noqa: S104
+    if ":" in shown:
+        shown = f"[{shown}]"
+    return f"http://{shown}:{port}"
+
+
+def child_environment(*, host: str, port: int) -> dict[str, str]:
+    """The web server, the worker and beat share one SITE_URL: the one set in the
+    environment (production), else the address this command serves at."""
+    environment = dict(os.environ)
+    if not environment.get("SITE_URL"):
+        environment["SITE_URL"] = site_url_for(host=host, port=port)
+    return environment
 
 
 def _what_is_down(answer: urllib.error.HTTPError) -> str:
