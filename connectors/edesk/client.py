@@ -24,6 +24,7 @@ from connectors.edesk import (
 from connectors.edesk.payloads import PLATFORM, EdeskPaginator, data_of, page_items
 from connectors.errors import InvalidRecordError, MalformedResponseError, TransientError
 from connectors.http import HttpClient
+from connectors.messages import Message, refused_record
 
 logger = logging.getLogger(__name__)
 
@@ -232,7 +233,7 @@ def field_errors(error: InvalidRecordError) -> dict[str, int]:
     }
 
 
-def refusal_message(error: InvalidRecordError, *, what: str) -> str:
+def refusal_message(error: InvalidRecordError, *, what: str) -> Message | str:
     """A plain sentence from eDesk's validation details: "eDesk refused the contact:
     email: must be a unique value (4003)"."""
     reasons = [
@@ -240,5 +241,5 @@ def refusal_message(error: InvalidRecordError, *, what: str) -> str:
         for name, code in field_errors(error).items()
     ]
     if not reasons:
-        return error.user_message
-    return f"eDesk refused the {_noun(what)}: " + "; ".join(reasons)
+        return error.message or error.user_message
+    return refused_record(platform="eDesk", what=_noun(what), answer="; ".join(reasons))

@@ -34,6 +34,7 @@ from typing import Any
 
 from connectors.base import (
     DEFAULT_PAGE_SIZE,
+    NUMERIC_RECORD_IDS,
     AccountInfo,
     ApiConnector,
     AttachmentOpener,
@@ -185,6 +186,7 @@ class EdeskConnector(ApiConnector[EdeskApi]):
 
     key = KEY
     display_name = DISPLAY_NAME
+    record_id_pattern = NUMERIC_RECORD_IDS
     credentials_model = EdeskCredentials
     capabilities = CAPABILITIES
     checklist = CHECKLIST

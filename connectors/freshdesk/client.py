@@ -18,6 +18,7 @@ from connectors.errors import InvalidRecordError, MalformedResponseError, Transi
 from connectors.freshdesk import CAPABILITIES, KEY, FreshdeskCredentials
 from connectors.freshdesk.payloads import PLATFORM, link_next_page, multipart_fields
 from connectors.http import HttpClient
+from connectors.messages import Message, refused_record
 from connectors.wire import envelope_items
 
 logger = logging.getLogger(__name__)
@@ -231,7 +232,7 @@ def field_errors(error: InvalidRecordError) -> list[dict[str, Any]]:
     return [item for item in errors or [] if isinstance(item, dict)]
 
 
-def refusal_message(error: InvalidRecordError, *, what: str) -> str:
+def refusal_message(error: InvalidRecordError, *, what: str) -> Message | str:
     """A plain sentence from Freshdesk's field errors: "Freshdesk refused the ticket:
     email: It should be a unique value"."""
     reasons = [
@@ -239,5 +240,5 @@ def refusal_message(error: InvalidRecordError, *, what: str) -> str:
         for item in field_errors(error)
     ]
     if not reasons:
-        return error.user_message
-    return f"Freshdesk refused the {_noun(what)}: " + "; ".join(reasons)
+        return error.message or error.user_message
+    return refused_record(platform="Freshdesk", what=_noun(what), answer="; ".join(reasons))

@@ -39,6 +39,7 @@ from urllib.parse import urlsplit
 
 from connectors.base import (
     DEFAULT_PAGE_SIZE,
+    NUMERIC_RECORD_IDS,
     AccountInfo,
     ApiConnector,
     AttachmentOpener,
@@ -328,6 +329,7 @@ class FreshdeskConnector(ApiConnector[FreshdeskApi]):
 
     key = KEY
     display_name = DISPLAY_NAME
+    record_id_pattern = NUMERIC_RECORD_IDS
     credentials_model = FreshdeskCredentials
     capabilities = CAPABILITIES
     checklist = CHECKLIST

@@ -30,6 +30,7 @@ from connectors.errors import (
 from connectors.halo import KEY, RATE_LIMIT_CALLS, RATE_LIMIT_PERIOD_SECONDS, HaloCredentials
 from connectors.halo.payloads import PLATFORM, created_record, list_items, record_count
 from connectors.http import Download, HttpClient
+from connectors.messages import Message, refused_record
 from connectors.wire import MalformedPayloadError
 
 logger = logging.getLogger(__name__)
@@ -350,11 +351,11 @@ def _noun(entity: str) -> str:
     return _NOUNS.get(entity, entity)
 
 
-def refusal_message(error: InvalidRecordError, *, what: str) -> str:
+def refusal_message(error: InvalidRecordError, *, what: str) -> Message | str:
     """A plain sentence from Halo's error body: "Halo refused the ticket: <message>"."""
     detail = error.detail.strip()
     if not detail:
-        return error.user_message
+        return error.message or error.user_message
     try:
         parsed = json.loads(detail)
     except ValueError:
@@ -363,5 +364,5 @@ def refusal_message(error: InvalidRecordError, *, what: str) -> str:
         parsed = parsed.get("message") or parsed.get("Message") or parsed.get("error") or ""
     text = str(parsed).strip()
     if not text:
-        return error.user_message
-    return f"Halo refused the {_noun(what)}: {text[:300]}"
+        return error.message or error.user_message
+    return refused_record(platform="Halo", what=_noun(what), answer=text[:300])

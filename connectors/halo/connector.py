@@ -39,6 +39,7 @@ from urllib.parse import urlsplit
 
 from connectors.base import (
     DEFAULT_PAGE_SIZE,
+    NUMERIC_RECORD_IDS,
     AccountInfo,
     ApiConnector,
     AttachmentOpener,
@@ -176,6 +177,7 @@ class HaloConnector(ApiConnector[HaloApi]):
 
     key = KEY
     display_name = DISPLAY_NAME
+    record_id_pattern = NUMERIC_RECORD_IDS
     credentials_model = HaloCredentials
     capabilities = CAPABILITIES
     checklist = CHECKLIST

@@ -17,6 +17,7 @@ import httpx
 
 from connectors.errors import InvalidRecordError, MalformedResponseError, TransientError
 from connectors.http import HttpClient
+from connectors.messages import Message, refused_record
 from connectors.teamwork_desk import CAPABILITIES, KEY, TeamworkDeskCredentials
 from connectors.teamwork_desk.payloads import PLATFORM, envelope_record, page_meta
 from connectors.wire import MalformedPayloadError, envelope_items
@@ -278,10 +279,10 @@ def error_details(error: InvalidRecordError) -> list[str]:
     ]
 
 
-def refusal_message(error: InvalidRecordError, *, what: str) -> str:
+def refusal_message(error: InvalidRecordError, *, what: str) -> Message | str:
     """A plain sentence from Teamwork Desk's errors: "Teamwork Desk refused the ticket:
     subject: must be set"."""
     details = error_details(error)
     if not details:
-        return error.user_message
-    return f"Teamwork Desk refused the {_noun(what)}: " + "; ".join(details)
+        return error.message or error.user_message
+    return refused_record(platform="Teamwork Desk", what=_noun(what), answer="; ".join(details))

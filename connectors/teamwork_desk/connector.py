@@ -36,6 +36,7 @@ from urllib.parse import urlsplit
 
 from connectors.base import (
     DEFAULT_PAGE_SIZE,
+    NUMERIC_RECORD_IDS,
     AccountInfo,
     ApiConnector,
     AttachmentOpener,
@@ -261,6 +262,7 @@ class TeamworkDeskConnector(ApiConnector[TeamworkDeskApi]):
 
     key = KEY
     display_name = DISPLAY_NAME
+    record_id_pattern = NUMERIC_RECORD_IDS
     credentials_model = TeamworkDeskCredentials
     capabilities = CAPABILITIES
     checklist = CHECKLIST

@@ -52,6 +52,7 @@ from django.db import connections
 
 from connectors.base import (
     DEFAULT_PAGE_SIZE,
+    NUMERIC_RECORD_IDS,
     AccountInfo,
     ApiConnector,
     AttachmentOpener,
@@ -351,6 +352,7 @@ def comment_key(comment: Comment) -> str:
 class ZendeskConnector(ApiConnector[ZendeskApi]):
     key = KEY
     display_name = DISPLAY_NAME
+    record_id_pattern = NUMERIC_RECORD_IDS
     credentials_model = ZendeskCredentials
     capabilities = CAPABILITIES
     checklist = CHECKLIST

@@ -2,6 +2,7 @@
 
 from django import template
 
+from reports.selectors import reason_display
 from wizard import text
 
 register = template.Library()
@@ -10,3 +11,4 @@ register.filter("sentence", text.translate_sentence)
 register.filter("entity_label", text.entity_label)
 register.filter("platform_name", text.platform_name)
 register.filter("scope_kind_label", text.scope_kind_label)
+register.filter("reason_display", reason_display)
