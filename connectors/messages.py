@@ -48,12 +48,13 @@ class Message:
         text = gettext(self.key) if translate and self.key != JOINED else self.key
         if not values:
             return text
+        empty = [name for name, value in values.items() if value == ""]
         try:
-            return _tidy(text % values)
+            return _without(text, empty) % values
         except (KeyError, ValueError, TypeError):
             if text != self.key:
                 try:
-                    return _tidy(self.key % values)
+                    return _without(self.key, empty) % values
                 except (KeyError, ValueError, TypeError):
                     pass
             return self.key
@@ -74,13 +75,12 @@ class Message:
         return cls(data["key"], {str(name): _param_from_json(v) for name, v in params.items()})
 
 
-_SPACE_BEFORE_STOP = re.compile(r" +(?=[;.,:])")
-_SPACES = re.compile(r" {2,}")
-
-
-def _tidy(text: str) -> str:
-    """The text without the spaces an empty part leaves ("… arrived %(tried)s;")."""
-    return _SPACE_BEFORE_STOP.sub("", _SPACES.sub(" ", text)).strip()
+def _without(text: str, names: Sequence[str]) -> str:
+    """The text without the placeholders of empty parts, nor the space before them
+    ("… arrived %(tried)s" when there was one attempt)."""
+    for name in names:
+        text = re.sub(rf" ?%\({re.escape(name)}\)s", "", text)
+    return text.strip()
 
 
 def _render_param(value: Any, *, translate: bool) -> Any:
