@@ -24,7 +24,7 @@ from connectors.edesk import (
 from connectors.edesk.payloads import PLATFORM, EdeskPaginator, data_of, page_items
 from connectors.errors import InvalidRecordError, MalformedResponseError, TransientError
 from connectors.http import HttpClient
-from connectors.messages import Message, refused_record
+from connectors.messages import Message, gettext_noop, refused_record
 
 logger = logging.getLogger(__name__)
 
@@ -189,8 +189,13 @@ class EdeskApi:
         except MalformedResponseError as garbled:
             # The write went through but its answer did not arrive whole.
             raise TransientError(
-                f"eDesk's answer to saving the {_noun(entity)} was cut short; "
-                "the change may or may not have been applied",
+                Message(
+                    gettext_noop(
+                        "eDesk's answer to saving the %(noun)s was cut short; the change may or "
+                        "may not have been applied"
+                    ),
+                    {"noun": _noun(entity)},
+                ),
                 status=response.status_code,
                 ambiguous=True,
             ) from garbled
@@ -203,8 +208,17 @@ def _decoded(response: httpx.Response) -> Any:
         return response.json()
     except ValueError:
         raise MalformedResponseError(
-            f"{PLATFORM} answered with something that is not valid JSON "
-            f"(HTTP {response.status_code}, {len(response.content)} bytes)",
+            Message(
+                gettext_noop(
+                    "%(platform)s answered with something that is not valid JSON (HTTP "
+                    "%(status_code)s, %(len)s bytes)"
+                ),
+                {
+                    "platform": PLATFORM,
+                    "status_code": response.status_code,
+                    "len": len(response.content),
+                },
+            ),
             status=response.status_code,
         ) from None
 

@@ -18,7 +18,7 @@ from connectors.errors import InvalidRecordError, MalformedResponseError, Transi
 from connectors.freshdesk import CAPABILITIES, KEY, FreshdeskCredentials
 from connectors.freshdesk.payloads import PLATFORM, link_next_page, multipart_fields
 from connectors.http import HttpClient
-from connectors.messages import Message, refused_record
+from connectors.messages import Message, gettext_noop, refused_record
 from connectors.wire import envelope_items
 
 logger = logging.getLogger(__name__)
@@ -184,8 +184,13 @@ class FreshdeskApi:
         except MalformedResponseError as garbled:
             # The write went through but its answer did not arrive whole.
             raise TransientError(
-                f"Freshdesk's answer to saving the {_noun(entity)} was cut short; "
-                "the change may or may not have been applied",
+                Message(
+                    gettext_noop(
+                        "Freshdesk's answer to saving the %(noun)s was cut short; the change may "
+                        "or may not have been applied"
+                    ),
+                    {"noun": _noun(entity)},
+                ),
                 status=response.status_code,
                 ambiguous=True,
             ) from garbled
@@ -198,8 +203,13 @@ def _decoded(response: httpx.Response) -> Any:
         return response.json()
     except ValueError:
         raise MalformedResponseError(
-            f"Freshdesk answered with something that is not valid JSON "
-            f"(HTTP {response.status_code}, {len(response.content)} bytes)",
+            Message(
+                gettext_noop(
+                    "Freshdesk answered with something that is not valid JSON (HTTP "
+                    "%(status_code)s, %(len)s bytes)"
+                ),
+                {"status_code": response.status_code, "len": len(response.content)},
+            ),
             status=response.status_code,
         ) from None
 

@@ -104,6 +104,7 @@ from connectors.halo.payloads import (
     user_to_halo,
 )
 from connectors.halo.payloads import agent_to_halo as agent_body
+from connectors.messages import Message, gettext_noop
 from connectors.registry import register
 from connectors.schema import (
     Agent,
@@ -766,8 +767,16 @@ class HaloConnector(ApiConnector[HaloApi]):
                     size += len(chunk)
                     if size > MAX_ATTACHMENT_BYTES:
                         raise InvalidRecordError(
-                            f"The attachment {attachment.file_name!r} is larger than the "
-                            f"{MAX_ATTACHMENT_BYTES // (1024 * 1024)} MB Halo accepts.",
+                            Message(
+                                gettext_noop(
+                                    "The attachment '%(file_name)s' is larger than the "
+                                    "%(max_attachment_bytes)s MB Halo accepts."
+                                ),
+                                {
+                                    "file_name": str(attachment.file_name),
+                                    "max_attachment_bytes": MAX_ATTACHMENT_BYTES // (1024 * 1024),
+                                },
+                            ),
                             detail="attachment",
                         )
                     parts.append(chunk)
