@@ -10,7 +10,6 @@ import pydantic
 from django.conf import settings
 from django.core import signing
 from django.core.exceptions import ValidationError
-from django.core.validators import validate_email
 from django.db import transaction
 from django.db.models import ProtectedError, Q
 from django.utils import timezone
@@ -36,6 +35,7 @@ from migrator.models import (
     SupportNote,
     User,
 )
+from migrator.validators import validate_email_address
 
 MIGRATION_NAME_MAX_LENGTH = Migration._meta.get_field("name").max_length
 
@@ -110,7 +110,7 @@ def invitation_create(
     """Invite someone by e-mail; the link in the e-mail expires and works once."""
     email = normalise_email(email) or ""
     try:
-        validate_email(email)
+        validate_email_address(email)
     except ValidationError:
         raise ValidationError(_("Enter a valid e-mail address."), code="email") from None
     if role not in Membership.Role.values:

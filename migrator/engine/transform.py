@@ -18,7 +18,7 @@ from html.parser import HTMLParser
 from typing import Any
 
 from connectors.base import Capabilities, TranslationLanguages
-from connectors.messages import Message, gettext_noop
+from connectors.messages import Message
 from connectors.schema import (
     Agent,
     Article,
@@ -50,20 +50,15 @@ from migrator.configuration import (
     Matches,
     Options,
 )
+from migrator.engine import transform_notes as texts
 from migrator.engine.languages import translations_accepted
 from migrator.models import RecordMap
 
 #: A ticket's priority or type with no match on the target.
 _NO_CHOICE_MATCH = {
-    "priority": gettext_noop(
-        "The priority '%(value)s' has no match on the target; the target's default is used."
-    ),
-    "type": gettext_noop(
-        "The type '%(value)s' has no match on the target; the target's default is used."
-    ),
-    "value": gettext_noop(
-        "The %(what)s '%(value)s' has no match on the target; the target's default is used."
-    ),
+    "priority": texts.THE_PRIORITY_HAS_NO_MATCH_ON,
+    "type": texts.THE_TYPE_HAS_NO_MATCH_ON,
+    "value": texts.THE_HAS_NO_MATCH_ON_THE,
 }
 
 
@@ -394,9 +389,7 @@ class Transformer:
                 if record.custom_fields:
                     notes.append(
                         Message(
-                            gettext_noop(
-                                "Organization fields are not mapped; %(count)s were left out."
-                            ),
+                            texts.ORGANIZATION_FIELDS_ARE_NOT_MAPPED_WERE,
                             {"count": len(record.custom_fields)},
                         )
                     )
@@ -409,14 +402,14 @@ class Transformer:
         if contact.organization_id and not organization:
             notes.append(
                 Message(
-                    gettext_noop("Organization %(id)s was not migrated; the contact has none."),
+                    texts.ORGANIZATION_WAS_NOT_MIGRATED_THE_CONTACT,
                     {"id": contact.organization_id},
                 )
             )
         if contact.custom_fields:
             notes.append(
                 Message(
-                    gettext_noop("Contact fields are not mapped; %(count)s were left out."),
+                    texts.CONTACT_FIELDS_ARE_NOT_MAPPED_WERE,
                     {"count": len(contact.custom_fields)},
                 )
             )
@@ -428,10 +421,7 @@ class Transformer:
         if not category:
             raise RecordSkipped(
                 Message(
-                    gettext_noop(
-                        "Its knowledge base category %(id)s was not migrated, so the section "
-                        "has no place on the target."
-                    ),
+                    texts.ITS_KNOWLEDGE_BASE_CATEGORY_WAS_NOT,
                     {"id": section.category_id},
                 )
             )
@@ -440,10 +430,7 @@ class Transformer:
         if section.parent_section_id and not parent:
             notes.append(
                 Message(
-                    gettext_noop(
-                        "Its parent section %(id)s was not migrated; the section was placed "
-                        "directly in its category."
-                    ),
+                    texts.ITS_PARENT_SECTION_WAS_NOT_MIGRATED,
                     {"id": section.parent_section_id},
                 )
             )
@@ -464,9 +451,7 @@ class Transformer:
             comments.insert(min(1, len(comments)), self._custom_fields_note(ticket, note_lines))
         tags = list(ticket.tags) if self.target.tags else []
         if ticket.tags and not self.target.tags:
-            notes.append(
-                Message(gettext_noop("The target does not keep tags; they were left out."))
-            )
+            notes.append(Message(texts.THE_TARGET_DOES_NOT_KEEP_TAGS))
         if self.options.migrated_tag and self.target.tags:
             tags.append(self.options.migrated_tag)
         update: dict[str, Any] = {
@@ -516,10 +501,7 @@ class Transformer:
             if ticket.requester_id:
                 notes.append(
                     Message(
-                        gettext_noop(
-                            "Requester %(id)s was not migrated; the ticket names them by their "
-                            "e-mail address %(email)s."
-                        ),
+                        texts.REQUESTER_WAS_NOT_MIGRATED_THE_TICKET,
                         {"id": ticket.requester_id, "email": ticket.requester_email},
                     )
                 )
@@ -527,22 +509,11 @@ class Transformer:
         if ticket.requester_id:
             raise RecordSkipped(
                 Message(
-                    gettext_noop(
-                        "The ticket's requester (%(id)s) was not migrated and the source gave "
-                        "no e-mail address for them with the ticket, and the target needs a "
-                        "requester for every ticket."
-                    ),
+                    texts.THE_TICKET_S_REQUESTER_WAS_NOT,
                     {"id": ticket.requester_id},
                 )
             )
-        raise RecordSkipped(
-            Message(
-                gettext_noop(
-                    "The ticket has no requester on the source, and the target needs one for "
-                    "every ticket."
-                )
-            )
-        )
+        raise RecordSkipped(Message(texts.THE_TICKET_HAS_NO_REQUESTER_ON))
 
     def _assignee(self, source_id: str | None, notes: list[str]) -> str | None:
         default = self.matches.default_agent_id
@@ -554,20 +525,14 @@ class Transformer:
         if default:
             notes.append(
                 Message(
-                    gettext_noop(
-                        "Agent %(id)s is deleted, inactive or not matched on the target; the "
-                        "ticket was assigned to the default agent."
-                    ),
+                    texts.AGENT_IS_DELETED_INACTIVE_OR_NOT_2,
                     {"id": source_id},
                 )
             )
             return default
         notes.append(
             Message(
-                gettext_noop(
-                    "Agent %(id)s is deleted, inactive or not matched on the target, and no "
-                    "default agent was chosen; the ticket was left unassigned."
-                ),
+                texts.AGENT_IS_DELETED_INACTIVE_OR_NOT,
                 {"id": source_id},
             )
         )
@@ -583,17 +548,14 @@ class Transformer:
         if default:
             notes.append(
                 Message(
-                    gettext_noop(
-                        "Group %(id)s is deleted or not matched on the target; the ticket went "
-                        "to the default group."
-                    ),
+                    texts.GROUP_IS_DELETED_OR_NOT_MATCHED_2,
                     {"id": source_id},
                 )
             )
             return default
         notes.append(
             Message(
-                gettext_noop("Group %(id)s is deleted or not matched on the target; no group set."),
+                texts.GROUP_IS_DELETED_OR_NOT_MATCHED,
                 {"id": source_id},
             )
         )
@@ -616,10 +578,7 @@ class Transformer:
         if fallback is None:
             notes.append(
                 Message(
-                    gettext_noop(
-                        "Status '%(status)s' has no match on the target; the target's default "
-                        "is used."
-                    ),
+                    texts.STATUS_HAS_NO_MATCH_ON_THE,
                     {"status": key},
                 )
             )
@@ -628,9 +587,7 @@ class Transformer:
             name = source_option.name if source_option else key
             notes.append(
                 Message(
-                    gettext_noop(
-                        "Status '%(status)s' does not exist on the target; sent as '%(sent)s'."
-                    ),
+                    texts.STATUS_DOES_NOT_EXIST_ON_THE,
                     {"status": name, "sent": fallback.name},
                 )
             )
@@ -699,10 +656,7 @@ class Transformer:
             except ValueError as problem:
                 notes.append(
                     Message(
-                        gettext_noop(
-                            "Field '%(field)s' could not go into '%(target_field)s' "
-                            "(%(problem)s); it was written in the private note."
-                        ),
+                        texts.FIELD_COULD_NOT_GO_INTO_IT,
                         {
                             "field": title,
                             "target_field": target_field.title,
@@ -801,10 +755,7 @@ class Transformer:
             if broken:
                 notes.append(
                     Message(
-                        gettext_noop(
-                            "Comment %(id)s had malformed HTML (unclosed or stray tags); it was "
-                            "repaired."
-                        ),
+                        texts.COMMENT_HAD_MALFORMED_HTML_UNCLOSED_OR,
                         {"id": comment.source_id},
                     )
                 )
@@ -814,20 +765,14 @@ class Transformer:
         if left_out[CommentKind.SIDE_CONVERSATION]:
             notes.append(
                 Message(
-                    gettext_noop(
-                        "%(count)s side conversation(s) left out (the option to migrate them as "
-                        "private notes is off)."
-                    ),
+                    texts.SIDE_CONVERSATION_S_LEFT_OUT_THE,
                     {"count": left_out[CommentKind.SIDE_CONVERSATION]},
                 )
             )
         if left_out[CommentKind.CALL_RECORDING]:
             notes.append(
                 Message(
-                    gettext_noop(
-                        "%(count)s call recording(s) left out (the option to migrate them as "
-                        "private notes is off)."
-                    ),
+                    texts.CALL_RECORDING_S_LEFT_OUT_THE,
                     {"count": left_out[CommentKind.CALL_RECORDING]},
                 )
             )
@@ -846,11 +791,7 @@ class Transformer:
         if self.options.skip_attachments:
             return []
         if not allowed:
-            notes.append(
-                Message(
-                    gettext_noop("The target does not take attachments here; they were left out.")
-                )
-            )
+            notes.append(Message(texts.THE_TARGET_DOES_NOT_TAKE_ATTACHMENTS))
             return []
         kept: list[Attachment] = []
         inline_left_out = 0
@@ -868,10 +809,7 @@ class Transformer:
         if inline_left_out:
             notes.append(
                 Message(
-                    gettext_noop(
-                        "%(count)s inline image(s) left out: the target cannot show them in the "
-                        "text, and the option to migrate them as attachments is off."
-                    ),
+                    texts.INLINE_IMAGE_S_LEFT_OUT_THE,
                     {"count": inline_left_out},
                 )
             )
@@ -882,16 +820,11 @@ class Transformer:
         limit = format_bytes(self.attachment_limit or 0)
         if size:
             return Message(
-                gettext_noop(
-                    "The attachment %(file)s is %(size)s; the target accepts at most %(limit)s "
-                    "per file."
-                ),
+                texts.THE_ATTACHMENT_IS_THE_TARGET_ACCEPTS,
                 {"file": attachment.file_name, "size": format_bytes(size), "limit": limit},
             )
         return Message(
-            gettext_noop(
-                "The attachment %(file)s is larger than the %(limit)s the target accepts per file."
-            ),
+            texts.THE_ATTACHMENT_IS_LARGER_THAN_THE,
             {"file": attachment.file_name, "limit": limit},
         )
 
@@ -904,10 +837,7 @@ class Transformer:
         if not section:
             raise RecordSkipped(
                 Message(
-                    gettext_noop(
-                        "Its knowledge base section or folder %(id)s was not migrated, so the "
-                        "article has no place on the target."
-                    ),
+                    texts.ITS_KNOWLEDGE_BASE_SECTION_OR_FOLDER,
                     {"id": article.section_id},
                 )
             )
@@ -916,31 +846,18 @@ class Transformer:
             author = self.matches.default_agent_id
             notes.append(
                 Message(
-                    gettext_noop(
-                        "Author %(id)s is not matched on the target; the default agent is the "
-                        "author."
-                    )
+                    texts.AUTHOR_IS_NOT_MATCHED_ON_THE
                     if author
-                    else gettext_noop("Author %(id)s is not matched on the target; no author set."),
+                    else texts.AUTHOR_IS_NOT_MATCHED_ON_THE_2,
                     {"id": article.author_id},
                 )
             )
         body, broken = repaired_html(article.html_body)
         if broken:
-            notes.append(
-                Message(
-                    gettext_noop(
-                        "The article's HTML was malformed (unclosed or stray tags); repaired."
-                    )
-                )
-            )
+            notes.append(Message(texts.THE_ARTICLE_S_HTML_WAS_MALFORMED))
         translations = list(article.translations)
         if translations and not (self.options.translations and self.target.article_translations):
-            notes.append(
-                Message(
-                    gettext_noop("%(count)s translation(s) left out."), {"count": len(translations)}
-                )
-            )
+            notes.append(Message(texts.TRANSLATION_S_LEFT_OUT, {"count": len(translations)}))
             translations = []
         translations = self._translations_accepted(article, translations, notes)
         translations = [
@@ -998,7 +915,7 @@ class Transformer:
                 return same.key
         notes.append(
             Message(
-                gettext_noop("Article status '%(status)s' has no match; saved as '%(sent)s'."),
+                texts.ARTICLE_STATUS_HAS_NO_MATCH_SAVED,
                 {"status": key, "sent": target_options[0].name},
             )
         )
