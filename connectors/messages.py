@@ -143,3 +143,10 @@ REFUSED = gettext_noop("%(platform)s refused the %(what)s: %(answer)s")
 
 def refused_record(*, platform: str, what: str, answer: str) -> Message:
     return Message(REFUSED, {"platform": platform, "what": what, "answer": answer})
+
+
+def translated(value: Message | str | BaseException) -> str:
+    """An error's or a reason's text in the active language (its English text when it
+    carries no message id)."""
+    carried = message_of(value)
+    return carried.render(translate=True) if isinstance(carried, Message) else carried

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from billing import services as billing_services
 from connectors.base import Scope
 from connectors.errors import ConnectorError
+from connectors.messages import translated
 from connectors.registry import UnknownConnectorError, registry
 from connectors.schema import Entity, normalise_email
 from migrator import configuration, notifications
@@ -403,7 +404,7 @@ def connection_create(
         with connector:
             account = connector.check_credentials()
     except ConnectorError as error:
-        raise ValidationError(error.user_message, code="refused") from None
+        raise ValidationError(translated(error), code="refused") from None
     connection.encrypted_credentials = encrypt_credentials(credentials=parsed.revealed_values())
     connection.account_name = account.account_name[:200]
     connection.account_url = (account.account_url or "")[:500]
@@ -443,7 +444,7 @@ def connection_verify(*, connection: Connection) -> Connection:
         with connector:
             account = connector.check_credentials()
     except ConnectorError as error:
-        raise ValidationError(error.user_message, code="refused") from None
+        raise ValidationError(translated(error), code="refused") from None
     connection.account_name = account.account_name[:200]
     connection.account_url = (account.account_url or "")[:500]
     connection.user_email = (account.user_email or "")[:254]

@@ -24,6 +24,7 @@ from django.utils.translation import gettext_lazy
 from billing import selectors as billing_selectors
 from billing.plans import Feature, unlocking_plan
 from connectors.errors import ConnectorError
+from connectors.messages import translated
 from connectors.schema import Entity
 from migrator import discovery, selectors
 from migrator.engine.reverify import reverify_is_stale
@@ -352,7 +353,7 @@ def estimate_context(*, migration: Migration) -> dict[str, object]:
     try:
         counts = discovery.source_counts(migration=migration, entities=_source_entities(migration))
     except ConnectorError as error:
-        return {"estimate_error": error.user_message}
+        return {"estimate_error": translated(error)}
     rows = [
         EstimateRow(entity=entity.value, label=entity_label(entity.value), count=count)
         for entity, count in sorted(counts.items(), key=lambda item: list(Entity).index(item[0]))
