@@ -64,6 +64,7 @@ from migrator.engine.transform import (
     Prepared,
     RecordSkipped,
     References,
+    RequesterMissing,
     Transformer,
     format_bytes,
 )
@@ -441,7 +442,10 @@ class BatchWork:
                 self._process(record)
                 return
             except RecordSkipped as skip:
-                self._report(record.source_id, RunRecord.Outcome.SKIPPED, reason=skip.reason)
+                reason = skip.reason
+                if isinstance(skip, RequesterMissing):
+                    reason = self._requester_reason(skip.requester_id) or reason
+                self._report(record.source_id, RunRecord.Outcome.SKIPPED, reason=reason)
                 return
             except ConnectorError as error:
                 if error.systemic and not error.retryable:
@@ -856,6 +860,24 @@ class BatchWork:
         )
         self._reported.add(source_id)
         setattr(self.tally, outcome, getattr(self.tally, outcome) + 1)
+
+    def _requester_reason(self, requester_id: str) -> Message | None:
+        """Why a ticket's requester was not migrated, from its own row in this run (the
+        target's refusal of its address, in the target's words), when there is one."""
+        row = (
+            RunRecord.objects.filter(
+                run_id=self.run_obj.pk,
+                entity__in=[Entity.CONTACTS.value, Entity.AGENTS.value],
+                source_id=requester_id,
+            )
+            .exclude(outcome=RunRecord.Outcome.MIGRATED)
+            .only("reason", "reason_key", "reason_params")
+            .first()
+        )
+        if row is None or not row.reason:
+            return None
+        why = Message.from_json({"key": row.reason_key, "params": row.reason_params})
+        return reasons.requester_not_migrated(requester_id=requester_id, why=why or row.reason)
 
     def _report_failed(self, record: Record, error: ConnectorError) -> None:
         self._report(

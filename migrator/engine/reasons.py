@@ -29,6 +29,16 @@ def no_such_record(*, entity: Entity, source_id: str, platform: str) -> Message:
     return Message(key, {"id": source_id, "platform": platform})
 
 
+def requester_not_migrated(*, requester_id: str, why: Message | str) -> Message:
+    return Message(
+        gettext_noop(
+            "The ticket's requester (%(id)s) was not migrated, and the target needs a "
+            "requester for every ticket. Why the requester was not migrated: %(why)s"
+        ),
+        {"id": requester_id, "why": why},
+    )
+
+
 def vanished() -> Message:
     return Message(VANISHED)
 

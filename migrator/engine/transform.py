@@ -70,6 +70,15 @@ class RecordSkipped(Exception):
         self.reason = reason
 
 
+class RequesterMissing(RecordSkipped):
+    """A ticket whose requester was not migrated and whose address the source did not
+    give: the engine says why the requester was not migrated, when this run reported it."""
+
+    def __init__(self, reason: Message | str, *, requester_id: str) -> None:
+        super().__init__(reason)
+        self.requester_id = requester_id
+
+
 @dataclass(frozen=True)
 class DroppedAttachment:
     attachment: Attachment
@@ -507,11 +516,12 @@ class Transformer:
                 )
             return None, ticket.requester_email
         if ticket.requester_id:
-            raise RecordSkipped(
+            raise RequesterMissing(
                 Message(
                     texts.THE_TICKET_S_REQUESTER_WAS_NOT,
                     {"id": ticket.requester_id},
-                )
+                ),
+                requester_id=ticket.requester_id,
             )
         raise RecordSkipped(Message(texts.THE_TICKET_HAS_NO_REQUESTER_ON))
 
