@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from django.urls import reverse
+from django.utils import translation
 
 from migrator import services
 from migrator.crypto import decrypt_credentials
@@ -140,7 +141,10 @@ def test_an_unreachable_address_says_so_in_french(client, user, migration, zende
     client.force_login(user)
     client.cookies["django_language"] = "fr"
     data = zendesk.form_data("source", url="https://acme-helpdesk.invalid")
-    page = client.post(side_url(migration, "source"), data).content.decode()
+    try:
+        page = client.post(side_url(migration, "source"), data).content.decode()
+    finally:
+        translation.deactivate()  # the page activated French in this thread
     assert (
         "Impossible de joindre Zendesk (acme-helpdesk.invalid) : son adresse ne se résout pas."
         in page

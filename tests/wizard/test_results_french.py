@@ -24,6 +24,13 @@ pytestmark = pytest.mark.django_db
 _CELL = re.compile(r'class="record-reason">(.*?)</td>', re.S)
 
 
+@pytest.fixture(autouse=True)
+def english_afterwards():
+    """The pages activate French in this thread; the tests after these get English."""
+    yield
+    translation.deactivate()
+
+
 def _reason_cells(client, run: Run) -> list[str]:
     cells: list[str] = []
     url = reverse("wizard_run_results", args=[run.pk])
