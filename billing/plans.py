@@ -56,3 +56,11 @@ def plan_has(plan: Plan | str, feature: Feature) -> bool:
 def unlocking_plan(feature: Feature) -> Plan:
     """The first plan that includes ``feature``."""
     return next(plan for plan in PLAN_ORDER if feature in PLAN_FEATURES[plan])
+
+
+def feature_plan(feature: Feature, plan: Plan | str | None = None) -> Plan:
+    """The plan to name beside ``feature``: ``plan`` when it includes the feature (the
+    plan ordered or paid), else the first plan that does."""
+    if plan is not None and plan_has(plan, feature):
+        return Plan(plan)
+    return unlocking_plan(feature)

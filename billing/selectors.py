@@ -11,6 +11,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db.models import QuerySet
 from django.http import Http404
+from django.utils import timezone
 
 from billing.models import EntityPrice, OptionSurcharge, Order, PlanPrice, PriceTier, Pricing
 from billing.plans import (
@@ -19,8 +20,8 @@ from billing.plans import (
     REMIGRATION_DAYS,
     Feature,
     Plan,
+    feature_plan,
     plan_has,
-    unlocking_plan,
 )
 from billing.pricing import PriceBook, Quote, Tier, quote_compute
 from connectors.registry import UnknownConnectorError, registry
@@ -244,22 +245,72 @@ class FeatureState:
     feature: Feature
     description: object
     allowed: bool
-    #: The plan to choose to unlock it (None when allowed).
-    unlocked_by: Plan | None
+    #: The plan that includes it: the migration's (or the order's) when it does, else the
+    #: first plan that does (``billing.plans.feature_plan``).
+    plan: Plan
+    #: Included in the plan of the order shown, which is not paid yet.
+    ordered: bool = False
+
+    @property
+    def unlocked_by(self) -> Plan | None:
+        """The plan to choose to unlock it (None when allowed)."""
+        return None if self.allowed else self.plan
 
 
-def feature_states(*, migration: Migration) -> list[FeatureState]:
-    """Each plan feature, whether this migration has it, and else which plan unlocks it."""
+def feature_states(*, migration: Migration, order: Order | None = None) -> list[FeatureState]:
+    """Each plan feature, whether this migration has it, and which plan includes it: the
+    plan of ``order`` (an order page) when it does, else the paid plan, else the first."""
     granted = entitlements(migration=migration)
-    return [
-        FeatureState(
-            feature=feature,
-            description=FEATURE_DESCRIPTIONS[feature],
-            allowed=granted.allows(feature),
-            unlocked_by=None if granted.allows(feature) else unlocking_plan(feature),
+    shown_plan = Plan(order.plan) if order is not None else granted.plan
+    states = []
+    for feature in Feature:
+        allowed = granted.allows(feature)
+        plan = feature_plan(feature, shown_plan)
+        states.append(
+            FeatureState(
+                feature=feature,
+                description=FEATURE_DESCRIPTIONS[feature],
+                allowed=allowed,
+                plan=plan,
+                ordered=not allowed and order is not None and plan_has(order.plan, feature),
+            )
         )
-        for feature in Feature
-    ]
+    return states
+
+
+@dataclass(frozen=True, slots=True)
+class FeatureOffer:
+    """A plan feature as a finished run's page offers it."""
+
+    feature: Feature
+    allowed: bool
+    #: The plan that includes it (the migration's own when it does).
+    plan: Plan
+    #: Re-migration: until when it may start (None: no limit, or no full run yet), and
+    #: the plan's days after the full run.
+    deadline: datetime | None = None
+    days: int | None = None
+
+    @property
+    def window_closed(self) -> bool:
+        return self.deadline is not None and timezone.now() > self.deadline
+
+
+def feature_offer(*, migration: Migration, feature: Feature) -> FeatureOffer:
+    """Whether ``feature`` may be used on this migration now, as billing decides it
+    (``billing.services.run_start_check`` and ``feature_require`` enforce the same)."""
+    granted = entitlements(migration=migration)
+    allowed = granted.allows(feature)
+    deadline = None
+    if allowed and feature is Feature.REMIGRATION and granted.billing_on:
+        deadline = remigration_deadline(migration=migration, plan=granted.plan)
+    return FeatureOffer(
+        feature=feature,
+        allowed=allowed,
+        plan=feature_plan(feature, granted.plan),
+        deadline=deadline,
+        days=REMIGRATION_DAYS.get(granted.plan) if deadline is not None else None,
+    )
 
 
 @dataclass(frozen=True, slots=True)

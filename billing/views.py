@@ -188,7 +188,7 @@ def order(request: HttpRequest, migration: Migration, order_id: int) -> HttpResp
         context={
             "order": found,
             "quote": Quote.from_json(found.quote),
-            "features": selectors.feature_states(migration=migration),
+            "features": selectors.feature_states(migration=migration, order=found),
             **_run_state(migration),
         },
     )

@@ -29,7 +29,8 @@ after a crash or an ambiguous answer. Where each platform stores it:
   address written in the channel, agents (matched, never created) by e-mail.
 
 For entities without a marker slot, ``find_by_marker`` receives the record and
-looks it up by its natural key.
+looks it up by its natural key. A migration may choose the marker's prefix (``hdm`` by
+default); :func:`is_marker` recognizes a marker whatever its prefix.
 """
 
 from __future__ import annotations
@@ -40,12 +41,12 @@ import math
 import re
 from abc import ABC, abstractmethod
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any, ClassVar, Generic, Protocol, Self, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, Protocol, Self, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 from pydantic_core import PydanticUndefined
@@ -204,6 +205,10 @@ class Capabilities(BaseModel):
     max_attachment_bytes: int | None = Field(default=None, gt=0)
     can_create_agents: bool = False
     can_create_groups: bool = False
+    #: For a target that cannot create agents: a ticket whose agent has no match there
+    #: may be assigned to another (the default) agent. Where it may not, every active
+    #: agent must be matched before the migration.
+    default_agent_for_unmatched: bool = True
     #: The part of a target account a migration must be pointed at, if any.
     scope_kind: ScopeKind | None = None
     #: Requests per minute the platform allows on a usual plan; the HTTP layer
@@ -225,64 +230,122 @@ def _format_bytes(size: int) -> str:
     return f"{megabytes:g} MB" if megabytes >= 1 else f"{math.ceil(size / 1024)} KB"
 
 
+#: Features of tickets and articles a pair keeps when both sides have them (for a source
+#: the flag means "has it and reads it", for a target "can write it").
+TICKET_FEATURES = ("custom_fields", "inline_images", "tags", "ccs")
+ARTICLE_FEATURES = ("article_attachments", "article_tags", "article_translations")
+
+
+@dataclass(frozen=True)
+class PairMigrates:
+    """What a source -> target pair moves: the one place the wizard's words (demo text,
+    "mapped automatically", "will not be migrated") and the run's plan read it from."""
+
+    #: Entities the source reads and the target writes, among those selected, in
+    #: dependency order.
+    entities: tuple[Entity, ...]
+    #: Ticket and article features both sides have (names of :class:`Capabilities` flags),
+    #: for the entities that move.
+    features: frozenset[str]
+    #: Features the source has and the target cannot hold, for the entities that move.
+    lost_features: frozenset[str]
+    #: Agents and groups are created on the target when missing, or only matched.
+    creates_agents: bool
+    creates_groups: bool
+
+    def moves(self, entity: Entity) -> bool:
+        return entity in self.entities
+
+    def keeps(self, feature: str) -> bool:
+        return feature in self.features
+
+
+def pair_migrates(
+    *, source: Capabilities, target: Capabilities, selected: Collection[Entity] = ()
+) -> PairMigrates:
+    """What moves from ``source`` into ``target`` (all entities when none is selected)."""
+    wanted = set(selected) or set(Entity)
+    entities = tuple(
+        entity
+        for entity in Entity.in_dependency_order(wanted)
+        if entity in source.reads and entity in target.writes
+    )
+    flags = [
+        *(TICKET_FEATURES if Entity.TICKETS in entities else ()),
+        *(ARTICLE_FEATURES if Entity.ARTICLES in entities else ()),
+    ]
+    return PairMigrates(
+        entities=entities,
+        features=frozenset(f for f in flags if getattr(source, f) and getattr(target, f)),
+        lost_features=frozenset(f for f in flags if getattr(source, f) and not getattr(target, f)),
+        creates_agents=Entity.AGENTS in entities and target.can_create_agents,
+        creates_groups=Entity.GROUPS in entities and target.can_create_groups,
+    )
+
+
+_FEATURES_LOST: dict[str, str] = {
+    "custom_fields": _("Custom fields."),
+    "inline_images": _("Inline images."),
+    "tags": _("Tags."),
+    "ccs": _("CCs."),
+    "article_attachments": _("Knowledge base article attachments."),
+    "article_tags": _("Knowledge base article tags."),
+    "article_translations": _("Knowledge base article translations."),
+}
+
+
 def not_migrated(*, source: Capabilities, target: Capabilities) -> list[str]:
     """The plain list, for a source -> target pair, of what will not be migrated.
 
     Only losses that matter are listed: a feature the source has and the target
     cannot hold, for entities both sides move.
     """
-    losses: list[str] = []
-    for entity in Entity:
-        if entity in source.reads and entity not in target.writes:
-            losses.append(_ENTITY_NOT_IMPORTED[entity])
-
-    def lost(flag: str) -> bool:
-        return bool(getattr(source, flag)) and not getattr(target, flag)
-
+    pair = pair_migrates(source=source, target=target)
+    losses = [
+        _ENTITY_NOT_IMPORTED[entity]
+        for entity in Entity
+        if entity in source.reads and not pair.moves(entity)
+    ]
+    lost = [_FEATURES_LOST[flag] for flag in _FEATURES_LOST if flag in pair.lost_features]
     # Every source has dates and authors: only the target decides whether they are kept.
-    tickets = Entity.TICKETS in source.reads and Entity.TICKETS in target.writes
-    if tickets:
+    if pair.moves(Entity.TICKETS):
         if not target.keeps_original_dates:
             losses.append(_("Ticket and comment creation dates: they become the migration date."))
         if not target.keeps_comment_authors:
             losses.append(
                 _("Comment authors: comments are posted by the account used for the migration.")
             )
-        if lost("custom_fields"):
-            losses.append(_("Custom fields."))
-        if lost("inline_images"):
-            losses.append(_("Inline images."))
-        if lost("tags"):
-            losses.append(_("Tags."))
-        if lost("ccs"):
-            losses.append(_("CCs."))
+        losses += [text for text in lost if text in _TICKET_LOSSES]
         limit = target.max_attachment_bytes
         if limit is not None and (
             source.max_attachment_bytes is None or source.max_attachment_bytes > limit
         ):
             losses.append(_("Attachments larger than %(size)s.") % {"size": _format_bytes(limit)})
-    agents = Entity.AGENTS in source.reads and Entity.AGENTS in target.writes
-    if agents and not target.can_create_agents:
-        losses.append(
-            _(
-                "Missing agents cannot be created: they must already exist and be active "
-                "on the target with the same e-mail address."
+    if pair.moves(Entity.AGENTS) and not pair.creates_agents:
+        if target.default_agent_for_unmatched:
+            losses.append(
+                _(
+                    "Missing agents cannot be created: their tickets go to the default agent "
+                    "unless an active agent of the target has the same e-mail address."
+                )
             )
-        )
-    groups = Entity.GROUPS in source.reads and Entity.GROUPS in target.writes
-    if groups and not target.can_create_groups:
+        else:
+            losses.append(
+                _(
+                    "Missing agents cannot be created: they must already exist and be active "
+                    "on the target with the same e-mail address."
+                )
+            )
+    if pair.moves(Entity.GROUPS) and not pair.creates_groups:
         losses.append(_("Missing groups cannot be created: they must exist on the target."))
-    articles = Entity.ARTICLES in source.reads and Entity.ARTICLES in target.writes
-    if articles:
-        if lost("article_attachments"):
-            losses.append(_("Knowledge base article attachments."))
-        if lost("article_tags"):
-            losses.append(_("Knowledge base article tags."))
-        if lost("article_translations"):
-            losses.append(_("Knowledge base article translations."))
+    if pair.moves(Entity.ARTICLES):
+        losses += [text for text in lost if text not in _TICKET_LOSSES]
         if not target.keeps_article_dates:
             losses.append(_("Article dates: articles get the date of the migration."))
     return losses
+
+
+_TICKET_LOSSES = frozenset(_FEATURES_LOST[flag] for flag in TICKET_FEATURES)
 
 
 def estimate_duration(
@@ -302,15 +365,23 @@ def estimate_duration(
     return timedelta(minutes=max(reading, writing))
 
 
+#: Steps before a migration on every platform, whether it is the source or the target.
 COMMON_CHECKLIST: tuple[str, ...] = (
     _("Use an administrator account on both platforms."),
-    _(
-        "Turn off notifications, triggers and automations on the target so migrated "
-        "tickets do not e-mail your customers."
-    ),
     _("Do not rotate or delete the API keys or tokens while a migration runs."),
-    _("Tell your team which records will keep changing on the source during the migration."),
 )
+#: Steps on every platform, on one side only.
+COMMON_ROLE_CHECKLIST: dict[str, tuple[str, ...]] = {
+    "source": (
+        _("Tell your team which records will keep changing on the source during the migration."),
+    ),
+    "target": (
+        _(
+            "Turn off notifications, triggers and automations on the target so migrated "
+            "tickets do not e-mail your customers."
+        ),
+    ),
+}
 
 
 # --------------------------------------------------------------------------- values exchanged
@@ -477,6 +548,11 @@ class HttpStatistics:
 # --------------------------------------------------------------------------- markers
 
 MARKER_PREFIX = "hdm"
+#: The longest marker every platform takes as a tag and as an external id.
+MARKER_MAX_LENGTH = 32
+#: A marker prefix the user may choose: a lower-case letter, then letters or digits.
+MARKER_PREFIX_MAX_LENGTH = 6
+MARKER_PREFIX_PATTERN = re.compile(rf"[a-z][a-z0-9]{{0,{MARKER_PREFIX_MAX_LENGTH - 1}}}")
 
 _MARKER_CODES: dict[Entity, str] = {
     Entity.ORGANIZATIONS: "org",
@@ -488,29 +564,42 @@ _MARKER_CODES: dict[Entity, str] = {
     Entity.ARTICLE_SECTIONS: "sec",
     Entity.ARTICLES: "art",
 }
-_PLAIN_ID = re.compile(r"[a-z0-9_]{1,15}")
+_PLAIN_ID = re.compile(r"[a-z0-9_]+")
 
 
-def source_marker(*, migration_id: object, entity: Entity, source_id: str) -> str:
+def source_marker(
+    *, migration_id: object, entity: Entity, source_id: str, prefix: str = MARKER_PREFIX
+) -> str:
     """The marker a target stores on a record created by a migration.
 
-    ``hdm-<migration>-<entity>-<source id>``: deterministic, lower case, at most 32
+    ``<prefix>-<migration>-<entity>-<source id>``: deterministic, lower case, at most 32
     characters of ``[a-z0-9_-]``, so it fits an external id and a tag on every
-    platform. The migration part is a hash of the migration id; a source id that is
-    too long or has other characters is replaced by a hash of it.
+    platform. The prefix is ``hdm`` unless the migration chose another (see
+    :data:`MARKER_PREFIX_PATTERN`). The migration part is a hash of the migration id; a
+    source id that is too long for what the prefix leaves, or has other characters, is
+    replaced by a hash of it.
     """
+    if not MARKER_PREFIX_PATTERN.fullmatch(prefix):
+        raise ValueError(f"not a marker prefix: {prefix!r}")
     migration = hashlib.sha256(str(migration_id).encode()).hexdigest()[:8]
+    head = f"{prefix}-{migration}-{_MARKER_CODES[entity]}-"
+    room = MARKER_MAX_LENGTH - len(head)
     identifier = source_id
-    if not _PLAIN_ID.fullmatch(identifier):
-        identifier = "h" + hashlib.sha256(source_id.encode()).hexdigest()[:14]
-    return f"{MARKER_PREFIX}-{migration}-{_MARKER_CODES[entity]}-{identifier}"
+    if len(identifier) > room or not _PLAIN_ID.fullmatch(identifier):
+        identifier = "h" + hashlib.sha256(source_id.encode()).hexdigest()[: room - 1]
+    return head + identifier
+
+
+_ANY_MARKER = re.compile(
+    rf"{MARKER_PREFIX_PATTERN.pattern}-[0-9a-f]{{8}}-"
+    rf"(?:{'|'.join(_MARKER_CODES.values())})-[a-z0-9_]{{1,{MARKER_MAX_LENGTH}}}"
+)
 
 
 def is_marker(value: str) -> bool:
-    """Whether a tag or external id is a marker written by a migration."""
-    codes = "|".join(_MARKER_CODES.values())
-    pattern = rf"{MARKER_PREFIX}-[0-9a-f]{{8}}-(?:{codes})-[a-z0-9_]{{1,15}}"
-    return re.fullmatch(pattern, value) is not None
+    """Whether a tag or external id is a marker written by a migration, whatever prefix
+    the migration chose."""
+    return len(value) <= MARKER_MAX_LENGTH and _ANY_MARKER.fullmatch(value) is not None
 
 
 # --------------------------------------------------------------------------- connectors
@@ -530,8 +619,10 @@ class ConnectorBase(ABC):
     record_id_pattern: ClassVar[re.Pattern[str]] = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
     credentials_model: ClassVar[type[Credentials]]
     capabilities: ClassVar[Capabilities]
-    #: Steps particular to this platform, after :data:`COMMON_CHECKLIST`.
+    #: Steps particular to this platform as a target, after :data:`COMMON_CHECKLIST`.
     checklist: ClassVar[tuple[str, ...]] = ()
+    #: Steps particular to this platform as a source.
+    source_checklist: ClassVar[tuple[str, ...]] = ()
 
     def __init__(
         self,
@@ -556,8 +647,10 @@ class ConnectorBase(ABC):
         return cls.credentials_model.model_validate(dict(data))
 
     @classmethod
-    def pre_migration_checklist(cls) -> list[str]:
-        return [*COMMON_CHECKLIST, *cls.checklist]
+    def pre_migration_checklist(cls, *, role: Literal["source", "target"] = "target") -> list[str]:
+        """The steps before a migration on this platform, as the source or the target."""
+        own = cls.source_checklist if role == "source" else cls.checklist
+        return [*COMMON_CHECKLIST, *COMMON_ROLE_CHECKLIST[role], *own]
 
     @classmethod
     def is_source(cls) -> bool:

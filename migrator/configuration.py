@@ -11,6 +11,7 @@ from datetime import date, time
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from connectors.base import MARKER_PREFIX, MARKER_PREFIX_MAX_LENGTH, MARKER_PREFIX_PATTERN
 from connectors.schema import Entity
 
 #: The value of a custom field mapping that sends the field into a private note.
@@ -99,6 +100,19 @@ class Options(_Part):
     #: Read every migrated record back from the target and compare it with the source
     #: (off only to save the API calls it costs).
     verify_migrated: bool = True
+    #: The first part of the marker written on every record the migration creates on the
+    #: target (``connectors.base.source_marker``); fixed once a run has written records.
+    marker_prefix: str = MARKER_PREFIX
+
+    @field_validator("marker_prefix")
+    @classmethod
+    def _marker_prefix(cls, value: str) -> str:
+        if not MARKER_PREFIX_PATTERN.fullmatch(value):
+            raise ValueError(
+                f"a marker prefix is a lower-case letter then up to "
+                f"{MARKER_PREFIX_MAX_LENGTH - 1} letters or digits"
+            )
+        return value
 
     @field_validator("demo_ids")
     @classmethod

@@ -511,6 +511,7 @@ class AuditEvent(models.Model):
         RUN_RESUMED = "run_resumed", _("resumed a run")
         RUN_CANCELLED = "run_cancelled", _("cancelled a run")
         RUN_REVERIFIED = "run_reverified", _("started verifying a run again")
+        RUN_RECHECKED = "run_rechecked", _("started checking a run's skipped and failed records")
         PAID = "paid", _("paid")
         INVITED = "invited", _("invited a teammate")
         INVITATION_ACCEPTED = "invitation_accepted", _("accepted an invitation")

@@ -22,6 +22,7 @@ from migrator.models import (
     Invitation,
     Membership,
     Migration,
+    RecordMap,
     Run,
     RunEntity,
     SupportGrant,
@@ -343,3 +344,9 @@ def run_history(*, migration: Migration, kinds: Sequence[str] | None = None) -> 
         skipped_count=Count("records", filter=Q(records__outcome=RunRecord.Outcome.SKIPPED)),
         failed_count=Count("records", filter=Q(records__outcome=RunRecord.Outcome.FAILED)),
     ).order_by("-created_at", "-id")
+
+
+def marker_prefix_locked(*, migration: Migration) -> bool:
+    """Whether a run has written (or may have written) records carrying the migration's
+    marker on the target: its prefix may no longer change."""
+    return RecordMap.objects.filter(migration=migration).exists()

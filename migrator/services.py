@@ -16,12 +16,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from billing import services as billing_services
+from billing.plans import Feature
 from connectors.base import Scope
 from connectors.errors import ConnectorError
 from connectors.messages import translated
 from connectors.registry import UnknownConnectorError, registry
 from connectors.schema import Entity, normalise_email
-from migrator import configuration, notifications
+from migrator import configuration, notifications, selectors
 from migrator.crypto import decrypt_credentials, encrypt_credentials
 from migrator.engine import connectors as engine_connectors
 from migrator.engine import scheduling
@@ -37,6 +38,7 @@ from migrator.models import (
     User,
 )
 from migrator.validators import validate_email_address
+from reports.models import RunRecord
 
 MIGRATION_NAME_MAX_LENGTH = Migration._meta.get_field("name").max_length
 
@@ -476,6 +478,8 @@ def migration_configure(
     by: User | None = None,
 ) -> Migration:
     """Save the parts of a migration's configuration that are given (a wizard step each)."""
+    if options is not None:
+        _marker_prefix_check(migration, options)
     changed: list[str] = []
     for connection, role in ((source, "source"), (target, "target")):
         if connection is None:
@@ -516,6 +520,21 @@ def migration_configure(
         migration.save(update_fields=[*changed, "updated_at"])
         audit_record(migration=migration, actor=by, **_configuration_audit(changed, migration))
     return migration
+
+
+def _marker_prefix_check(migration: Migration, options: configuration.Options) -> None:
+    """The marker's prefix is fixed once a run wrote records: the runs after it find the
+    records it created by their markers, and would create them a second time."""
+    saved = migration.configured_options().marker_prefix
+    if options.marker_prefix != saved and selectors.marker_prefix_locked(migration=migration):
+        raise ValidationError(
+            _(
+                "The marker's prefix stays “%(prefix)s”: records on the target already carry "
+                "it, and later runs find them by it."
+            )
+            % {"prefix": saved},
+            code="marker_locked",
+        )
 
 
 def _configuration_audit(changed: list[str], migration: Migration) -> dict[str, str]:
@@ -681,6 +700,57 @@ def run_reverify_start(*, run: Run, by: User | None = None) -> Run:
         _audit_run(run, by=by, action=AuditEvent.Action.RUN_REVERIFIED)
         transaction.on_commit(lambda: _reverify_enqueue(run.pk))
     return run
+
+
+#: The runs whose skipped and failed records may be checked again, and re-migrated.
+PAID_RUN_KINDS = (Run.Kind.FULL, Run.Kind.DELTA, Run.Kind.REMIGRATION)
+
+
+def run_recheck_start(*, run: Run, by: User | None = None) -> Run:
+    """Verification of skipped and failed records (a plan feature): every record the
+    finished run skipped or failed is checked again on the source and the target, in the
+    background (``migrator.engine.recheck``); nothing is written on either side."""
+    from migrator.engine import recheck
+
+    if run.kind not in PAID_RUN_KINDS:
+        raise ValidationError(
+            _("Skipped and failed records are checked again after the full migration."),
+            code="not_full_run",
+        )
+    billing_services.feature_require(migration=run.migration, feature=Feature.VERIFICATION)
+    with transaction.atomic():
+        run = Run.objects.select_for_update().get(pk=run.pk)
+        if not run.is_finished:
+            raise ValidationError(
+                _("The run is still under way: check its records again once it ends."),
+                code="active",
+            )
+        rows = recheck.rows_to_recheck(run)
+        if not rows.exists():
+            raise ValidationError(
+                _("This run skipped and failed no record: there is nothing to check again."),
+                code="nothing",
+            )
+        rows.update(recheck=RunRecord.Recheck.PENDING, recheck_note="", rechecked_at=None)
+        _audit_run(run, by=by, action=AuditEvent.Action.RUN_RECHECKED)
+        transaction.on_commit(lambda: _recheck_enqueue(run.pk))
+    return run
+
+
+def _recheck_enqueue(run_id: int) -> None:
+    from migrator.tasks import run_recheck
+
+    run_recheck.apply_async(args=[run_id], queue=settings.MIGRATOR_QUEUE)
+
+
+def remigration_start(*, run: Run, by: User | None = None) -> Run:
+    """Re-migration from a finished run's page: the whole migration moves again (records
+    on the target are updated, never created twice), within the plan's window."""
+    if run.kind not in PAID_RUN_KINDS:
+        raise ValidationError(
+            _("A re-migration follows the full migration, not a demo."), code="not_full_run"
+        )
+    return run_start(migration=run.migration, kind=Run.Kind.REMIGRATION, created_by=by)
 
 
 def _reverify_enqueue(run_id: int) -> None:

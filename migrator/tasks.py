@@ -8,7 +8,7 @@ from celery import shared_task
 from django.db import reset_queries
 
 from migrator import services
-from migrator.engine import execute, reverify, scheduling
+from migrator.engine import execute, recheck, reverify, scheduling
 
 
 @shared_task(name="migrator.ping")
@@ -32,6 +32,15 @@ def run_reverify(run_id: int) -> None:
     """ "Verify again" on a finished run: read back, repair, update the report rows."""
     try:
         reverify.run_reverify(run_id=run_id)
+    finally:
+        reset_queries()
+
+
+@shared_task(name="migrator.run_recheck", ignore_result=True)
+def run_recheck(run_id: int) -> None:
+    """Verification of a run's skipped and failed records, on both sides."""
+    try:
+        recheck.run_recheck(run_id=run_id)
     finally:
         reset_queries()
 

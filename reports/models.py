@@ -22,6 +22,15 @@ class RunRecord(models.Model):
         SKIPPED = "skipped", _("Skipped")
         FAILED = "failed", _("Failed")
 
+    class Recheck(models.TextChoices):
+        """What checking a skipped or failed record again on both sides found."""
+
+        NOT_CHECKED = "", _("Not checked again")
+        PENDING = "pending", _("Being checked")
+        FINE = "fine", _("Fine now")
+        MISSING = "missing", _("Still missing")
+        MIGRATABLE = "migratable", _("Migratable again")
+
     class Verification(models.TextChoices):
         VERIFIED = "verified", _("Verified")
         DIFFERS = "differs", _("Differs")
@@ -47,6 +56,12 @@ class RunRecord(models.Model):
     differences = models.TextField(blank=True)
     #: When the record was last read back ("Verify again" goes on after this moment).
     checked_at = models.DateTimeField(null=True, blank=True)
+    #: Skipped and failed records checked again on the source and the target (a plan
+    #: feature): what was found, its particulars (the target's id, the reason it still
+    #: cannot be migrated, the platform's error; the page words them), and when.
+    recheck = models.CharField(max_length=10, choices=Recheck.choices, blank=True)
+    recheck_note = models.TextField(blank=True)
+    rechecked_at = models.DateTimeField(null=True, blank=True)
     #: For an attachment: the ticket or article it belongs to.
     parent_source_id = models.CharField(max_length=255, blank=True)
     recorded_at = models.DateTimeField(default=timezone.now)

@@ -13,11 +13,12 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from django import forms
+from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
-from connectors.base import NUMERIC_RECORD_IDS
+from connectors.base import MARKER_PREFIX_MAX_LENGTH, MARKER_PREFIX_PATTERN, NUMERIC_RECORD_IDS
 from connectors.schema import Entity
 from migrator.configuration import (
     DEMO_RECORDS_PER_ENTITY,
@@ -27,6 +28,7 @@ from migrator.configuration import (
     Options,
 )
 from wizard.suggestions import (
+    TO_DEFAULT,
     Choice,
     CustomFieldPlan,
     CustomFieldRow,
@@ -49,6 +51,36 @@ PROBLEM_MESSAGES = {
     "invited": _("Invited on the target, but the invitation is not accepted yet."),
     "inactive": _("Deactivated on the target."),
 }
+
+
+#: The bulk control of the matching step: its select, and its button's name.
+BULK_AGENT = "bulk_agent"
+BULK_ASSIGN = "bulk_assign"
+
+
+def with_bulk_assignment(
+    data: Mapping[str, Any], *, agents: TeamSide
+) -> tuple[dict[str, Any], int, str]:
+    """The matching step's data with every unmatched agent (left to the default, or no
+    longer valid) set to the agent of the bulk select, unsaved; with the message level
+    and text that say what changed. Nothing changes when the select names no agent."""
+    values = {name: data.get(name) for name in data}
+    chosen = values.get(BULK_AGENT) or ""
+    if chosen not in agents.valid_ids:
+        return values, messages.ERROR, gettext("Choose the agent to give the unmatched agents to.")
+    current = [str(values.get(f"agent-{index}") or "") for index in range(len(agents.rows))]
+    unmatched = agents.unmatched(current)
+    if not unmatched:
+        return values, messages.INFO, gettext("Every agent already has a match: nothing changed.")
+    for index in unmatched:
+        values[f"agent-{index}"] = chosen
+    values[BULK_AGENT] = ""
+    text = ngettext(
+        "%(count)d unmatched agent now goes to the agent you chose. Save the matching to keep it.",
+        "%(count)d unmatched agents now go to the agent you chose. Save the matching to keep it.",
+        len(unmatched),
+    )
+    return values, messages.SUCCESS, text % {"count": len(unmatched)}
 
 
 class MatchForm(forms.Form):
@@ -80,6 +112,11 @@ class MatchForm(forms.Form):
                     "Receives the tickets of deleted, inactive and unmatched agents, and the "
                     "articles whose author is not matched."
                 ),
+            )
+            self.fields[BULK_AGENT] = forms.ChoiceField(
+                label=_("Assign every unmatched agent to"),
+                choices=[("", _("Choose an agent")), *_choices(agents.targets)],
+                required=False,
             )
         if groups is not None:
             for index, row in enumerate(groups.rows):
@@ -139,24 +176,40 @@ class MatchForm(forms.Form):
         if self.agents is None:
             return cleaned
         unresolved = []
+        # Where the target lets their tickets go to the default agent, a default is enough.
+        defaulted = self.agents.default_satisfies and bool(cleaned.get("default_agent_id"))
         for index, row in enumerate(self.agents.rows):
             name = f"agent-{index}"
-            if row.problem and name in cleaned and cleaned[name] not in self.agents.valid_ids:
-                unresolved.append(row.name)
-                self.add_error(
-                    name,
-                    _("Invite this agent on the target, or match them to an active agent."),
-                )
+            value = cleaned.get(name)
+            if not row.problem or name not in cleaned or value in self.agents.valid_ids:
+                continue
+            if value == TO_DEFAULT and defaulted:
+                continue
+            unresolved.append(row.name)
+            self.add_error(
+                name,
+                _("Invite this agent on the target, or match them to an active agent.")
+                if not self.agents.default_satisfies
+                else _(
+                    "Invite this agent on the target, match them to an active agent, or "
+                    "choose a default agent below."
+                ),
+            )
         if unresolved:
-            raise ValidationError(
-                gettext(
+            if self.agents.default_satisfies:
+                message = gettext(
+                    "These agents have no active match on the target yet: %(names)s. "
+                    "Invite them (see the steps above) and click “Refresh both sides”, "
+                    "match each one to an active agent, or choose a default agent: their "
+                    "tickets go to it."
+                )
+            else:
+                message = gettext(
                     "These agents have no active match on the target yet: %(names)s. "
                     "Invite them (see the steps above) and click “Refresh both sides”, or "
                     "match each one to an active agent."
                 )
-                % {"names": ", ".join(unresolved)},
-                code="agents_missing",
-            )
+            raise ValidationError(message % {"names": ", ".join(unresolved)}, code="agents_missing")
         return cleaned
 
     def matches(self) -> Matches:
@@ -401,6 +454,12 @@ class OptionsForm(forms.Form):
         help_text=TAG_RULE,
     )
 
+    marker_prefix = forms.CharField(
+        label=_("Marker prefix"),
+        required=False,
+        widget=forms.TextInput(attrs={"size": 8, "spellcheck": "false"}),
+    )
+
     def __init__(
         self,
         data: Mapping[str, Any] | None = None,
@@ -410,6 +469,7 @@ class OptionsForm(forms.Form):
         saved: Options,
         source_name: str = "",
         source_ids: re.Pattern[str] | None = None,
+        marker_locked: bool = False,
     ) -> None:
         super().__init__(data)
         self.source_name = source_name
@@ -417,6 +477,13 @@ class OptionsForm(forms.Form):
         self.available = list(available)
         self.demo = list(demo)
         self.saved = saved
+        self.fields["marker_prefix"].initial = saved.marker_prefix
+        self.fields["marker_prefix"].help_text = gettext(
+            "1 to %(length)d characters: lower-case letters a to z and digits, starting with a "
+            "letter. The whole marker then fits every platform's tags and external ids."
+        ) % {"length": MARKER_PREFIX_MAX_LENGTH}
+        # Records on the target carry the marker: later runs find them by it.
+        self.fields["marker_prefix"].disabled = marker_locked
         for name in self.available:
             if name == "migrated_tag":
                 continue
@@ -468,6 +535,20 @@ class OptionsForm(forms.Form):
                 % {"tag": tag}
             )
         return tag
+
+    def clean_marker_prefix(self) -> str:
+        prefix = self.cleaned_data.get("marker_prefix", "").strip().lower()
+        if not prefix:
+            return self.saved.marker_prefix
+        if not MARKER_PREFIX_PATTERN.fullmatch(prefix):
+            raise ValidationError(
+                gettext(
+                    "“%(prefix)s” cannot start a marker: use 1 to %(length)d lower-case letters "
+                    "a to z or digits, starting with a letter (no spaces, accents or signs)."
+                )
+                % {"prefix": prefix, "length": MARKER_PREFIX_MAX_LENGTH}
+            )
+        return prefix
 
     def _clean_ids(self, entity: Entity) -> list[str]:
         ids = parse_record_ids(self.cleaned_data.get(f"demo_{entity.value}", ""))
@@ -529,4 +610,5 @@ class OptionsForm(forms.Form):
             **values,
             demo_ids={entity: ids for entity, ids in demo_ids.items() if ids},
             max_attachment_bytes=self.saved.max_attachment_bytes,
+            marker_prefix=data.get("marker_prefix") or self.saved.marker_prefix,
         )

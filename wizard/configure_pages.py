@@ -10,12 +10,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from django.utils.translation import gettext
+from django.utils.functional import Promise
+from django.utils.translation import gettext, gettext_lazy
 
-from connectors.base import Capabilities
+from connectors.base import Capabilities, source_marker
 from connectors.registry import registry
 from connectors.schema import Entity
-from migrator import discovery
+from migrator import discovery, selectors
 from migrator.models import Migration
 from wizard import suggestions
 from wizard.suggestions import CustomFieldPlan, TeamSide, ValueMap
@@ -80,17 +81,27 @@ def match_page(migration: Migration, *, refresh: bool = False) -> MatchPage:
             agents=saved.agents,
             default_agent_id=saved.default_agent_id,
             missing=missing,
+            default_allowed=pair.target.default_agent_for_unmatched,
         )
         if agents.problems:
             target_class = registry.get_target(migration.target.platform)
             text = getattr(target_class, "missing_agent_instructions", "")
             instructions = gettext(text) if text else ""
         names = {"target": pair.target_name}
-        if not pair.target.can_create_agents:
+        if not pair.target.can_create_agents and pair.target.default_agent_for_unmatched:
             agents_note = (
                 gettext(
                     "%(target)s cannot create agents: an agent without a match leaves their "
                     "tickets to the default agent."
+                )
+                % names
+            )
+        elif not pair.target.can_create_agents:
+            agents_note = (
+                gettext(
+                    "%(target)s cannot create agents, nor give an agent's tickets to another "
+                    "one: match every active agent to an active agent of %(target)s. The "
+                    "default agent only takes the tickets of deleted and inactive agents."
                 )
                 % names
             )
@@ -149,7 +160,9 @@ def mapping_page(migration: Migration, *, refresh: bool = False) -> MappingPage:
     saved = migration.configured_mappings()
     page = MappingPage(
         pair=pair,
-        system_fields=suggestions.system_fields(target=pair.target, entities=pair.entities),
+        system_fields=suggestions.system_fields(
+            source=pair.source, target=pair.target, entities=pair.entities
+        ),
     )
     tickets = Entity.TICKETS in pair.entities
     articles = Entity.ARTICLES in pair.entities
@@ -201,11 +214,50 @@ def mapping_page(migration: Migration, *, refresh: bool = False) -> MappingPage:
 # --------------------------------------------------------------------------- options
 
 
+#: Where each target keeps the marker of a record it created (connectors' docstrings).
+MARKER_PLACES: dict[str, Promise] = {
+    "zendesk": gettext_lazy(
+        "the external id of tickets, users and organizations, a tag on tickets and a label "
+        "on Help Center articles"
+    ),
+    "freshdesk": gettext_lazy("a tag on tickets, contacts and solution articles"),
+    "edesk": gettext_lazy("the external id of a ticket's first message"),
+    "halo": gettext_lazy("the third-party id of tickets"),
+    "teamwork_desk": gettext_lazy("a tag on tickets and the external id of customers"),
+}
+
+
+@dataclass(frozen=True)
+class MarkerInfo:
+    """The marker written on migrated records, as the options page explains it."""
+
+    prefix: str
+    example: str
+    #: Where the target keeps it ("" when the target is not known to keep one).
+    place: str
+    #: A run wrote records carrying it: its prefix may no longer change.
+    locked: bool
+
+
+def marker_info(migration: Migration) -> MarkerInfo:
+    prefix = migration.configured_options().marker_prefix
+    place = MARKER_PLACES.get(migration.target.platform) if migration.target else None
+    return MarkerInfo(
+        prefix=prefix,
+        example=source_marker(
+            migration_id=migration.pk, entity=Entity.TICKETS, source_id="1234", prefix=prefix
+        ),
+        place=str(place) if place else "",
+        locked=selectors.marker_prefix_locked(migration=migration),
+    )
+
+
 @dataclass(frozen=True)
 class OptionsPage:
     pair: Pair
     available: list[str]
     demo: list[Entity]
+    marker: MarkerInfo
 
 
 def options_page(migration: Migration) -> OptionsPage:
@@ -216,4 +268,5 @@ def options_page(migration: Migration) -> OptionsPage:
             entities=pair.entities, source=pair.source, target=pair.target
         ),
         demo=suggestions.demo_entities(entities=pair.entities),
+        marker=marker_info(migration),
     )

@@ -206,7 +206,9 @@ def connect_sides(
             side.cancel_url = connect_url(migration, keep)
         shown = side.platform if editing else connector_for(connection.platform, role)
         if shown is not None:
-            side.checklist = [translate_sentence(item) for item in shown.pre_migration_checklist()]
+            side.checklist = [
+                translate_sentence(item) for item in shown.pre_migration_checklist(role=role)
+            ]
         if editing and side.platform is not None:
             _fill_form(
                 side,

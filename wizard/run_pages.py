@@ -23,8 +23,10 @@ from django.utils.translation import gettext_lazy
 
 from billing import selectors as billing_selectors
 from billing.plans import Feature, unlocking_plan
+from connectors.base import pair_migrates
 from connectors.errors import ConnectorError
 from connectors.messages import translated
+from connectors.registry import registry
 from connectors.schema import Entity
 from migrator import discovery, selectors
 from migrator.engine.reverify import reverify_is_stale
@@ -33,6 +35,7 @@ from reports import selectors as report_selectors
 from reports.models import ATTACHMENTS, RunRecord
 from wizard import steps
 from wizard.steps import Step
+from wizard.text import demo_sentences, platform_name
 
 #: A page of the records table; a run may hold hundreds of thousands of records.
 RECORDS_PER_PAGE = 50
@@ -292,7 +295,14 @@ def results_context(*, run: Run, query: QueryDict) -> dict[str, object]:
         "outcome_choices": RunRecord.Outcome.choices,
         "entity_choices": [(row.entity, row.label) for row in summary],
         **reverify_context(run=run),
+        **_after_run_context(run),
     }
+
+
+def _after_run_context(run: Run) -> dict[str, object]:
+    from wizard.after_run_pages import after_run_context  # it reads this module's labels
+
+    return after_run_context(run=run)
 
 
 def reverify_context(*, run: Run) -> dict[str, object]:
@@ -322,6 +332,21 @@ def _source_entities(migration: Migration) -> list[Entity]:
     return migration.selected_entities() or list(Entity)
 
 
+def _demo_text(*, migration: Migration, chosen: bool) -> list[str]:
+    """What the demo moves, from both platforms' capabilities."""
+    if migration.source is None or migration.target is None:
+        return []
+    source = registry.get(migration.source.platform).capabilities
+    target = registry.get(migration.target.platform).capabilities
+    pair = pair_migrates(source=source, target=target, selected=migration.selected_entities())
+    return demo_sentences(
+        pair=pair,
+        target_name=migration.target.account_name or platform_name(migration.target.platform),
+        chosen=chosen,
+        translations=migration.configured_options().translations,
+    )
+
+
 def demo_context(*, migration: Migration, query: QueryDict) -> dict[str, object]:
     """The demo page: what it moves, the latest demo's progress or results, earlier ones."""
     run = selectors.run_current(migration=migration, kinds=[Run.Kind.DEMO])
@@ -334,6 +359,7 @@ def demo_context(*, migration: Migration, query: QueryDict) -> dict[str, object]
     context: dict[str, object] = {
         "run": run,
         "chosen_ids": chosen,
+        "demo_text": _demo_text(migration=migration, chosen=bool(chosen)),
         "history": selectors.run_history(migration=migration, kinds=[Run.Kind.DEMO]),
     }
     if run is not None:

@@ -18,7 +18,7 @@ from typing import Protocol
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from connectors.base import Capabilities
+from connectors.base import Capabilities, pair_migrates
 from connectors.schema import (
     Agent,
     ArticleStatusOption,
@@ -160,6 +160,19 @@ class TeamSide:
     default_initial: str
     #: Target ids that count as a valid match for a row with a ``problem``.
     valid_ids: frozenset[str] = frozenset()
+    #: A row with a ``problem`` left to the default is valid once a default is chosen
+    #: (the target lets its tickets go to the default agent).
+    default_satisfies: bool = True
+
+    def unmatched(self, values: Sequence[str]) -> list[int]:
+        """Positions of the active rows whose value (``values``, one per row) is no agent
+        or group of the target: left to the default, or no longer valid. Those to be
+        created on the target are matched; deleted and inactive ones keep the default."""
+        return [
+            index
+            for index, (row, value) in enumerate(zip(self.rows, values, strict=True))
+            if row.state == "active" and value not in self.valid_ids and value != CREATE_ON_TARGET
+        ]
 
     @property
     def row_choices(self) -> list[Choice]:
@@ -196,6 +209,7 @@ def agent_side(
     agents: Mapping[str, str],
     default_agent_id: str | None,
     missing: Sequence[_Missing] | None = None,
+    default_allowed: bool = True,
 ) -> TeamSide:
     """The agents' rows: saved choices first, else matched by e-mail.
 
@@ -234,6 +248,7 @@ def agent_side(
         can_create=can_create,
         default_initial=default or "",
         valid_ids=frozenset(target_ids),
+        default_satisfies=default_allowed,
     )
 
 
@@ -612,24 +627,28 @@ def custom_field_plan(
 # --------------------------------------------------------------------------- system fields
 
 
-def system_fields(*, target: Capabilities, entities: Collection[Entity]) -> list[Label]:
-    """What the engine maps on its own, as the mapping step lists it."""
-    wanted = set(entities)
+def system_fields(
+    *, source: Capabilities, target: Capabilities, entities: Collection[Entity]
+) -> list[Label]:
+    """What the engine maps on its own, as the mapping step lists it: only what the source
+    reads and the target writes (:func:`connectors.base.pair_migrates`)."""
+    if not entities:
+        return []
+    moving = pair_migrates(source=source, target=target, selected=entities)
+    # Agents and groups are matched whenever tickets move, selected or not.
+    matched = pair_migrates(source=source, target=target)
     fields: list[Label] = []
-    if Entity.TICKETS in wanted:
-        fields += [
-            _("Subject"),
-            _("Description (the first message)"),
-            _("Requester"),
-            _("Assignee (from the agent matching)"),
-        ]
-        if Entity.GROUPS in target.writes:
+    if moving.moves(Entity.TICKETS):
+        fields += [_("Subject"), _("Description (the first message)"), _("Requester")]
+        if matched.moves(Entity.AGENTS):
+            fields.append(_("Assignee (from the agent matching)"))
+        if matched.moves(Entity.GROUPS):
             fields.append(_("Group (from the group matching)"))
-        if Entity.ORGANIZATIONS in target.writes:
+        if moving.moves(Entity.ORGANIZATIONS):
             fields.append(_("Organization"))
-        if target.tags:
+        if moving.keeps("tags"):
             fields.append(_("Tags"))
-        if target.ccs:
+        if moving.keeps("ccs"):
             fields.append(_("CCs and followers"))
         fields.append(_("Public replies and private notes, with their attachments"))
         if target.keeps_original_dates:
@@ -638,10 +657,15 @@ def system_fields(*, target: Capabilities, entities: Collection[Entity]) -> list
             fields.append(
                 _("Original dates, written into the messages (the target cannot set them)")
             )
-    if Entity.ARTICLES in wanted:
-        fields += [_("Article title and body"), _("Article category and section or folder")]
-    if Entity.CONTACTS in wanted:
-        fields.append(_("Contact name, e-mail addresses, phone and organization"))
+    if moving.moves(Entity.ARTICLES):
+        fields.append(_("Article title and body"))
+        if moving.moves(Entity.ARTICLE_SECTIONS) or moving.moves(Entity.ARTICLE_CATEGORIES):
+            fields.append(_("Article category and section or folder"))
+    if moving.moves(Entity.CONTACTS):
+        if moving.moves(Entity.ORGANIZATIONS):
+            fields.append(_("Contact name, e-mail addresses, phone and organization"))
+        else:
+            fields.append(_("Contact name, e-mail addresses and phone"))
     return fields
 
 

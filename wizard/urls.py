@@ -100,6 +100,8 @@ urlpatterns = [
     path("runs/<int:run_id>/resume/", runs_views.run_resume, name="wizard_run_resume"),
     path("runs/<int:run_id>/cancel/", runs_views.run_cancel, name="wizard_run_cancel"),
     path("runs/<int:run_id>/verify/", runs_views.run_verify_again, name="wizard_run_verify"),
+    path("runs/<int:run_id>/remigrate/", runs_views.run_remigrate, name="wizard_run_remigrate"),
+    path("runs/<int:run_id>/recheck/", runs_views.run_recheck, name="wizard_run_recheck"),
     path(
         "runs/<int:run_id>/verification/",
         results_views.run_verification,

@@ -98,6 +98,11 @@ CAPABILITIES = Capabilities(
     ),
 )
 
+#: Steps when eDesk is the source.
+SOURCE_CHECKLIST: tuple[str, ...] = (
+    _("Generate an API token and keep it until the migration is over."),
+)
+#: Steps when eDesk is the target.
 CHECKLIST: tuple[str, ...] = (
     _("Importing into eDesk needs an eDesk free trial or an Enterprise plan."),
     _(

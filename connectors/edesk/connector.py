@@ -54,6 +54,7 @@ from connectors.edesk import (
     DISPLAY_NAME,
     KEY,
     MAX_ATTACHMENT_BYTES,
+    SOURCE_CHECKLIST,
     EdeskCredentials,
 )
 from connectors.edesk.client import (
@@ -205,6 +206,7 @@ class EdeskConnector(ApiConnector[EdeskApi]):
     credentials_model = EdeskCredentials
     capabilities = CAPABILITIES
     checklist = CHECKLIST
+    source_checklist = SOURCE_CHECKLIST
 
     def __init__(
         self,

@@ -176,12 +176,16 @@ CAPABILITIES = Capabilities(
     ),
 )
 
+API_APPLICATION_STEP = _(
+    "Create an API application under Configuration > Integrations > HaloPSA API > View "
+    "Applications > New, with Client ID and Secret (Services), an administrator agent "
+    "and the 'all' permission."
+)
+#: Steps when Halo is the source.
+SOURCE_CHECKLIST: tuple[str, ...] = (API_APPLICATION_STEP,)
+#: Steps when Halo is the target.
 CHECKLIST: tuple[str, ...] = (
-    _(
-        "Create an API application under Configuration > Integrations > HaloPSA API > View "
-        "Applications > New, with Client ID and Secret (Services), an administrator agent "
-        "and the 'all' permission."
-    ),
+    API_APPLICATION_STEP,
     _(
         "Turn off approval processes: Configuration > Tickets > Ticket Types > each type > "
         "Edit, set 'Start an approval process' to No and save."

@@ -62,6 +62,7 @@ from connectors.halo import (
     HOSTED_DOMAIN,
     KEY,
     MAX_ATTACHMENT_BYTES,
+    SOURCE_CHECKLIST,
     HaloCredentials,
 )
 from connectors.halo.client import (
@@ -182,6 +183,7 @@ class HaloConnector(ApiConnector[HaloApi]):
     credentials_model = HaloCredentials
     capabilities = CAPABILITIES
     checklist = CHECKLIST
+    source_checklist = SOURCE_CHECKLIST
 
     def __init__(
         self,

@@ -117,6 +117,8 @@ CAPABILITIES = Capabilities(
     max_attachment_bytes=MAX_ATTACHMENT_BYTES,
     can_create_agents=False,
     can_create_groups=False,
+    # A ticket may be assigned to any active agent: an unmatched agent's go to the default.
+    default_agent_for_unmatched=True,
     scope_kind=ScopeKind.INBOX,
     # "Our API has a rate limit of 120 requests per minute" (Teamwork Desk rate limiting).
     rate_limit_per_minute=120,
@@ -126,8 +128,9 @@ CAPABILITIES = Capabilities(
     write_calls_per_record={Entity.TICKETS: 6.0, Entity.ARTICLES: 1.0},
     particulars=(
         _(
-            "Agents are matched by e-mail address and cannot be created: every agent must "
-            "exist and be active on Teamwork Desk before the migration."
+            "Agents are matched by e-mail address and cannot be created: the tickets of an "
+            "agent who is not active on Teamwork Desk go to the default agent chosen in the "
+            "matching step."
         ),
         MISSING_AGENT_INSTRUCTIONS,
         _(
@@ -142,12 +145,22 @@ CAPABILITIES = Capabilities(
     ),
 )
 
+RATE_LIMIT_STEP = _(
+    "Ask Teamwork to raise your API rate limit before a large migration: the default "
+    "is 120 requests a minute."
+)
+#: Steps when Teamwork Desk is the source.
+SOURCE_CHECKLIST: tuple[str, ...] = (RATE_LIMIT_STEP,)
+#: Steps when Teamwork Desk is the target.
 CHECKLIST: tuple[str, ...] = (
     _(
         "Invite every agent who handled tickets with the same e-mail address (People > "
         "Agents > Invite agents) and make sure each one accepted the invitation."
     ),
-    _("Do not deactivate agents before the migration: their tickets would not be migrated."),
+    _(
+        "Do not deactivate agents before the migration: their tickets would go to the "
+        "default agent."
+    ),
     _(
         "Turn off your notifications: click your profile picture > View Profile > "
         "Notifications, turn off every active notification and click Save."
@@ -156,8 +169,5 @@ CHECKLIST: tuple[str, ...] = (
         "Turn off the triggers of every inbox the migration writes to: profile picture > "
         "Settings > Inboxes > the inbox > Triggers."
     ),
-    _(
-        "Ask Teamwork to raise your API rate limit before a large migration: the default "
-        "is 120 requests a minute."
-    ),
+    RATE_LIMIT_STEP,
 )

@@ -78,6 +78,7 @@ from connectors.teamwork_desk import (
     KEY,
     MAX_ATTACHMENT_BYTES,
     MISSING_AGENT_INSTRUCTIONS,
+    SOURCE_CHECKLIST,
     TeamworkDeskCredentials,
     verification,
 )
@@ -281,6 +282,7 @@ class TeamworkDeskConnector(ApiConnector[TeamworkDeskApi]):
     credentials_model = TeamworkDeskCredentials
     capabilities = CAPABILITIES
     checklist = CHECKLIST
+    source_checklist = SOURCE_CHECKLIST
     #: The steps to invite agents, shown beside the blocking ones of :meth:`missing_agents`.
     missing_agent_instructions: ClassVar[str] = MISSING_AGENT_INSTRUCTIONS
 

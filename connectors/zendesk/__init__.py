@@ -110,11 +110,15 @@ CAPABILITIES = Capabilities(
     ),
 )
 
+TOKEN_STEP = _(
+    "Turn on token access in Admin Center > Apps and integrations > APIs > Zendesk API "
+    "and keep the token until the migration is over."
+)
+#: Steps when Zendesk is the source.
+SOURCE_CHECKLIST: tuple[str, ...] = (TOKEN_STEP,)
+#: Steps when Zendesk is the target.
 CHECKLIST: tuple[str, ...] = (
-    _(
-        "Turn on token access in Admin Center > Apps and integrations > APIs > Zendesk API "
-        "and keep the token until the migration is over."
-    ),
+    TOKEN_STEP,
     _(
         "Deactivate triggers and automations that send e-mails: imported tickets that are "
         "not closed run triggers."

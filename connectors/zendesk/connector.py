@@ -98,6 +98,7 @@ from connectors.zendesk import (
     DISPLAY_NAME,
     KEY,
     MAX_ATTACHMENT_BYTES,
+    SOURCE_CHECKLIST,
     ZendeskCredentials,
 )
 from connectors.zendesk import payloads as zd
@@ -362,6 +363,7 @@ class ZendeskConnector(ApiConnector[ZendeskApi]):
     credentials_model = ZendeskCredentials
     capabilities = CAPABILITIES
     checklist = CHECKLIST
+    source_checklist = SOURCE_CHECKLIST
 
     credentials: ZendeskCredentials
 

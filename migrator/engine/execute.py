@@ -513,7 +513,10 @@ class BatchWork:
             return
         prepared = self.transformer.prepare(record)
         marker = source_marker(
-            migration_id=self.marker_scope, entity=self.entity, source_id=record.source_id
+            migration_id=self.marker_scope,
+            entity=self.entity,
+            source_id=record.source_id,
+            prefix=self.transformer.options.marker_prefix,
         )
         if self.entity in MATCHED_ENTITIES:
             matched = self._match(record, prepared, marker)

@@ -9,7 +9,14 @@ from typing import Any
 
 from django.db import transaction
 
-from connectors.base import Capabilities, Source, Target, estimate_duration, not_migrated
+from connectors.base import (
+    Capabilities,
+    Source,
+    Target,
+    estimate_duration,
+    not_migrated,
+    pair_migrates,
+)
 from connectors.schema import Entity, FieldSchema, Record
 from migrator.configuration import DEMO_RECORDS_PER_ENTITY, Filters, Options
 from migrator.engine.transform import PairFacts, excluded_by_filters, referenced_ids
@@ -67,12 +74,7 @@ def plan_check(*, migration: Migration, source: Source, target: Target) -> None:
 
 def entities_to_move(*, selected: Sequence[Entity], source: Capabilities, target: Capabilities):
     """The selected entities both sides can move, in dependency order."""
-    wanted = selected or list(Entity)
-    return [
-        entity
-        for entity in Entity.in_dependency_order(wanted)
-        if entity in source.reads and entity in target.writes
-    ]
+    return list(pair_migrates(source=source, target=target, selected=selected).entities)
 
 
 def records_by_ids(source: Source, entity: Entity, ids: Sequence[str]) -> list[Record]:

@@ -93,7 +93,7 @@ def test_pay_page_when_paid_shows_features_and_an_enabled_start(owner_client, mi
     assert "is paid" in page
     assert "data-start-full disabled" not in page
     assert "data-start-full" in page
-    assert "Unlocked by Signature" in page  # delta stays locked under Premium
+    assert "Included in Signature" in page  # delta stays locked under Premium
 
 
 def test_pay_page_says_when_the_source_cannot_be_counted(client, make_migration, user):

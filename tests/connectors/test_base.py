@@ -370,3 +370,14 @@ def test_a_cursor_from_elsewhere_is_refused_with_the_platform_named():
     assert cursor_load(None, platform="Test") == {}
     with pytest.raises(ValueError, match="Test connector"):
         cursor_load("[1, 2]", platform="Test")
+
+
+def test_missing_agents_go_to_the_default_where_the_target_allows_it() -> None:
+    from connectors import edesk, teamwork_desk
+
+    for target in (edesk.CAPABILITIES, teamwork_desk.CAPABILITIES):
+        losses = not_migrated(source=zendesk.CAPABILITIES, target=target)
+        assert any("their tickets go to the default agent" in loss for loss in losses)
+    strict = teamwork_desk.CAPABILITIES.model_copy(update={"default_agent_for_unmatched": False})
+    losses = not_migrated(source=zendesk.CAPABILITIES, target=strict)
+    assert any("must already exist and be active" in loss for loss in losses)

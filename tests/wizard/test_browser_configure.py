@@ -16,6 +16,7 @@ import pytest
 from allauth.account.models import EmailAddress
 
 from connectors.schema import Entity
+from migrator import discovery
 from migrator.models import Migration
 from tests.conftest import PASSWORD
 from tests.wizard.browser import check_widths, log_in
@@ -58,6 +59,8 @@ def test_match_map_and_options_in_the_browser(user, site_pages_only, browser, sc
     assert "chloé@acme.example" in chloe.locator("select option:checked").inner_text()
     alice = page.locator("tr", has=page.locator("td.email", has_text="alice@acme.example"))
     assert alice.locator("select option:checked").inner_text() == "Create on the target"
+    # Freshdesk creates the missing agents: no bulk control to give them to one agent.
+    assert page.locator("[data-testid=bulk-assign]").count() == 0
     check_widths(page, screenshots, "01-match")
     page.select_option("#id_default_agent_id", label="Esther Agent <esther@acme.example>")
     assert page.locator(".unsaved-banner").is_visible()
@@ -167,4 +170,63 @@ def test_teamwork_desk_missing_agents_block_the_matching(
     assert page.url.endswith(f"/migrations/{migration.pk}/match/")
     assert Migration.objects.get(pk=migration.pk).matches == {}
     check_widths(page, screenshots, "02-match-teamwork-desk-refused")
+    page.close()
+
+
+def test_teamwork_desk_matching_saves_with_a_default_agent_and_with_the_bulk_control(
+    user, site_pages_only, browser, screenshots
+):
+    site = site_pages_only.url
+    EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
+    migration = sandbox_migration(
+        owner=user,
+        site_url=site,
+        target="teamwork_desk",
+        entities=[Entity.AGENTS, Entity.TICKETS],
+        name="Zendesk to Teamwork Desk",
+    )
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    log_in(page, site, email=user.email, password=PASSWORD)
+    page.goto(f"{site}/migrations/{migration.pk}/match/")
+    # Before anything is chosen, the page says a default agent is enough.
+    warning = page.locator("[data-testid=missing-agents]")
+    assert "or choose a default agent below: their tickets go to it" in warning.inner_text()
+    check_widths(page, screenshots, "01-match-teamwork-desk-default")
+
+    # A default agent: the missing agents' tickets go to it, and saving goes on.
+    page.select_option("#id_default_agent_id", label="Esther Agent <esther@acme.example>")
+    page.click("text=Save matching")
+    page.wait_for_url(re.compile(rf"/migrations/{migration.pk}/map/$"))
+    matches = Migration.objects.get(pk=migration.pk).configured_matches()
+    source = {a.email: a.source_id for a in discovery.source_agents(migration=migration)}
+    target = {a.email: a.source_id for a in discovery.target_agents(migration=migration)}
+    assert matches.default_agent_id == target["esther@acme.example"]
+    assert matches.agents[source["alice@acme.example"]] == ""  # to the default agent
+
+    # The bulk control gives every unmatched agent to one agent, without JavaScript's help.
+    page.goto(f"{site}/migrations/{migration.pk}/match/")
+    alice = page.locator("tr", has=page.locator("td.email", has_text="alice@acme.example"))
+    assert alice.locator("select option:checked").inner_text() == "Default (see below)"
+    page.select_option("#id_bulk_agent", label="Dmitri Agent <dmitri@acme.example>")
+    page.click("[data-testid=bulk-assign] button[name=bulk_assign]")
+    page.locator("text=unmatched agents now go to the agent you chose").wait_for()
+    alice = page.locator("tr", has=page.locator("td.email", has_text="alice@acme.example"))
+    assert alice.locator("select option:checked").inner_text() == (
+        "Dmitri Agent <dmitri@acme.example>"
+    )
+    bruno = page.locator("tr", has=page.locator("td.email", has_text="bruno@acme.example"))
+    assert "dmitri@acme.example" in bruno.locator("select option:checked").inner_text()
+    chloe = page.locator("tr", has=page.locator("td.email", has_text="chloé@acme.example"))
+    assert "chloé@acme.example" in chloe.locator("select option:checked").inner_text()
+    check_widths(page, screenshots, "02-match-teamwork-desk-bulk")
+    page.set_viewport_size({"width": 390, "height": 900})
+    page.locator("[data-testid=bulk-assign]").screenshot(path=screenshots / "03-bulk-390.png")
+    page.locator("[data-testid=missing-agents]").screenshot(path=screenshots / "04-note-390.png")
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.click("text=Save matching")
+    page.wait_for_url(re.compile(rf"/migrations/{migration.pk}/map/$"))
+    matches = Migration.objects.get(pk=migration.pk).configured_matches()
+    for name in ("alice", "bruno"):
+        assert matches.agents[source[f"{name}@acme.example"]] == target["dmitri@acme.example"]
+    assert matches.agents[source["chloé@acme.example"]] == target["chloé@acme.example"]
     page.close()

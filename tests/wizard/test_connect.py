@@ -69,9 +69,11 @@ def test_a_chosen_platform_shows_its_form_hints_and_checklist(client, user, migr
     assert "Admin Center &gt; Apps and integrations &gt; APIs &gt; Zendesk API" in page
     assert 'type="password" name="source-api_token"' in page
     assert 'placeholder="https://yourcompany.zendesk.com"' in page
-    # The common checklist, then Zendesk's own.
+    # The common checklist, then Zendesk's own steps as a source (not those of a target).
     assert "Do not rotate or delete the API keys or tokens while a migration runs." in page
-    assert "Deactivate triggers and automations that send e-mails" in page
+    assert "Deactivate triggers and automations that send e-mails" not in page
+    target = client.get(connect_url(migration, "target_platform=zendesk")).content.decode()
+    assert "Deactivate triggers and automations that send e-mails" in target
     assert "Connect to Zendesk" in page
 
 

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 from django.urls import reverse
+from django.utils import translation
 
 from connectors.schema import Agent, Entity
 from migrator import configuration
@@ -247,3 +248,125 @@ def test_other_users_get_a_404_and_visitors_the_log_in(client, user, make_user, 
     client.force_login(make_user())
     assert client.get(url).status_code == 404
     assert client.post(url, {}).status_code == 404
+
+
+@pytest.fixture
+def teamwork_desk(user, site_url):
+    return sandbox_migration(
+        owner=user,
+        site_url=site_url,
+        target="teamwork_desk",
+        entities=[Entity.AGENTS, Entity.TICKETS],
+        source_plan=TEAM_PLAN,
+        name="Zendesk to Teamwork Desk",
+    )
+
+
+def test_teamwork_desk_takes_a_default_agent_for_the_missing_ones(client, user, teamwork_desk):
+    migration = teamwork_desk
+    client.force_login(user)
+    url = reverse("wizard_match", args=[migration.pk])
+    response = client.get(url)
+    page = response.content.decode()
+    # Said before anything is chosen: a default agent is enough.
+    assert "or choose a default agent below: their tickets go to it." in page
+    assert "or saving is refused" not in page
+    target = by_email(migration, target=True)
+    data = post_data(response)
+    data["default_agent_id"] = target["esther@acme.example"]
+    saved = client.post(url, data)
+    assert saved.status_code == 302, saved.context["form"].errors
+    matches = migration.__class__.objects.get(pk=migration.pk).configured_matches()
+    source = by_email(migration, target=False)
+    assert matches.default_agent_id == target["esther@acme.example"]
+    assert matches.agents[source["alice@acme.example"]] == ""  # to the default
+    assert matches.agents[source["chloé@acme.example"]] == target["chloé@acme.example"]
+
+
+def test_the_bulk_control_gives_every_unmatched_agent_to_one_agent(client, user, teamwork_desk):
+    migration = teamwork_desk
+    client.force_login(user)
+    url = reverse("wizard_match", args=[migration.pk])
+    response = client.get(url)
+    assert 'name="bulk_assign"' in response.content.decode()
+    target = by_email(migration, target=True)
+    source = by_email(migration, target=False)
+    data = post_data(response)
+
+    # No agent chosen in the bulk select: nothing changes, and the page says so.
+    nothing = client.post(url, {**data, "bulk_assign": "1", "bulk_agent": ""})
+    assert "Choose the agent to give the unmatched agents to." in nothing.content.decode()
+    assert rows(nothing, "agents") == rows(response, "agents")
+
+    bulk = client.post(
+        url, {**data, "bulk_assign": "1", "bulk_agent": target["esther@acme.example"]}
+    )
+    assert bulk.status_code == 200
+    assert "unmatched agents now go to the agent you chose" in bulk.content.decode()
+    after = rows(bulk, "agents")
+    before = rows(response, "agents")
+    states = {row.source_id: row.state for row in response.context["form"].agents.rows}
+    for source_id, value in before.items():
+        if value in target.values():
+            assert after[source_id] == value  # matched ones are kept
+        elif states[source_id] == "active":
+            assert after[source_id] == target["esther@acme.example"]
+        else:
+            assert after[source_id] == ""  # deleted and inactive ones keep the default
+    assert after[source["alice@acme.example"]] == target["esther@acme.example"]
+    assert Migration.objects.get(pk=migration.pk).matches == {}  # not saved yet
+
+    # Saving what the page now shows keeps it.
+    saved = client.post(url, post_data(bulk))
+    assert saved.status_code == 302
+    matches = Migration.objects.get(pk=migration.pk).configured_matches()
+    assert matches.agents[source["alice@acme.example"]] == target["esther@acme.example"]
+    assert matches.agents[source["bruno@acme.example"]] == target["esther@acme.example"]
+    assert matches.agents[source["chloé@acme.example"]] == target["chloé@acme.example"]
+
+    # Once all have a match, the bulk control says there is nothing left to do.
+    again = client.get(url)
+    done = client.post(
+        url, {**post_data(again), "bulk_assign": "1", "bulk_agent": target["esther@acme.example"]}
+    )
+    assert "Every agent already has a match: nothing changed." in done.content.decode()
+
+
+def test_a_target_that_cannot_give_tickets_to_a_default_says_so_before_saving(
+    client, user, teamwork_desk, monkeypatch
+):
+    from connectors.teamwork_desk.connector import TeamworkDeskConnector
+
+    strict = TeamworkDeskConnector.capabilities.model_copy(
+        update={"default_agent_for_unmatched": False}
+    )
+    monkeypatch.setattr(TeamworkDeskConnector, "capabilities", strict)
+    migration = teamwork_desk
+    client.force_login(user)
+    url = reverse("wizard_match", args=[migration.pk])
+    response = client.get(url)
+    page = response.content.decode()
+    assert "nor give an agent&#x27;s tickets to another one" in page
+    assert "or saving is refused" in page
+    target = by_email(migration, target=True)
+    data = post_data(response)
+    data["default_agent_id"] = target["esther@acme.example"]
+    refused = client.post(url, data)
+    assert refused.status_code == 200
+    assert "have no active match on the target yet" in refused.content.decode()
+    assert Migration.objects.get(pk=migration.pk).matches == {}
+
+
+def test_the_matching_page_in_french_agrees_and_has_the_new_words(
+    client, user, freshdesk, teamwork_desk
+):
+    client.force_login(user)
+    client.cookies["django_language"] = "fr"
+    page = client.get(reverse("wizard_match", args=[freshdesk.pk])).content.decode()
+    assert "Donner aussi à l\u2019agent et au groupe par défaut" in page
+    assert "aux agent et groupe" not in page
+    page = client.get(reverse("wizard_match", args=[teamwork_desk.pk])).content.decode()
+    assert "Associer chaque agent sans correspondance à" in page
+    assert "Ces agents ne sont pas actifs dans Teamwork Desk" in page
+    assert "Assign every unmatched agent to" not in page
+    translation.activate("en")  # the language of the tests that follow

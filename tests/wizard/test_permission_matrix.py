@@ -364,6 +364,14 @@ MATRIX: dict[str, Route] = {
     "wizard_run_verify": Route(
         kwargs=demo_run, get=NOT_ALLOWED_FOR_ANYONE, post=answers(302, OWNER_AND_FULL)
     ),
+    # Re-migration and the check of skipped and failed records after a run: who may start
+    # runs (a demo's are refused with a message: 302 all the same).
+    "wizard_run_remigrate": Route(
+        kwargs=demo_run, get=NOT_ALLOWED_FOR_ANYONE, post=answers(302, OWNER_AND_FULL)
+    ),
+    "wizard_run_recheck": Route(
+        kwargs=demo_run, get=NOT_ALLOWED_FOR_ANYONE, post=answers(302, OWNER_AND_FULL)
+    ),
     "wizard_run_verification": Route(
         kwargs=demo_run, htmx=True, get=EVERY_TEAMMATE, post=answers(405, EVERYONE_SIGNED_IN)
     ),

@@ -364,16 +364,24 @@ def test_dropdown_values_map_by_name_with_saved_choices():
 def test_system_fields_follow_what_the_target_keeps():
     freshdesk = [
         str(label)
-        for label in suggestions.system_fields(target=FRESHDESK, entities=[Entity.TICKETS])
+        for label in suggestions.system_fields(
+            source=ZENDESK, target=FRESHDESK, entities=[Entity.TICKETS]
+        )
     ]
     assert "Subject" in freshdesk and "Tags" in freshdesk
     assert "Group (from the group matching)" in freshdesk
     edesk = [
-        str(label) for label in suggestions.system_fields(target=EDESK, entities=[Entity.TICKETS])
+        str(label)
+        for label in suggestions.system_fields(
+            source=ZENDESK, target=EDESK, entities=[Entity.TICKETS]
+        )
     ]
     assert "Tags" not in edesk and "Group (from the group matching)" not in edesk
     assert "Created, updated and solved dates" in edesk  # eDesk keeps the dates
-    assert suggestions.system_fields(target=FRESHDESK, entities=[Entity.ORGANIZATIONS]) == []
+    assert (
+        suggestions.system_fields(source=ZENDESK, target=FRESHDESK, entities=[Entity.ORGANIZATIONS])
+        == []
+    )
 
 
 def test_options_are_those_the_pair_makes_meaningful():

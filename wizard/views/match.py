@@ -13,7 +13,7 @@ from connectors.messages import translated
 from migrator import services
 from migrator.models import Migration
 from wizard import steps
-from wizard.configure_forms import MatchForm
+from wizard.configure_forms import BULK_ASSIGN, MatchForm, with_bulk_assignment
 from wizard.configure_pages import match_page
 from wizard.views.base import next_step_redirect, render_step, wizard_step
 
@@ -37,13 +37,19 @@ def match(request: HttpRequest, migration: Migration) -> HttpResponse:
     if refresh:
         messages.success(request, _("Both help desks were read again."))
         return redirect(steps.MATCH.url(migration))
+    data = request.POST if request.method == "POST" else None
+    bulk = data is not None and BULK_ASSIGN in data and page.agents is not None
+    if bulk:
+        assert data is not None and page.agents is not None
+        data, level, message = with_bulk_assignment(data, agents=page.agents)
+        messages.add_message(request, level, message)
     form = MatchForm(
-        request.POST if request.method == "POST" else None,
+        data,
         agents=page.agents,
         groups=page.groups,
         assign_unassigned_to_default=migration.configured_matches().assign_unassigned_to_default,
     )
-    if request.method == "POST" and form.is_valid():
+    if request.method == "POST" and not bulk and form.is_valid():
         services.migration_configure(migration=migration, matches=form.matches(), by=request.user)
         messages.success(request, _("Matching saved."))
         return next_step_redirect(migration, steps.MATCH)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
@@ -40,11 +41,18 @@ def options(request: HttpRequest, migration: Migration) -> HttpResponse:
         saved=migration.configured_options(),
         source_name=source_class.display_name if source_class else "",
         source_ids=source_class.record_id_pattern if source_class else None,
+        marker_locked=page.marker.locked,
     )
     if request.method == "POST" and form.is_valid():
-        services.migration_configure(migration=migration, options=form.options(), by=request.user)
-        messages.success(request, _("Options saved."))
-        return next_step_redirect(migration, steps.OPTIONS)
+        try:
+            services.migration_configure(
+                migration=migration, options=form.options(), by=request.user
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, _("Options saved."))
+            return next_step_redirect(migration, steps.OPTIONS)
     return render_step(
         request,
         "wizard/steps/options.html",

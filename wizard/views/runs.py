@@ -108,6 +108,46 @@ def run_verify_again(request: HttpRequest, run_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
+def run_remigrate(request: HttpRequest, run_id: int) -> HttpResponse:
+    """ "Start a re-migration" on a finished full run's page (refused without the plan)."""
+    run = selectors.run_for_user(user=request.user, run_id=run_id, action=policy.Action.RUN)
+    try:
+        started = services.remigration_start(run=run, by=request.user)
+    except ValidationError as error:
+        _refused(request, error)
+        return redirect(reverse("wizard_run_results", args=[run.pk]) + "#next-steps")
+    messages.success(
+        request,
+        _(
+            "The re-migration has started: records already on the target are updated, the "
+            "missing ones created."
+        ),
+    )
+    return redirect(run_pages.run_page_url(started))
+
+
+@login_required
+@require_POST
+def run_recheck(request: HttpRequest, run_id: int) -> HttpResponse:
+    """ "Check skipped and failed records" on a finished full run's page (a plan feature)."""
+    run = selectors.run_for_user(user=request.user, run_id=run_id, action=policy.Action.RUN)
+    try:
+        services.run_recheck_start(run=run, by=request.user)
+    except ValidationError as error:
+        _refused(request, error)
+    else:
+        messages.success(
+            request,
+            _(
+                "Checking the skipped and failed records again on both sides; the results "
+                "appear below."
+            ),
+        )
+    return redirect(reverse("wizard_run_results", args=[run.pk]) + "#next-steps")
+
+
+@login_required
+@require_POST
 def run_resume(request: HttpRequest, run_id: int) -> HttpResponse:
     run = selectors.run_for_user(user=request.user, run_id=run_id, action=policy.Action.RUN)
     try:

@@ -665,8 +665,8 @@ def test_what_will_not_be_migrated_from_zendesk_names_edesks_limits():
         "Inline images.",
         "Tags.",
         "Attachments larger than 10 MB.",
-        "Missing agents cannot be created: they must already exist and be active on the "
-        "target with the same e-mail address.",
+        "Missing agents cannot be created: their tickets go to the default agent unless an "
+        "active agent of the target has the same e-mail address.",
     ):
         assert expected in losses
     assert not any("creation dates" in loss or "Comment authors" in loss for loss in losses)
