@@ -4,6 +4,7 @@ from django.utils.translation import gettext_lazy as _
 
 from billing.plans import Plan
 from billing.services import BillingDetails, vat_id_normalize
+from migrator.validators import validate_email_address
 
 
 class CheckoutForm(forms.Form):
@@ -43,10 +44,13 @@ class CheckoutForm(forms.Form):
         required=False,
         help_text=_("Optional. With its country code, e.g. FR40303265045."),
     )
-    billing_email = forms.EmailField(
+    billing_email = forms.CharField(
         label=_("Billing e-mail"),
+        max_length=254,
         help_text=_("Invoices and receipts go to this address."),
-        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+        validators=[validate_email_address],
+        # Not type="email": browsers refuse accented addresses there.
+        widget=forms.TextInput(attrs={"inputmode": "email", "autocomplete": "email"}),
     )
 
     def __init__(self, *args, plan_labels: dict[str, str] | None = None, **kwargs) -> None:

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.core.exceptions import ValidationError
-from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
@@ -41,6 +40,7 @@ from billing.providers import (
 from connectors.errors import ConnectorError
 from migrator import configuration, notifications
 from migrator.models import AuditEvent, Migration, Run, User
+from migrator.validators import validate_email_address
 
 logger = logging.getLogger(__name__)
 
@@ -168,7 +168,7 @@ class BillingDetails:
             values[name] = value
         if values["billing_email"] and "billing_email" not in problems:
             try:
-                validate_email(values["billing_email"])
+                validate_email_address(values["billing_email"])
             except ValidationError:
                 problems.setdefault("billing_email", []).append(
                     _("Enter the e-mail address invoices and receipts go to.")

@@ -605,11 +605,18 @@ def is_marker(value: str) -> bool:
 # --------------------------------------------------------------------------- connectors
 
 
+#: Ids that are whole numbers (every built-in platform's tickets and articles).
+NUMERIC_RECORD_IDS = re.compile(r"[0-9]{1,20}")
+
+
 class ConnectorBase(ABC):
     """What sources and targets share: identity, credentials, capabilities."""
 
     key: ClassVar[str]
     display_name: ClassVar[str]
+    #: What the id of a ticket or an article looks like on this platform: the records
+    #: chosen for a demo are checked against it before the demo starts.
+    record_id_pattern: ClassVar[re.Pattern[str]] = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
     credentials_model: ClassVar[type[Credentials]]
     capabilities: ClassVar[Capabilities]
     #: Steps particular to this platform as a target, after :data:`COMMON_CHECKLIST`.
@@ -669,6 +676,7 @@ class ConnectorBase(ABC):
 
     def open_http_client(self, **options: Any) -> HttpClient:
         """An HTTP client from the factory, closed with the connector."""
+        options.setdefault("platform_name", self.display_name)
         client = self.http_client_factory(**options)
         self._http_clients.append(client)
         return client

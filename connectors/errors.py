@@ -6,6 +6,8 @@ the record), the wizard shows ``user_message`` as it is.
 
 from __future__ import annotations
 
+from connectors.messages import Message
+
 
 class ConnectorError(Exception):
     """Base of every error a connector raises."""
@@ -16,9 +18,16 @@ class ConnectorError(Exception):
     #: (a run that meets one should pause, not report the record).
     systemic: bool = False
 
-    def __init__(self, user_message: str, *, status: int | None = None, detail: str = "") -> None:
-        super().__init__(user_message)
-        self.user_message = user_message
+    def __init__(
+        self, user_message: str | Message, *, status: int | None = None, detail: str = ""
+    ) -> None:
+        text = str(user_message)
+        super().__init__(text)
+        #: The English text (logs, CSV, API).
+        self.user_message = text
+        #: The same as a message id and its parameters, shown in the reader's language
+        #: (None for a plain text).
+        self.message: Message | None = user_message if isinstance(user_message, Message) else None
         self.status = status
         self.detail = detail
 
@@ -62,7 +71,7 @@ class RateLimitedError(ConnectorError):
 
     def __init__(
         self,
-        user_message: str,
+        user_message: str | Message,
         *,
         status: int | None = None,
         detail: str = "",
@@ -84,7 +93,7 @@ class TransientError(ConnectorError):
 
     def __init__(
         self,
-        user_message: str,
+        user_message: str | Message,
         *,
         status: int | None = None,
         detail: str = "",

@@ -27,6 +27,7 @@ import random
 import re
 import socket
 import ssl
+import sys
 import threading
 import time
 import uuid
@@ -48,6 +49,7 @@ from connectors.errors import (
     TransientError,
     UnreachableError,
 )
+from connectors.messages import Message, gettext_noop
 
 if TYPE_CHECKING:
     import redis
@@ -688,19 +690,21 @@ def _dns_error(exc: BaseException) -> socket.gaierror | None:
     return next((e for e in _error_chain(exc) if isinstance(e, socket.gaierror)), None)
 
 
-def _connect_failure_reason(exc: BaseException) -> str:
+def _connect_failure_reason(exc: BaseException) -> Message:
     for cause in _error_chain(exc):
         if isinstance(cause, socket.gaierror):
             if cause.errno in _PERMANENT_DNS_ERRORS:
-                return "the name does not resolve"
-            return "the name could not be resolved just now"
+                return Message(gettext_noop("its address does not resolve"))
+            return Message(gettext_noop("its address could not be resolved just now"))
         if isinstance(cause, ConnectionRefusedError):
-            return "the connection was refused"
+            return Message(gettext_noop("the connection was refused"))
         if isinstance(cause, ssl.SSLError):
-            return "the secure connection (TLS) failed; the certificate may be invalid"
+            return Message(
+                gettext_noop("the secure connection (TLS) failed; the certificate may be invalid")
+            )
         if isinstance(cause, OSError) and cause.errno in (errno.ENETUNREACH, errno.EHOSTUNREACH):
-            return "there is no network route to it"
-    return "the connection failed"
+            return Message(gettext_noop("there is no network route to it"))
+    return Message(gettext_noop("the connection failed"))
 
 
 _MAX_ERROR_BODY_BYTES = 64 * 1024
@@ -744,20 +748,25 @@ class Download:
     """A streamed response body, read chunk by chunk so large files are never held
     whole in memory. Iterate over it for ``bytes`` chunks of at most ``chunk_size``."""
 
-    def __init__(self, *, response: httpx.Response, chunk_size: int) -> None:
+    def __init__(
+        self, *, response: httpx.Response, chunk_size: int, platform_name: str = ""
+    ) -> None:
+        self._platform_name = platform_name or response.request.url.host
         self.content_type: str | None = response.headers.get("Content-Type")
         length = response.headers.get("Content-Length", "")
         self.content_length: int | None = int(length) if length.isdigit() else None
         self._chunks = self._read(response=response, chunk_size=chunk_size)
 
-    @staticmethod
-    def _read(*, response: httpx.Response, chunk_size: int) -> Iterator[bytes]:
-        host = response.request.url.host
+    def _read(self, *, response: httpx.Response, chunk_size: int) -> Iterator[bytes]:
         try:
             yield from response.iter_bytes(chunk_size)
         except httpx.TransportError as exc:
             raise TransientError(
-                f"the download from {host} was interrupted", detail=type(exc).__name__
+                Message(
+                    gettext_noop("the download from %(platform)s was interrupted"),
+                    {"platform": self._platform_name},
+                ),
+                detail=type(exc).__name__,
             ) from exc
 
     def __iter__(self) -> Iterator[bytes]:
@@ -776,6 +785,8 @@ class HttpClient:
     ``budget`` replaces that budget outright. ``headers`` and ``auth`` are the
     account's credentials: they are sent to the account's origin only.
     ``status_messages`` replaces the generic user message for a status code.
+    ``platform_name`` is how messages name the platform (its display name; by default
+    the registered connector's), never by the address it is reached at.
     A wait longer than ``max_wait`` seconds raises :class:`RateLimitedError` (or
     :class:`TransientError` for a 503) rather than sleeping in a worker.
     """
@@ -800,7 +811,8 @@ class HttpClient:
         max_wait: float = 120.0,
         allow_private_networks: bool = False,
         transport: httpx.BaseTransport | None = None,
-        status_messages: Mapping[int, str] | None = None,
+        status_messages: Mapping[int, str | Message] | None = None,
+        platform_name: str | None = None,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
         rng: random.Random | None = None,
@@ -808,6 +820,7 @@ class HttpClient:
         if max_retries < 0:
             raise ValueError("max_retries cannot be negative")
         self.platform = platform
+        self.platform_name = platform_name or _platform_display_name(platform)
         self.account = account
         self.allow_private_networks = allow_private_networks
         if budget is None:
@@ -946,7 +959,11 @@ class HttpClient:
                 )
             except httpx.TooManyRedirects as exc:
                 raise ConnectorError(
-                    f"{url.host} redirected too many times", detail=type(exc).__name__
+                    Message(
+                        gettext_noop("%(platform)s redirected too many times"),
+                        {"platform": self.platform_name},
+                    ),
+                    detail=type(exc).__name__,
                 ) from exc
             else:
                 logger.debug(
@@ -1079,9 +1096,13 @@ class HttpClient:
             except MalformedResponseError as garbled:
                 if not is_idempotent:
                     raise TransientError(
-                        f"the answer of {response.request.url.host} to {method} was cut short "
-                        f"or not JSON (HTTP {response.status_code}); the change may or may not "
-                        "have been applied",
+                        Message(
+                            gettext_noop(
+                                "the answer of %(platform)s was cut short or not JSON "
+                                "(HTTP %(status)s); the change may or may not have been applied"
+                            ),
+                            {"platform": self.platform_name, "status": response.status_code},
+                        ),
                         status=response.status_code,
                         detail=garbled.detail,
                         ambiguous=True,
@@ -1114,7 +1135,9 @@ class HttpClient:
             "GET", url, entity=entity, headers={"Accept": "*/*", **(headers or {})}, stream=True
         )
         try:
-            yield Download(response=response, chunk_size=chunk_size)
+            yield Download(
+                response=response, chunk_size=chunk_size, platform_name=self.platform_name
+            )
         finally:
             response.close()
 
@@ -1229,8 +1252,13 @@ class HttpClient:
         while (wait := self.budget.try_acquire()) > 0:
             if wait > self._max_wait:
                 raise RateLimitedError(
-                    f"requests to {host} are held back for the next {math.ceil(wait)} seconds "
-                    "by the rate limit; the run can continue later",
+                    Message(
+                        gettext_noop(
+                            "requests to %(platform)s are held back for the next %(seconds)s "
+                            "seconds by the rate limit; the run can continue later"
+                        ),
+                        {"platform": self.platform_name, "seconds": math.ceil(wait)},
+                    ),
                     retry_after=wait,
                 )
             logger.debug("rate budget of %s %s: waiting %.2fs", self.platform, self.account, wait)
@@ -1243,8 +1271,13 @@ class HttpClient:
             return response.json()
         except ValueError:
             raise MalformedResponseError(
-                f"{response.request.url.host} answered with something that is not valid JSON "
-                f"(HTTP {response.status_code})",
+                Message(
+                    gettext_noop(
+                        "%(platform)s answered with something that is not valid JSON "
+                        "(HTTP %(status)s)"
+                    ),
+                    {"platform": self.platform_name, "status": response.status_code},
+                ),
                 status=response.status_code,
                 detail=self._redact(response.text[:500]),
             ) from None
@@ -1261,40 +1294,40 @@ class HttpClient:
     def _status_error(self, *, host: str, status: int, body: bytes) -> ConnectorError:
         parsed, detail = self._body_detail(body)
         summary = self._redact(_error_summary(parsed))
-        suffix = f": {summary}" if summary else ""
         error_class: type[ConnectorError]
-        if status == 401:
+        key, key_with_answer = _STATUS_MESSAGES.get(status, _OTHER_STATUS)
+        if status in (401, 403):
             error_class = AuthenticationError
-            message = f"{host} rejected the credentials (HTTP 401); check the API token or password"
-        elif status == 403:
-            error_class = AuthenticationError
-            message = (
-                f"{host} accepted the credentials but refused access (HTTP 403); "
-                "the account may lack the permissions this migration needs"
-            )
         elif status in (404, 410):
             error_class = NotFoundError
-            message = f"{host} has no such record or address (HTTP {status})"
         elif status in (400, 409, 413, 422):
             error_class = InvalidRecordError
-            message = f"{host} refused the record (HTTP {status}){suffix}"
         else:
             error_class = ConnectorError
-            message = f"{host} refused the request (HTTP {status}){suffix}"
+        params: dict[str, Any] = {"platform": self.platform_name, "status": status}
+        if summary:
+            params["answer"] = summary
+        message = Message(key_with_answer if summary else key, params)
         return error_class(self._status_messages.get(status, message), status=status, detail=detail)
 
     def _rate_limited_error(
         self, *, host: str, wait: float, attempts: int, body: bytes
     ) -> RateLimitedError:
         if wait > self._max_wait:
-            message = (
-                f"{host} asked us to wait {math.ceil(wait)} seconds before the next request "
-                "(HTTP 429); the run can continue later"
+            message = Message(
+                gettext_noop(
+                    "%(platform)s asked us to wait %(seconds)s seconds before the next request "
+                    "(HTTP 429); the run can continue later"
+                ),
+                {"platform": self.platform_name, "seconds": math.ceil(wait)},
             )
         else:
-            message = (
-                f"{host} kept asking us to slow down (HTTP 429) after {attempts} attempts; "
-                "the run can continue later"
+            message = Message(
+                gettext_noop(
+                    "%(platform)s kept asking us to slow down (HTTP 429) after %(attempts)s "
+                    "attempts; the run can continue later"
+                ),
+                {"platform": self.platform_name, "attempts": attempts},
             )
         return RateLimitedError(
             self._status_messages.get(429, message),
@@ -1307,14 +1340,20 @@ class HttpClient:
         self, *, host: str, status: int, attempts: int, ambiguous: bool, body: bytes
     ) -> TransientError:
         if ambiguous:
-            message = (
-                f"{host} had a server error (HTTP {status}) while saving; "
-                "the change may or may not have been applied"
+            message = Message(
+                gettext_noop(
+                    "%(platform)s had a server error (HTTP %(status)s) while saving; "
+                    "the change may or may not have been applied"
+                ),
+                {"platform": self.platform_name, "status": status},
             )
         else:
-            message = (
-                f"{host} had a server error (HTTP {status}) that lasted through "
-                f"{attempts} attempts; try again later"
+            message = Message(
+                gettext_noop(
+                    "%(platform)s had a server error (HTTP %(status)s) that lasted through "
+                    "%(attempts)s attempts; try again later"
+                ),
+                {"platform": self.platform_name, "status": status, "attempts": attempts},
             )
         return TransientError(
             self._status_messages.get(status, message),
@@ -1327,27 +1366,129 @@ class HttpClient:
         self, exc: httpx.TransportError, *, host: str, attempts: int, ambiguous: bool
     ) -> ConnectorError:
         detail = self._redact(f"{type(exc).__name__}: {exc}")[:_MAX_DETAIL_CHARS]
-        tried = f" (after {attempts} attempts)" if attempts > 1 else ""
+        params: dict[str, Any] = {
+            "platform": self.platform_name,
+            "tried": (
+                Message(gettext_noop("(after %(attempts)s attempts)"), {"attempts": attempts})
+                if attempts > 1
+                else ""
+            ),
+        }
+        if isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout) and _is_public_name(host):
+            # Which address could not be reached helps to correct a mistyped one.
+            params["platform"] = f"{self.platform_name} ({host})"
         if isinstance(exc, httpx.ConnectError):
+            params["why"] = _connect_failure_reason(exc)
             return UnreachableError(
-                f"could not reach {host}: {_connect_failure_reason(exc)}{tried}", detail=detail
+                Message(gettext_noop("could not reach %(platform)s: %(why)s %(tried)s"), params),
+                detail=detail,
             )
         if isinstance(exc, httpx.ConnectTimeout):
+            params["seconds"] = f"{self.connect_timeout:g}"
             return UnreachableError(
-                f"could not reach {host}: connecting timed out after "
-                f"{self.connect_timeout:g} seconds{tried}",
+                Message(
+                    gettext_noop(
+                        "could not reach %(platform)s: connecting timed out after %(seconds)s "
+                        "seconds %(tried)s"
+                    ),
+                    params,
+                ),
                 detail=detail,
             )
         if isinstance(exc, httpx.UnsupportedProtocol | httpx.LocalProtocolError):
-            return ConnectorError(f"could not send the request to {host}", detail=detail)
-        applied = "; the change may or may not have been applied" if ambiguous else ""
+            return ConnectorError(
+                Message(gettext_noop("could not send the request to %(platform)s"), params),
+                detail=detail,
+            )
+        params["applied"] = (
+            Message(gettext_noop("; the change may or may not have been applied"))
+            if ambiguous
+            else ""
+        )
         if isinstance(exc, httpx.PoolTimeout):
-            message = f"no connection to {host} became free in time{tried}"
+            key = gettext_noop("no connection to %(platform)s became free in time %(tried)s")
         elif isinstance(exc, httpx.TimeoutException):
-            message = f"{host} did not answer within {self.read_timeout:g} seconds{tried}{applied}"
+            params["seconds"] = f"{self.read_timeout:g}"
+            key = gettext_noop(
+                "%(platform)s did not answer within %(seconds)s seconds %(tried)s%(applied)s"
+            )
         else:
-            message = f"the connection to {host} dropped before the answer arrived{tried}{applied}"
-        return TransientError(message, detail=detail, ambiguous=ambiguous)
+            key = gettext_noop(
+                "the connection to %(platform)s dropped before the answer arrived "
+                "%(tried)s%(applied)s"
+            )
+        return TransientError(Message(key, params), detail=detail, ambiguous=ambiguous)
+
+
+#: Per status: the message without, then with, the platform's own words.
+_STATUS_MESSAGES: dict[int, tuple[str, str]] = {
+    401: (
+        gettext_noop(
+            "%(platform)s rejected the credentials (HTTP 401); check the API token or password"
+        ),
+        gettext_noop(
+            "%(platform)s rejected the credentials (HTTP 401); check the API token or "
+            "password. %(platform)s said: %(answer)s"
+        ),
+    ),
+    403: (
+        gettext_noop(
+            "%(platform)s accepted the credentials but refused access (HTTP 403); the account "
+            "may lack the permissions this migration needs"
+        ),
+        gettext_noop(
+            "%(platform)s accepted the credentials but refused access (HTTP 403); the account "
+            "may lack the permissions this migration needs. %(platform)s said: %(answer)s"
+        ),
+    ),
+    404: (
+        gettext_noop("%(platform)s answered 404 (no such record)"),
+        gettext_noop("%(platform)s answered 404 (no such record): %(answer)s"),
+    ),
+    410: (
+        gettext_noop("%(platform)s answered 410 (the record is gone)"),
+        gettext_noop("%(platform)s answered 410 (the record is gone): %(answer)s"),
+    ),
+    400: (
+        gettext_noop("%(platform)s refused the record (HTTP 400)"),
+        gettext_noop("%(platform)s refused the record (HTTP 400): %(answer)s"),
+    ),
+    422: (
+        gettext_noop("%(platform)s refused the record (HTTP 422)"),
+        gettext_noop("%(platform)s refused the record (HTTP 422): %(answer)s"),
+    ),
+    409: (
+        gettext_noop("%(platform)s answered 409 (a conflict with what it already holds)"),
+        gettext_noop(
+            "%(platform)s answered 409 (a conflict with what it already holds): %(answer)s"
+        ),
+    ),
+    413: (
+        gettext_noop("%(platform)s answered 413 (too large to accept)"),
+        gettext_noop("%(platform)s answered 413 (too large to accept): %(answer)s"),
+    ),
+}
+_OTHER_STATUS = (
+    gettext_noop("%(platform)s refused the request (HTTP %(status)s)"),
+    gettext_noop("%(platform)s refused the request (HTTP %(status)s): %(answer)s"),
+)
+
+
+def _is_public_name(host: str) -> bool:
+    """A host name worth showing (not an address, nor this machine's)."""
+    return bool(host) and _literal_address(host) is None and host != "localhost"
+
+
+def _platform_display_name(platform: str) -> str:
+    """The registered connector's display name for a platform key, else the key (the
+    connectors name themselves when they open a client; this is for other callers)."""
+    loaded = sys.modules.get("connectors.registry")
+    if loaded is None:
+        return platform  # not loaded here: importing every connector is not worth a name
+    try:
+        return loaded.registry.get(platform).display_name
+    except Exception:  # an unregistered or test platform keeps its key
+        return platform
 
 
 def _connector_settings() -> tuple[str | None, bool]:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import html
 import re
+import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
@@ -217,11 +218,29 @@ class Contact(Record):
 
 
 def normalise_email(value: str | None) -> str | None:
-    """Lower-cased, trimmed address; ``None`` for blanks. Matching is by e-mail."""
+    """Lower-cased, trimmed address; ``None`` for blanks. Matching is by e-mail.
+
+    Accented and other non-ASCII characters are kept as they are (an internationalised
+    address, RFC 6531, in its local part or its domain), in their composed form (NFC),
+    so that "zoë" typed two ways is one address.
+    """
     if value is None:
         return None
-    value = value.strip().lower()
+    value = unicodedata.normalize("NFC", value.strip()).lower()
     return value or None
+
+
+#: What may not appear in an address's local part or domain (space, separators, quotes).
+_NOT_IN_ADDRESS = r"\s@<>()\[\],;:\"\\"
+EMAIL_ADDRESS = re.compile(
+    rf"[^{_NOT_IN_ADDRESS}]+@[^{_NOT_IN_ADDRESS}.]+(?:\.[^{_NOT_IN_ADDRESS}.]+)+"
+)
+
+
+def is_email_address(value: object) -> bool:
+    """Whether ``value`` is an e-mail address, ASCII or internationalised ("zoë@exämple.fr",
+    "josé@example.com", an IDN domain in Unicode or in its xn-- form)."""
+    return isinstance(value, str) and EMAIL_ADDRESS.fullmatch(value.strip()) is not None
 
 
 # --------------------------------------------------------------------------- tickets

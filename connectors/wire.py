@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from connectors.errors import MalformedResponseError
-from connectors.sentences import end_sentence
+from connectors.messages import Message, gettext_noop
 
 
 class MalformedPayloadError(MalformedResponseError, ValueError):
@@ -58,8 +58,13 @@ def parse_wire(
         first = error.errors()[0]
         field = _location(path if path is not None else what, first["loc"])
         raise MalformedPayloadError(
-            f"{platform} returned a {what} that cannot be read: field '{field}': "
-            + end_sentence(str(first["msg"])),
+            Message(
+                gettext_noop(
+                    "%(platform)s returned a %(what)s that cannot be read: field '%(field)s': "
+                    "%(first)s."
+                ),
+                {"platform": platform, "what": what, "field": field, "first": first["msg"]},
+            ),
             field=field,
             detail=str(error),
         ) from error
@@ -71,7 +76,10 @@ def envelope_items(payload: Any, *, key: str | None, platform: str, what: str) -
     if not isinstance(items, list):
         field = key or what
         raise MalformedPayloadError(
-            f"{platform} returned a {what} page without the list '{field}'.",
+            Message(
+                gettext_noop("%(platform)s returned a %(what)s page without the list '%(field)s'."),
+                {"platform": platform, "what": what, "field": field},
+            ),
             field=field,
             detail=repr(payload)[:500],
         )

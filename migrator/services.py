@@ -10,7 +10,6 @@ import pydantic
 from django.conf import settings
 from django.core import signing
 from django.core.exceptions import ValidationError
-from django.core.validators import validate_email
 from django.db import transaction
 from django.db.models import ProtectedError, Q
 from django.utils import timezone
@@ -20,6 +19,7 @@ from billing import services as billing_services
 from billing.plans import Feature
 from connectors.base import Scope
 from connectors.errors import ConnectorError
+from connectors.messages import translated
 from connectors.registry import UnknownConnectorError, registry
 from connectors.schema import Entity, normalise_email
 from migrator import configuration, notifications, selectors
@@ -37,6 +37,7 @@ from migrator.models import (
     SupportNote,
     User,
 )
+from migrator.validators import validate_email_address
 from reports.models import RunRecord
 
 MIGRATION_NAME_MAX_LENGTH = Migration._meta.get_field("name").max_length
@@ -112,7 +113,7 @@ def invitation_create(
     """Invite someone by e-mail; the link in the e-mail expires and works once."""
     email = normalise_email(email) or ""
     try:
-        validate_email(email)
+        validate_email_address(email)
     except ValidationError:
         raise ValidationError(_("Enter a valid e-mail address."), code="email") from None
     if role not in Membership.Role.values:
@@ -405,7 +406,7 @@ def connection_create(
         with connector:
             account = connector.check_credentials()
     except ConnectorError as error:
-        raise ValidationError(error.user_message, code="refused") from None
+        raise ValidationError(translated(error), code="refused") from None
     connection.encrypted_credentials = encrypt_credentials(credentials=parsed.revealed_values())
     connection.account_name = account.account_name[:200]
     connection.account_url = (account.account_url or "")[:500]
@@ -445,7 +446,7 @@ def connection_verify(*, connection: Connection) -> Connection:
         with connector:
             account = connector.check_credentials()
     except ConnectorError as error:
-        raise ValidationError(error.user_message, code="refused") from None
+        raise ValidationError(translated(error), code="refused") from None
     connection.account_name = account.account_name[:200]
     connection.account_url = (account.account_url or "")[:500]
     connection.user_email = (account.user_email or "")[:254]

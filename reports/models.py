@@ -44,6 +44,10 @@ class RunRecord(models.Model):
     outcome = models.CharField(max_length=10, choices=Outcome.choices)
     #: Why it was skipped or failed, or what changed on the way (a note on a migrated one).
     reason = models.TextField(blank=True)
+    #: ``reason`` as a message id and its parameters (see ``connectors.messages``), shown
+    #: in the reader's language; empty on rows written before reasons were kept so.
+    reason_key = models.TextField(blank=True, default="")
+    reason_params = models.JSONField(blank=True, default=dict)
     #: The platform's own words and other particulars, for support staff.
     detail = models.TextField(blank=True)
     #: What reading the record back from the target found (migrated records only).

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from django.db.models import Count, Sum
 
+from connectors.messages import Message
 from connectors.schema import Entity
 from migrator.engine.progress import run_progress
 from migrator.engine.verify import VERIFIED_ENTITIES
@@ -186,3 +187,13 @@ def _url(connection: Connection | None, entity: str, record_id: str) -> str:
         entity=entity,
         record_id=record_id,
     )
+
+
+def reason_display(record: RunRecord) -> str:
+    """A record's reason in the active language, with its parameters (the platforms' own
+    words as they said them); rows kept before reasons had a message id show their text."""
+    if record.reason_key:
+        message = Message.from_json({"key": record.reason_key, "params": record.reason_params})
+        if message is not None:
+            return message.render(translate=True)
+    return record.reason

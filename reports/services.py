@@ -2,12 +2,27 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.utils import timezone
 
+from connectors.messages import Message
 from reports.models import RunRecord
 
 _MAX_REASON_CHARS = 4000
 _MAX_DETAIL_CHARS = 8000
+
+
+def reason_columns(reason: Message | str) -> dict[str, Any]:
+    """A reason's columns: its English text, and (for a message) its id and parameters,
+    shown in the reader's language."""
+    if isinstance(reason, Message):
+        return {
+            "reason": str(reason)[:_MAX_REASON_CHARS],
+            "reason_key": reason.key,
+            "reason_params": reason.to_json()["params"],
+        }
+    return {"reason": reason[:_MAX_REASON_CHARS], "reason_key": "", "reason_params": {}}
 
 
 def run_record_save(
@@ -17,7 +32,7 @@ def run_record_save(
     source_id: str,
     outcome: str,
     target_id: str = "",
-    reason: str = "",
+    reason: Message | str = "",
     detail: str = "",
     parent_source_id: str = "",
 ) -> None:
@@ -30,7 +45,7 @@ def run_record_save(
                 source_id=source_id,
                 target_id=target_id or "",
                 outcome=outcome,
-                reason=reason[:_MAX_REASON_CHARS],
+                **reason_columns(reason),
                 detail=detail[:_MAX_DETAIL_CHARS],
                 parent_source_id=parent_source_id,
                 recorded_at=timezone.now(),
@@ -42,6 +57,8 @@ def run_record_save(
             "target_id",
             "outcome",
             "reason",
+            "reason_key",
+            "reason_params",
             "detail",
             "parent_source_id",
             "recorded_at",
@@ -73,6 +90,8 @@ def run_records_save(*, records: list[RunRecord]) -> None:
             "target_id",
             "outcome",
             "reason",
+            "reason_key",
+            "reason_params",
             "detail",
             "parent_source_id",
             "recorded_at",

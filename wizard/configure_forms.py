@@ -18,7 +18,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
-from connectors.base import MARKER_PREFIX_MAX_LENGTH, MARKER_PREFIX_PATTERN
+from connectors.base import MARKER_PREFIX_MAX_LENGTH, MARKER_PREFIX_PATTERN, NUMERIC_RECORD_IDS
 from connectors.schema import Entity
 from migrator.configuration import (
     DEMO_RECORDS_PER_ENTITY,
@@ -467,9 +467,13 @@ class OptionsForm(forms.Form):
         available: Sequence[str],
         demo: Sequence[Entity],
         saved: Options,
+        source_name: str = "",
+        source_ids: re.Pattern[str] | None = None,
         marker_locked: bool = False,
     ) -> None:
         super().__init__(data)
+        self.source_name = source_name
+        self.source_ids = source_ids or RECORD_ID_PATTERN
         self.available = list(available)
         self.demo = list(demo)
         self.saved = saved
@@ -548,11 +552,6 @@ class OptionsForm(forms.Form):
 
     def _clean_ids(self, entity: Entity) -> list[str]:
         ids = parse_record_ids(self.cleaned_data.get(f"demo_{entity.value}", ""))
-        wrong = [value for value in ids if not RECORD_ID_PATTERN.fullmatch(value)]
-        if wrong:
-            raise ValidationError(
-                gettext("These are not record ids: %(ids)s.") % {"ids": ", ".join(wrong[:5])}
-            )
         if len(ids) > DEMO_RECORDS_PER_ENTITY:
             message = (
                 gettext("A demo takes at most %(limit)d tickets; you entered %(count)d.")
@@ -560,6 +559,30 @@ class OptionsForm(forms.Form):
                 else gettext("A demo takes at most %(limit)d articles; you entered %(count)d.")
             )
             raise ValidationError(message % {"limit": DEMO_RECORDS_PER_ENTITY, "count": len(ids)})
+        wrong = [value for value in ids if not self.source_ids.fullmatch(value)]
+        if wrong and self.source_ids is NUMERIC_RECORD_IDS and self.source_name:
+            message = (
+                gettext(
+                    "%(ids)s: not a ticket id on %(platform)s, whose ticket ids are whole "
+                    "numbers (such as 1234)."
+                )
+                if entity is Entity.TICKETS
+                else gettext(
+                    "%(ids)s: not an article id on %(platform)s, whose article ids are whole "
+                    "numbers (such as 1234)."
+                )
+            )
+            raise ValidationError(
+                message
+                % {
+                    "ids": ", ".join(f"“{value}”" for value in wrong[:5]),
+                    "platform": self.source_name,
+                }
+            )
+        if wrong:
+            raise ValidationError(
+                gettext("These are not record ids: %(ids)s.") % {"ids": ", ".join(wrong[:5])}
+            )
         return ids
 
     def clean(self) -> dict[str, Any]:

@@ -4,6 +4,7 @@ from django.utils.translation import gettext_lazy as _
 
 from migrator.models import Membership
 from migrator.services import MIGRATION_NAME_MAX_LENGTH
+from migrator.validators import validate_email_address
 
 
 class MigrationNameForm(forms.Form):
@@ -16,7 +17,13 @@ class MigrationNameForm(forms.Form):
 
 
 class InvitationForm(forms.Form):
-    email = forms.EmailField(label=_("E-mail address"))
+    email = forms.CharField(
+        label=_("E-mail address"),
+        max_length=254,
+        validators=[validate_email_address],
+        # Not type="email": browsers refuse accented addresses there.
+        widget=forms.TextInput(attrs={"inputmode": "email", "autocomplete": "email"}),
+    )
     role = forms.ChoiceField(
         label=_("Access"),
         choices=Membership.Role.choices,

@@ -25,6 +25,7 @@ from billing import selectors as billing_selectors
 from billing.plans import Feature, unlocking_plan
 from connectors.base import pair_migrates
 from connectors.errors import ConnectorError
+from connectors.messages import translated
 from connectors.registry import registry
 from connectors.schema import Entity
 from migrator import discovery, selectors
@@ -214,6 +215,8 @@ def _records_page(run: Run, *, outcome: str, entity: str, number: str | None) ->
         "target_id",
         "outcome",
         "reason",
+        "reason_key",
+        "reason_params",
         "parent_source_id",
         "verification",
         "differences",
@@ -276,7 +279,7 @@ def results_context(*, run: Run, query: QueryDict) -> dict[str, object]:
                 target_url=target_url,
                 outcome=record.outcome,
                 outcome_label=str(outcome_labels[record.outcome]),
-                reason=record.reason,
+                reason=report_selectors.reason_display(record),
                 verification=record.verification,
                 verification_label=str(verification_labels.get(record.verification, "")),
                 differences=record.differences,
@@ -405,7 +408,7 @@ def estimate_context(*, migration: Migration) -> dict[str, object]:
     try:
         counts = discovery.source_counts(migration=migration, entities=_source_entities(migration))
     except ConnectorError as error:
-        return {"estimate_error": error.user_message}
+        return {"estimate_error": translated(error)}
     rows = [
         EstimateRow(entity=entity.value, label=entity_label(entity.value), count=count)
         for entity, count in sorted(counts.items(), key=lambda item: list(Entity).index(item[0]))

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from connectors.base import Capabilities, not_migrated
 from connectors.errors import ConnectorError
+from connectors.messages import translated
 from connectors.registry import registry
 from connectors.schema import Entity
 from migrator import discovery
@@ -116,7 +117,7 @@ def select_page(
                 migration=migration, entities=list(movable), refresh=refresh
             )
         except ConnectorError as error:
-            counts_error = as_sentence(error.user_message)
+            counts_error = as_sentence(translated(error))
     rows = [
         EntityRow(
             entity=entity,

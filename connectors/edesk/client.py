@@ -24,6 +24,7 @@ from connectors.edesk import (
 from connectors.edesk.payloads import PLATFORM, EdeskPaginator, data_of, page_items
 from connectors.errors import InvalidRecordError, MalformedResponseError, TransientError
 from connectors.http import HttpClient
+from connectors.messages import Message, gettext_noop, refused_record
 
 logger = logging.getLogger(__name__)
 
@@ -188,8 +189,13 @@ class EdeskApi:
         except MalformedResponseError as garbled:
             # The write went through but its answer did not arrive whole.
             raise TransientError(
-                f"eDesk's answer to saving the {_noun(entity)} was cut short; "
-                "the change may or may not have been applied",
+                Message(
+                    gettext_noop(
+                        "eDesk's answer to saving the %(noun)s was cut short; the change may or "
+                        "may not have been applied"
+                    ),
+                    {"noun": _noun(entity)},
+                ),
                 status=response.status_code,
                 ambiguous=True,
             ) from garbled
@@ -202,8 +208,17 @@ def _decoded(response: httpx.Response) -> Any:
         return response.json()
     except ValueError:
         raise MalformedResponseError(
-            f"{PLATFORM} answered with something that is not valid JSON "
-            f"(HTTP {response.status_code}, {len(response.content)} bytes)",
+            Message(
+                gettext_noop(
+                    "%(platform)s answered with something that is not valid JSON (HTTP "
+                    "%(status_code)s, %(len)s bytes)"
+                ),
+                {
+                    "platform": PLATFORM,
+                    "status_code": response.status_code,
+                    "len": len(response.content),
+                },
+            ),
             status=response.status_code,
         ) from None
 
@@ -232,7 +247,7 @@ def field_errors(error: InvalidRecordError) -> dict[str, int]:
     }
 
 
-def refusal_message(error: InvalidRecordError, *, what: str) -> str:
+def refusal_message(error: InvalidRecordError, *, what: str) -> Message | str:
     """A plain sentence from eDesk's validation details: "eDesk refused the contact:
     email: must be a unique value (4003)"."""
     reasons = [
@@ -240,5 +255,5 @@ def refusal_message(error: InvalidRecordError, *, what: str) -> str:
         for name, code in field_errors(error).items()
     ]
     if not reasons:
-        return error.user_message
-    return f"eDesk refused the {_noun(what)}: " + "; ".join(reasons)
+        return error.message or error.user_message
+    return refused_record(platform="eDesk", what=_noun(what), answer="; ".join(reasons))

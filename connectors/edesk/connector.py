@@ -34,6 +34,7 @@ from typing import Any
 
 from connectors.base import (
     DEFAULT_PAGE_SIZE,
+    NUMERIC_RECORD_IDS,
     AccountInfo,
     ApiConnector,
     AttachmentOpener,
@@ -84,6 +85,7 @@ from connectors.edesk.payloads import (
     written_email,
 )
 from connectors.errors import InvalidRecordError, NotFoundError
+from connectors.messages import Message, gettext_noop
 from connectors.registry import register
 from connectors.schema import (
     Agent,
@@ -128,7 +130,12 @@ class _PlannedMessage:
 
 def _created_id(payload: Any, *, what: str) -> str:
     if not isinstance(payload, dict) or not isinstance(payload.get("id"), int):
-        raise MalformedPayloadError(f"{PLATFORM} created a {what} without saying its id.")
+        raise MalformedPayloadError(
+            Message(
+                gettext_noop("%(platform)s created a %(what)s without saying its id."),
+                {"platform": PLATFORM, "what": what},
+            )
+        )
     return str(payload["id"])
 
 
@@ -139,8 +146,17 @@ def _format_size(size: int) -> str:
 def too_large(attachment: Attachment, *, size: int) -> InvalidRecordError:
     """The refusal of a file eDesk cannot take, naming the file and the limit."""
     return InvalidRecordError(
-        f"The attachment {attachment.file_name!r} is {_format_size(size)}: eDesk cannot "
-        f"import files larger than {MAX_ATTACHMENT_BYTES // (1024 * 1024)} MB.",
+        Message(
+            gettext_noop(
+                "The attachment '%(file_name)s' is %(format_size)s: eDesk cannot import files "
+                "larger than %(max_attachment_bytes)s MB."
+            ),
+            {
+                "file_name": str(attachment.file_name),
+                "format_size": _format_size(size),
+                "max_attachment_bytes": MAX_ATTACHMENT_BYTES // (1024 * 1024),
+            },
+        ),
         detail="attachments",
     )
 
@@ -186,6 +202,7 @@ class EdeskConnector(ApiConnector[EdeskApi]):
 
     key = KEY
     display_name = DISPLAY_NAME
+    record_id_pattern = NUMERIC_RECORD_IDS
     credentials_model = EdeskCredentials
     capabilities = CAPABILITIES
     checklist = CHECKLIST
@@ -326,7 +343,12 @@ class EdeskConnector(ApiConnector[EdeskApi]):
     @staticmethod
     def _item_id(item: Any) -> int:
         if not isinstance(item, dict) or not isinstance(item.get("id"), int):
-            raise MalformedPayloadError(f"{PLATFORM} listed a record without its id.")
+            raise MalformedPayloadError(
+                Message(
+                    gettext_noop("%(platform)s listed a record without its id."),
+                    {"platform": PLATFORM},
+                )
+            )
         return item["id"]
 
     @staticmethod
@@ -450,7 +472,11 @@ class EdeskConnector(ApiConnector[EdeskApi]):
                 return int(self.scope.id)
             except ValueError:
                 raise InvalidRecordError(
-                    f"{self.scope.id!r} is not an eDesk channel.", detail="channel"
+                    Message(
+                        gettext_noop("'%(id)s' is not an eDesk channel."),
+                        {"id": str(self.scope.id)},
+                    ),
+                    detail="channel",
                 ) from None
         if self._channel_ids is None:
             self._channel_ids = [
@@ -458,8 +484,13 @@ class EdeskConnector(ApiConnector[EdeskApi]):
             ]
         if len(self._channel_ids) != 1:
             raise InvalidRecordError(
-                "Choose the eDesk channel to migrate into: the account has "
-                f"{len(self._channel_ids)} channels.",
+                Message(
+                    gettext_noop(
+                        "Choose the eDesk channel to migrate into: the account has %(len)s "
+                        "channels."
+                    ),
+                    {"len": len(self._channel_ids)},
+                ),
                 detail="channel",
             )
         return self._channel_ids[0]
@@ -484,15 +515,25 @@ class EdeskConnector(ApiConnector[EdeskApi]):
         """The eDesk user with the agent's address; agents cannot be created."""
         if not agent.email:
             raise InvalidRecordError(
-                f"The agent {agent.name!r} has no e-mail address to find them in eDesk by.",
+                Message(
+                    gettext_noop(
+                        "The agent '%(name)s' has no e-mail address to find them in eDesk by."
+                    ),
+                    {"name": str(agent.name)},
+                ),
                 detail="email",
             )
         found = self._agent_with_email(agent.email)
         if found is None:
             raise InvalidRecordError(
-                f"{agent.email} is not a user of this eDesk account: invite them under "
-                "Settings > Company settings > Users > + Invite users, then run the "
-                "migration again.",
+                Message(
+                    gettext_noop(
+                        "%(email)s is not a user of this eDesk account: invite them under "
+                        "Settings > Company settings > Users > + Invite users, then run the "
+                        "migration again."
+                    ),
+                    {"email": agent.email},
+                ),
                 detail="email",
             )
         return found
@@ -642,6 +683,11 @@ class EdeskConnector(ApiConnector[EdeskApi]):
                     entity="attachments",
                 )
             if not isinstance(uploaded, dict) or not isinstance(uploaded.get("link"), str):
-                raise MalformedPayloadError(f"{PLATFORM} stored a file without its link.")
+                raise MalformedPayloadError(
+                    Message(
+                        gettext_noop("%(platform)s stored a file without its link."),
+                        {"platform": PLATFORM},
+                    )
+                )
             links[attachment.source_id] = {"name": attachment.file_name, "url": uploaded["link"]}
         yield links

@@ -39,6 +39,7 @@ from pydantic import BeforeValidator, Field
 
 from connectors.base import Scope
 from connectors.errors import InvalidRecordError
+from connectors.messages import Message, gettext_noop
 from connectors.schema import (
     Agent,
     Attachment,
@@ -221,7 +222,10 @@ def data_of(payload: Any, *, what: str) -> Any:
     """The object of a ``{"data": {...}}`` answer."""
     if not isinstance(payload, Mapping) or "data" not in payload:
         raise MalformedPayloadError(
-            f"{PLATFORM} returned a {what} without its 'data'.",
+            Message(
+                gettext_noop("%(platform)s returned a %(what)s without its 'data'."),
+                {"platform": PLATFORM, "what": what},
+            ),
             field="data",
             detail=repr(payload)[:500],
         )
@@ -407,7 +411,11 @@ def edesk_id(value: str | None, *, field: str, record: str) -> int | None:
         return int(value)
     except ValueError:
         raise InvalidRecordError(
-            f"{record}: {field} {value!r} is not an eDesk id.", detail=field
+            Message(
+                gettext_noop("%(record)s: %(field)s '%(value)s' is not an eDesk id."),
+                {"record": record, "field": field, "value": str(value)},
+            ),
+            detail=field,
         ) from None
 
 
@@ -465,7 +473,12 @@ def ticket_to_edesk(
     record = f"ticket {ticket.source_id}"
     contact_id = edesk_id(ticket.requester_id, field="requester_id", record=record)
     if contact_id is None:
-        raise InvalidRecordError(f"{record}: eDesk needs the ticket's contact.", detail="contact")
+        raise InvalidRecordError(
+            Message(
+                gettext_noop("%(record)s: eDesk needs the ticket's contact."), {"record": record}
+            ),
+            detail="contact",
+        )
     return _without_none(
         {
             "channel_id": channel_id,

@@ -18,6 +18,7 @@ from connectors.errors import InvalidRecordError, MalformedResponseError, Transi
 from connectors.freshdesk import CAPABILITIES, KEY, FreshdeskCredentials
 from connectors.freshdesk.payloads import PLATFORM, link_next_page, multipart_fields
 from connectors.http import HttpClient
+from connectors.messages import Message, gettext_noop, refused_record
 from connectors.wire import envelope_items
 
 logger = logging.getLogger(__name__)
@@ -183,8 +184,13 @@ class FreshdeskApi:
         except MalformedResponseError as garbled:
             # The write went through but its answer did not arrive whole.
             raise TransientError(
-                f"Freshdesk's answer to saving the {_noun(entity)} was cut short; "
-                "the change may or may not have been applied",
+                Message(
+                    gettext_noop(
+                        "Freshdesk's answer to saving the %(noun)s was cut short; the change may "
+                        "or may not have been applied"
+                    ),
+                    {"noun": _noun(entity)},
+                ),
                 status=response.status_code,
                 ambiguous=True,
             ) from garbled
@@ -197,8 +203,13 @@ def _decoded(response: httpx.Response) -> Any:
         return response.json()
     except ValueError:
         raise MalformedResponseError(
-            f"Freshdesk answered with something that is not valid JSON "
-            f"(HTTP {response.status_code}, {len(response.content)} bytes)",
+            Message(
+                gettext_noop(
+                    "Freshdesk answered with something that is not valid JSON (HTTP "
+                    "%(status_code)s, %(len)s bytes)"
+                ),
+                {"status_code": response.status_code, "len": len(response.content)},
+            ),
             status=response.status_code,
         ) from None
 
@@ -231,7 +242,7 @@ def field_errors(error: InvalidRecordError) -> list[dict[str, Any]]:
     return [item for item in errors or [] if isinstance(item, dict)]
 
 
-def refusal_message(error: InvalidRecordError, *, what: str) -> str:
+def refusal_message(error: InvalidRecordError, *, what: str) -> Message | str:
     """A plain sentence from Freshdesk's field errors: "Freshdesk refused the ticket:
     email: It should be a unique value"."""
     reasons = [
@@ -239,5 +250,5 @@ def refusal_message(error: InvalidRecordError, *, what: str) -> str:
         for item in field_errors(error)
     ]
     if not reasons:
-        return error.user_message
-    return f"Freshdesk refused the {_noun(what)}: " + "; ".join(reasons)
+        return error.message or error.user_message
+    return refused_record(platform="Freshdesk", what=_noun(what), answer="; ".join(reasons))

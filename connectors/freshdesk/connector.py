@@ -39,6 +39,7 @@ from typing import Any, ClassVar
 from connectors import naming
 from connectors.base import (
     DEFAULT_PAGE_SIZE,
+    NUMERIC_RECORD_IDS,
     AccountInfo,
     ApiConnector,
     AttachmentOpener,
@@ -109,6 +110,7 @@ from connectors.freshdesk.payloads import (
     ticket_update_to_freshdesk,
 )
 from connectors.freshdesk.translations import FreshdeskTranslations
+from connectors.messages import Message, gettext_noop
 from connectors.registry import register
 from connectors.schema import (
     Agent,
@@ -247,14 +249,24 @@ def _since_text(moment: datetime) -> str:
 
 def _object(payload: Any, *, what: str) -> dict[str, Any]:
     if not isinstance(payload, dict):
-        raise MalformedPayloadError(f"{PLATFORM} returned a {what} that is not an object.")
+        raise MalformedPayloadError(
+            Message(
+                gettext_noop("%(platform)s returned a %(what)s that is not an object."),
+                {"platform": PLATFORM, "what": what},
+            )
+        )
     return payload
 
 
 def _created_id(payload: Any, *, what: str) -> str:
     created = _object(payload, what=what)
     if not isinstance(created.get("id"), int):
-        raise MalformedPayloadError(f"{PLATFORM} created a {what} without saying its id.")
+        raise MalformedPayloadError(
+            Message(
+                gettext_noop("%(platform)s created a %(what)s without saying its id."),
+                {"platform": PLATFORM, "what": what},
+            )
+        )
     return str(created["id"])
 
 
@@ -264,8 +276,17 @@ def _format_size(size: int) -> str:
 
 def _too_large(attachment: Attachment, *, size: int) -> InvalidRecordError:
     return InvalidRecordError(
-        f"The attachment {attachment.file_name!r} is {_format_size(size)}: Freshdesk accepts "
-        f"at most {_format_size(MAX_ATTACHMENT_BYTES)} of attachments per ticket or note.",
+        Message(
+            gettext_noop(
+                "The attachment '%(file_name)s' is %(format_size)s: Freshdesk accepts at most "
+                "%(format_size2)s of attachments per ticket or note."
+            ),
+            {
+                "file_name": str(attachment.file_name),
+                "format_size": _format_size(size),
+                "format_size2": _format_size(MAX_ATTACHMENT_BYTES),
+            },
+        ),
         detail="attachments",
     )
 
@@ -323,6 +344,7 @@ class FreshdeskConnector(ApiConnector[FreshdeskApi]):
 
     key = KEY
     display_name = DISPLAY_NAME
+    record_id_pattern = NUMERIC_RECORD_IDS
     credentials_model = FreshdeskCredentials
     capabilities = CAPABILITIES
     checklist = CHECKLIST
@@ -543,8 +565,16 @@ class FreshdeskConnector(ApiConnector[FreshdeskApi]):
                 continue
             if boundary == since:
                 raise ConnectorError(
-                    f"More than {self.ticket_page_cap * per_page} Freshdesk tickets were "
-                    f"updated in the same second ({_since_text(since)}); they cannot be listed."
+                    Message(
+                        gettext_noop(
+                            "More than %(ticket_page_cap_per_page)s Freshdesk tickets were "
+                            "updated in the same second (%(since_text)s); they cannot be listed."
+                        ),
+                        {
+                            "ticket_page_cap_per_page": self.ticket_page_cap * per_page,
+                            "since_text": _since_text(since),
+                        },
+                    )
                 )
             logger.info("Freshdesk ticket list: page cap reached, going on from %s", boundary)
             since, skip, page = boundary, frozenset(boundary_ids), 1

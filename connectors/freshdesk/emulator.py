@@ -62,6 +62,7 @@ from connectors.emulation import (
     records,
 )
 from connectors.models import EmulatedAccount, EmulatedBlob, EmulatedRecord
+from connectors.schema import EMAIL_ADDRESS
 
 PLATFORM = "freshdesk"
 
@@ -139,7 +140,10 @@ REQUESTER_MISSING = (
 )
 POSITIVE_INTEGER = "Positive Integer"
 ISO_DATETIME = "combined date and time ISO8601"
-EMAIL_PATTERN = re.compile(r"^[-a-zA-Z0-9.'\u2019&_%+]+@[a-zA-Z0-9.-]+\.[a-zA-Z]{2,15}$")
+#: Freshdesk's reference documents the refusal ("It should be in the 'valid email
+#: address' format") but no character set: an internationalised address (accents in the
+#: local part or the domain, RFC 6531) is taken like any other.
+EMAIL_PATTERN = EMAIL_ADDRESS
 
 
 def _names(text: str) -> frozenset[str]:
@@ -414,7 +418,7 @@ def _as_int(value: Any) -> int | None:
 
 
 def _is_email(value: Any) -> bool:
-    return isinstance(value, str) and bool(EMAIL_PATTERN.match(value))
+    return isinstance(value, str) and bool(EMAIL_PATTERN.fullmatch(value))
 
 
 def _text_of(html: str | None) -> str:

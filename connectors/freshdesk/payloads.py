@@ -30,6 +30,7 @@ from typing import Any, Literal, NamedTuple
 from pydantic import AliasChoices, Field
 
 from connectors.errors import InvalidRecordError
+from connectors.messages import Message, gettext_noop
 from connectors.schema import (
     Agent,
     Article,
@@ -635,8 +636,13 @@ def _choice_int(value: Any, *, field: str) -> int:
         return int(value)
     except (TypeError, ValueError):
         raise MalformedPayloadError(
-            f"{PLATFORM} returned a ticket field '{field}' with a choice {value!r} "
-            "that is not a number.",
+            Message(
+                gettext_noop(
+                    "%(platform)s returned a ticket field '%(field)s' with a choice '%(value)s' "
+                    "that is not a number."
+                ),
+                {"platform": PLATFORM, "field": field, "value": str(value)},
+            ),
             field=f"{field}.choices",
         ) from None
 
@@ -681,7 +687,13 @@ def _solution_folder(
     if category is None:
         field = f"{path}.category_id"
         raise MalformedPayloadError(
-            f"{PLATFORM} returned a solution folder without its category: field '{field}'.",
+            Message(
+                gettext_noop(
+                    "%(platform)s returned a solution folder without its category: field "
+                    "'%(field)s'."
+                ),
+                {"platform": PLATFORM, "field": field},
+            ),
             field=field,
         )
     return ArticleSection(
@@ -796,7 +808,11 @@ def _freshdesk_id(value: str | None, *, field: str, record: str) -> int | None:
         return int(value)
     except ValueError:
         raise InvalidRecordError(
-            f"{record}: {field} {value!r} is not a Freshdesk id.", detail=field
+            Message(
+                gettext_noop("%(record)s: %(field)s '%(value)s' is not a Freshdesk id."),
+                {"record": record, "field": field, "value": str(value)},
+            ),
+            detail=field,
         ) from None
 
 
@@ -837,14 +853,22 @@ def ticket_to_freshdesk(ticket: Ticket, *, marker: str) -> dict[str, Any]:
     requester_id = _freshdesk_id(ticket.requester_id, field="requester_id", record=record)
     if requester_id is None and not ticket.requester_email:
         raise InvalidRecordError(
-            f"{record}: Freshdesk needs a requester (id or e-mail address).",
+            Message(
+                gettext_noop("%(record)s: Freshdesk needs a requester (id or e-mail address)."),
+                {"record": record},
+            ),
             detail="requester_id",
         )
     priority = None
     if ticket.priority is not None:
         if not ticket.priority.isdigit():
             raise InvalidRecordError(
-                f"{record}: priority {ticket.priority!r} is not a Freshdesk priority.",
+                Message(
+                    gettext_noop(
+                        "%(record)s: priority '%(priority)s' is not a Freshdesk priority."
+                    ),
+                    {"record": record, "priority": str(ticket.priority)},
+                ),
                 detail="priority",
             )
         priority = int(ticket.priority)
@@ -948,7 +972,12 @@ def contact_to_freshdesk(contact: Contact, *, marker: str) -> dict[str, Any]:
     """Body of ``POST /api/v2/contacts``; the marker goes into the tags."""
     if not (contact.email or contact.phone or contact.mobile):
         raise InvalidRecordError(
-            f"contact {contact.source_id}: Freshdesk needs an e-mail address or a phone number.",
+            Message(
+                gettext_noop(
+                    "contact %(source_id)s: Freshdesk needs an e-mail address or a phone number."
+                ),
+                {"source_id": contact.source_id},
+            ),
             detail="email",
         )
     body = {
@@ -971,7 +1000,11 @@ def agent_to_freshdesk(agent: Agent, *, role_ids: Sequence[int] = ()) -> dict[st
     """Body of ``POST /api/v2/agents`` (global ticket scope). Agents are found by e-mail."""
     if not agent.email:
         raise InvalidRecordError(
-            f"agent {agent.source_id}: Freshdesk needs the agent's e-mail address.", detail="email"
+            Message(
+                gettext_noop("agent %(source_id)s: Freshdesk needs the agent's e-mail address."),
+                {"source_id": agent.source_id},
+            ),
+            detail="email",
         )
     record = f"agent {agent.source_id}"
     body = {
@@ -1027,7 +1060,11 @@ def solution_folder_to_freshdesk(
 def _article_status(status: str, *, record: str) -> int:
     if status not in ("1", "2"):
         raise InvalidRecordError(
-            f"{record}: status {status!r} is not a Freshdesk article status.", detail="status"
+            Message(
+                gettext_noop("%(record)s: status '%(status)s' is not a Freshdesk article status."),
+                {"record": record, "status": str(status)},
+            ),
+            detail="status",
         )
     return int(status)
 

@@ -30,6 +30,7 @@ from connectors.errors import (
 from connectors.halo import KEY, RATE_LIMIT_CALLS, RATE_LIMIT_PERIOD_SECONDS, HaloCredentials
 from connectors.halo.payloads import PLATFORM, created_record, list_items, record_count
 from connectors.http import Download, HttpClient
+from connectors.messages import Message, gettext_noop, refused_record
 from connectors.wire import MalformedPayloadError
 
 logger = logging.getLogger(__name__)
@@ -179,7 +180,12 @@ class TokenSource:
         lifetime = payload.get("expires_in") if isinstance(payload, dict) else None
         if not isinstance(value, str) or not value:
             raise MalformedPayloadError(
-                f"{PLATFORM}'s authorization server answered without an access token.",
+                Message(
+                    gettext_noop(
+                        "%(platform)s's authorization server answered without an access token."
+                    ),
+                    {"platform": PLATFORM},
+                ),
                 field="access_token",
             )
         if not isinstance(lifetime, int | float) or isinstance(lifetime, bool):
@@ -308,8 +314,13 @@ class HaloApi:
         except MalformedResponseError as garbled:
             # The write went through but its answer did not arrive whole.
             raise TransientError(
-                f"Halo's answer to saving the {_noun(entity)} was cut short; the change may or "
-                "may not have been applied",
+                Message(
+                    gettext_noop(
+                        "Halo's answer to saving the %(noun)s was cut short; the change may or "
+                        "may not have been applied"
+                    ),
+                    {"noun": _noun(entity)},
+                ),
                 status=response.status_code,
                 ambiguous=True,
             ) from garbled
@@ -326,8 +337,13 @@ def _decoded(response: httpx.Response) -> Any:
         return response.json()
     except ValueError:
         raise MalformedResponseError(
-            f"Halo answered with something that is not valid JSON "
-            f"(HTTP {response.status_code}, {len(response.content)} bytes)",
+            Message(
+                gettext_noop(
+                    "Halo answered with something that is not valid JSON (HTTP %(status_code)s, "
+                    "%(len)s bytes)"
+                ),
+                {"status_code": response.status_code, "len": len(response.content)},
+            ),
             status=response.status_code,
         ) from None
 
@@ -350,11 +366,11 @@ def _noun(entity: str) -> str:
     return _NOUNS.get(entity, entity)
 
 
-def refusal_message(error: InvalidRecordError, *, what: str) -> str:
+def refusal_message(error: InvalidRecordError, *, what: str) -> Message | str:
     """A plain sentence from Halo's error body: "Halo refused the ticket: <message>"."""
     detail = error.detail.strip()
     if not detail:
-        return error.user_message
+        return error.message or error.user_message
     try:
         parsed = json.loads(detail)
     except ValueError:
@@ -363,5 +379,5 @@ def refusal_message(error: InvalidRecordError, *, what: str) -> str:
         parsed = parsed.get("message") or parsed.get("Message") or parsed.get("error") or ""
     text = str(parsed).strip()
     if not text:
-        return error.user_message
-    return f"Halo refused the {_noun(what)}: {text[:300]}"
+        return error.message or error.user_message
+    return refused_record(platform="Halo", what=_noun(what), answer=text[:300])

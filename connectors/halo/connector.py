@@ -39,6 +39,7 @@ from typing import Any
 from connectors import naming
 from connectors.base import (
     DEFAULT_PAGE_SIZE,
+    NUMERIC_RECORD_IDS,
     AccountInfo,
     ApiConnector,
     AttachmentOpener,
@@ -104,6 +105,7 @@ from connectors.halo.payloads import (
     user_to_halo,
 )
 from connectors.halo.payloads import agent_to_halo as agent_body
+from connectors.messages import Message, gettext_noop
 from connectors.registry import register
 from connectors.schema import (
     Agent,
@@ -174,6 +176,7 @@ class HaloConnector(ApiConnector[HaloApi]):
 
     key = KEY
     display_name = DISPLAY_NAME
+    record_id_pattern = NUMERIC_RECORD_IDS
     credentials_model = HaloCredentials
     capabilities = CAPABILITIES
     checklist = CHECKLIST
@@ -763,8 +766,16 @@ class HaloConnector(ApiConnector[HaloApi]):
                     size += len(chunk)
                     if size > MAX_ATTACHMENT_BYTES:
                         raise InvalidRecordError(
-                            f"The attachment {attachment.file_name!r} is larger than the "
-                            f"{MAX_ATTACHMENT_BYTES // (1024 * 1024)} MB Halo accepts.",
+                            Message(
+                                gettext_noop(
+                                    "The attachment '%(file_name)s' is larger than the "
+                                    "%(max_attachment_bytes)s MB Halo accepts."
+                                ),
+                                {
+                                    "file_name": str(attachment.file_name),
+                                    "max_attachment_bytes": MAX_ATTACHMENT_BYTES // (1024 * 1024),
+                                },
+                            ),
                             detail="attachment",
                         )
                     parts.append(chunk)

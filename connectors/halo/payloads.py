@@ -53,6 +53,7 @@ from typing import Any
 from pydantic import Field
 
 from connectors.errors import InvalidRecordError
+from connectors.messages import Message, gettext_noop
 from connectors.schema import (
     Agent,
     Article,
@@ -309,7 +310,11 @@ def record_count(payload: Any, *, what: str) -> int:
     count = payload.get("record_count") if isinstance(payload, Mapping) else None
     if not isinstance(count, int) or isinstance(count, bool):
         raise MalformedPayloadError(
-            f"{PLATFORM} returned a {what} list without 'record_count'.", field="record_count"
+            Message(
+                gettext_noop("%(platform)s returned a %(what)s list without 'record_count'."),
+                {"platform": PLATFORM, "what": what},
+            ),
+            field="record_count",
         )
     return count
 
@@ -318,7 +323,13 @@ def created_record(payload: Any, *, what: str) -> dict[str, Any]:
     """The record a ``POST`` of one object answers (an object, or an array of one)."""
     record = payload[0] if isinstance(payload, list) and len(payload) == 1 else payload
     if not isinstance(record, dict) or not isinstance(record.get("id"), int):
-        raise MalformedPayloadError(f"{PLATFORM} saved a {what} without saying its id.", field="id")
+        raise MalformedPayloadError(
+            Message(
+                gettext_noop("%(platform)s saved a %(what)s without saying its id."),
+                {"platform": PLATFORM, "what": what},
+            ),
+            field="id",
+        )
     return record
 
 
@@ -659,7 +670,13 @@ def article_from_halo(
     wire = parse_wire(HaloArticle, payload, platform=PLATFORM, what="article", path=path)
     if not wire.faqlists:
         raise MalformedPayloadError(
-            f"{PLATFORM} returned an article without a FAQ list: field '{path}.faqlists'.",
+            Message(
+                gettext_noop(
+                    "%(platform)s returned an article without a FAQ list: field "
+                    "'%(path)s.faqlists'."
+                ),
+                {"platform": PLATFORM, "path": path},
+            ),
             field=f"{path}.faqlists",
         )
     section = wire.faqlists[0].id
@@ -690,7 +707,11 @@ def halo_id(value: str | None, *, field: str, record: str) -> int | None:
         return int(value)
     except ValueError:
         raise InvalidRecordError(
-            f"{record}: {field} {value!r} is not a Halo id.", detail=field
+            Message(
+                gettext_noop("%(record)s: %(field)s '%(value)s' is not a Halo id."),
+                {"record": record, "field": field, "value": str(value)},
+            ),
+            detail=field,
         ) from None
 
 
@@ -718,7 +739,12 @@ def agent_to_halo(agent: Agent, *, team_ids: Sequence[int]) -> dict[str, Any]:
     until an administrator decides."""
     if not agent.email:
         raise InvalidRecordError(
-            f"agent {agent.source_id}: Halo needs an e-mail address to create an agent.",
+            Message(
+                gettext_noop(
+                    "agent %(source_id)s: Halo needs an e-mail address to create an agent."
+                ),
+                {"source_id": agent.source_id},
+            ),
             detail="email",
         )
     return _without_none(
@@ -735,7 +761,10 @@ def agent_to_halo(agent: Agent, *, team_ids: Sequence[int]) -> dict[str, Any]:
 def user_to_halo(contact: Contact, *, client_id: int | None) -> dict[str, Any]:
     if not contact.email and not contact.name.strip():
         raise InvalidRecordError(
-            f"contact {contact.source_id}: Halo needs a name or an e-mail address.",
+            Message(
+                gettext_noop("contact %(source_id)s: Halo needs a name or an e-mail address."),
+                {"source_id": contact.source_id},
+            ),
             detail="name",
         )
     return _without_none(
@@ -839,7 +868,12 @@ def article_to_halo(article: Article, *, faqlist_id: int) -> dict[str, Any]:
     status = article.status
     if status not in (ARTICLE_DRAFT, ARTICLE_PUBLISHED, ARTICLE_ARCHIVED):
         raise InvalidRecordError(
-            f"article {article.source_id}: status {status!r} is not a Halo article status.",
+            Message(
+                gettext_noop(
+                    "article %(source_id)s: status '%(status)s' is not a Halo article status."
+                ),
+                {"source_id": article.source_id, "status": str(status)},
+            ),
             detail="status",
         )
     record = f"article {article.source_id}"

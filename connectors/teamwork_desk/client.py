@@ -17,6 +17,7 @@ import httpx
 
 from connectors.errors import InvalidRecordError, MalformedResponseError, TransientError
 from connectors.http import HttpClient
+from connectors.messages import Message, gettext_noop, refused_record
 from connectors.teamwork_desk import CAPABILITIES, KEY, TeamworkDeskCredentials
 from connectors.teamwork_desk.payloads import PLATFORM, envelope_record, page_meta
 from connectors.wire import MalformedPayloadError, envelope_items
@@ -152,7 +153,11 @@ class TeamworkDeskApi:
         listed = self.list_page(path, key=key, entity=entity, page_size=1, params=params)
         if listed.count is None:
             raise MalformedPayloadError(
-                f"{PLATFORM} returned a list without 'meta.page.count'.", field="meta.page.count"
+                Message(
+                    gettext_noop("%(platform)s returned a list without 'meta.page.count'."),
+                    {"platform": PLATFORM},
+                ),
+                field="meta.page.count",
             )
         return listed.count
 
@@ -186,7 +191,12 @@ class TeamworkDeskApi:
             or not isinstance(file_id, int)
         ):
             raise MalformedPayloadError(
-                f"{PLATFORM} returned a file reference without its upload URL and fields.",
+                Message(
+                    gettext_noop(
+                        "%(platform)s returned a file reference without its upload URL and fields."
+                    ),
+                    {"platform": PLATFORM},
+                ),
                 field="url",
             )
         form = {name: str(value) for name, value in fields.items() if value not in (None, "")}
@@ -204,7 +214,10 @@ class TeamworkDeskApi:
             )
         except InvalidRecordError as refused:
             raise InvalidRecordError(
-                f"Teamwork Desk's file storage refused the attachment {name!r}",
+                Message(
+                    gettext_noop("Teamwork Desk's file storage refused the attachment '%(name)s'"),
+                    {"name": str(name)},
+                ),
                 status=refused.status,
                 detail=refused.detail,
             ) from refused
@@ -227,8 +240,13 @@ class TeamworkDeskApi:
         except MalformedResponseError as garbled:
             # The write went through but its answer did not arrive whole.
             raise TransientError(
-                f"Teamwork Desk's answer to saving the {_noun(entity)} was cut short; "
-                "the change may or may not have been applied",
+                Message(
+                    gettext_noop(
+                        "Teamwork Desk's answer to saving the %(noun)s was cut short; the change "
+                        "may or may not have been applied"
+                    ),
+                    {"noun": _noun(entity)},
+                ),
                 status=response.status_code,
                 ambiguous=True,
             ) from garbled
@@ -241,8 +259,13 @@ def _decoded(response: httpx.Response) -> Any:
         return response.json()
     except ValueError:
         raise MalformedResponseError(
-            f"Teamwork Desk answered with something that is not valid JSON "
-            f"(HTTP {response.status_code}, {len(response.content)} bytes)",
+            Message(
+                gettext_noop(
+                    "Teamwork Desk answered with something that is not valid JSON (HTTP "
+                    "%(status_code)s, %(len)s bytes)"
+                ),
+                {"status_code": response.status_code, "len": len(response.content)},
+            ),
             status=response.status_code,
         ) from None
 
@@ -278,10 +301,10 @@ def error_details(error: InvalidRecordError) -> list[str]:
     ]
 
 
-def refusal_message(error: InvalidRecordError, *, what: str) -> str:
+def refusal_message(error: InvalidRecordError, *, what: str) -> Message | str:
     """A plain sentence from Teamwork Desk's errors: "Teamwork Desk refused the ticket:
     subject: must be set"."""
     details = error_details(error)
     if not details:
-        return error.user_message
-    return f"Teamwork Desk refused the {_noun(what)}: " + "; ".join(details)
+        return error.message or error.user_message
+    return refused_record(platform="Teamwork Desk", what=_noun(what), answer="; ".join(details))

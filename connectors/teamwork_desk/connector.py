@@ -36,6 +36,7 @@ from typing import Any, ClassVar
 from connectors import naming
 from connectors.base import (
     DEFAULT_PAGE_SIZE,
+    NUMERIC_RECORD_IDS,
     AccountInfo,
     ApiConnector,
     AttachmentOpener,
@@ -52,6 +53,7 @@ from connectors.base import (
     page_by_ids,
 )
 from connectors.errors import ConnectorError, InvalidRecordError, NotFoundError
+from connectors.messages import Message, gettext_noop
 from connectors.registry import register
 from connectors.schema import (
     Agent,
@@ -219,7 +221,12 @@ def _since_filter(since: datetime | None) -> dict[str, Any]:
 def _created_id(payload: Any, *, key: str) -> int:
     record = payload.get(key) if isinstance(payload, dict) else None
     if not isinstance(record, dict) or not isinstance(record.get("id"), int):
-        raise MalformedPayloadError(f"{PLATFORM} created a {key} without saying its id.")
+        raise MalformedPayloadError(
+            Message(
+                gettext_noop("%(platform)s created a %(key)s without saying its id."),
+                {"platform": PLATFORM, "key": key},
+            )
+        )
     return record["id"]
 
 
@@ -229,8 +236,17 @@ def _format_size(size: int) -> str:
 
 def _too_large(attachment: Attachment, *, size: int) -> InvalidRecordError:
     return InvalidRecordError(
-        f"The attachment {attachment.file_name!r} is {_format_size(size)}: Teamwork Desk "
-        f"accepts at most {_format_size(MAX_ATTACHMENT_BYTES)} of attachments per message.",
+        Message(
+            gettext_noop(
+                "The attachment '%(file_name)s' is %(format_size)s: Teamwork Desk accepts at most "
+                "%(format_size2)s of attachments per message."
+            ),
+            {
+                "file_name": str(attachment.file_name),
+                "format_size": _format_size(size),
+                "format_size2": _format_size(MAX_ATTACHMENT_BYTES),
+            },
+        ),
         detail="files",
     )
 
@@ -257,6 +273,7 @@ class TeamworkDeskConnector(ApiConnector[TeamworkDeskApi]):
 
     key = KEY
     display_name = DISPLAY_NAME
+    record_id_pattern = NUMERIC_RECORD_IDS
     credentials_model = TeamworkDeskCredentials
     capabilities = CAPABILITIES
     checklist = CHECKLIST
@@ -558,8 +575,13 @@ class TeamworkDeskConnector(ApiConnector[TeamworkDeskApi]):
         skip = frozenset(str(ticket_id) for ticket_id in state.get("skip", ()))
         if len(skip) >= LIST_PAGE_MAX:
             raise ConnectorError(
-                f"More than {LIST_PAGE_MAX} Teamwork Desk tickets were updated in the same "
-                f"second ({state.get('since')}); they cannot be listed."
+                Message(
+                    gettext_noop(
+                        "More than %(list_page_max)s Teamwork Desk tickets were updated in the "
+                        "same second (%(get)s); they cannot be listed."
+                    ),
+                    {"list_page_max": LIST_PAGE_MAX, "get": state.get("since")},
+                )
             )
         # Tickets already read come again at the start: the page makes room for them.
         per_page = min(LIST_PAGE_MAX, page_size + len(skip))
@@ -586,7 +608,12 @@ class TeamworkDeskConnector(ApiConnector[TeamworkDeskApi]):
         has_more = listed.has_more or len(unread) > len(fresh)
         if has_more and not fresh:
             raise ConnectorError(
-                f"{PLATFORM} listed no new ticket after {state.get('since')} although more follow."
+                Message(
+                    gettext_noop(
+                        "%(platform)s listed no new ticket after %(get)s although more follow."
+                    ),
+                    {"platform": PLATFORM, "get": state.get("since")},
+                )
             )
         chosen = {str(row.id) for row in fresh}
         tickets = [
@@ -734,7 +761,12 @@ class TeamworkDeskConnector(ApiConnector[TeamworkDeskApi]):
             case Article():
                 site = self._article_site(int(target_id))
                 if site is None:
-                    raise NotFoundError(f"Teamwork Desk has no help docs article {target_id}")
+                    raise NotFoundError(
+                        Message(
+                            gettext_noop("Teamwork Desk has no help docs article %(target_id)s"),
+                            {"target_id": target_id},
+                        )
+                    )
                 body = help_doc_article_to_teamwork(record, category_id=self._section_id(record))
                 self.api.patch(
                     f"helpdocssites/{site}/helpdocarticles/{number}.json",
@@ -753,7 +785,12 @@ class TeamworkDeskConnector(ApiConnector[TeamworkDeskApi]):
         if entity is Entity.ARTICLES:
             site = self._article_site(int(target_id))
             if site is None:
-                raise NotFoundError(f"Teamwork Desk has no help docs article {target_id}")
+                raise NotFoundError(
+                    Message(
+                        gettext_noop("Teamwork Desk has no help docs article %(target_id)s"),
+                        {"target_id": target_id},
+                    )
+                )
             self.api.delete(
                 f"helpdocssites/{site}/helpdocarticles/{number}.json", entity="articles"
             )
@@ -810,16 +847,29 @@ class TeamworkDeskConnector(ApiConnector[TeamworkDeskApi]):
         """Agents cannot be created: the one with the same e-mail address, when active."""
         if not agent.email:
             raise InvalidRecordError(
-                f"agent {agent.source_id}: an agent without an e-mail address cannot be "
-                "matched on Teamwork Desk.",
+                Message(
+                    gettext_noop(
+                        "agent %(source_id)s: an agent without an e-mail address cannot be "
+                        "matched on Teamwork Desk."
+                    ),
+                    {"source_id": agent.source_id},
+                ),
                 detail="email",
             )
         match = self.agent_match(email=agent.email)
         if match.state is AgentState.ACTIVE and match.target_id:
             return match.target_id
         raise InvalidRecordError(
-            f"{match.message} Teamwork Desk cannot create agents through its API. "
-            f"{self.missing_agent_instructions}",
+            Message(
+                gettext_noop(
+                    "%(message)s Teamwork Desk cannot create agents through its API. "
+                    "%(missing_agent_instructions)s"
+                ),
+                {
+                    "message": match.message,
+                    "missing_agent_instructions": self.missing_agent_instructions,
+                },
+            ),
             detail="agent",
         )
 
@@ -861,8 +911,13 @@ class TeamworkDeskConnector(ApiConnector[TeamworkDeskApi]):
         existing = self._customer_with_email(contact.email)
         if existing is None:
             raise InvalidRecordError(
-                f"contact {contact.source_id}: Teamwork Desk says {contact.email} is taken "
-                "but does not list its customer.",
+                Message(
+                    gettext_noop(
+                        "contact %(source_id)s: Teamwork Desk says %(email)s is taken but does "
+                        "not list its customer."
+                    ),
+                    {"source_id": contact.source_id, "email": contact.email},
+                ),
                 status=409,
             )
         if not existing.get("externalId"):
@@ -882,7 +937,9 @@ class TeamworkDeskConnector(ApiConnector[TeamworkDeskApi]):
             else:
                 scopes = self.list_scopes()
                 if not scopes:
-                    raise InvalidRecordError("Teamwork Desk has no inbox to write tickets into.")
+                    raise InvalidRecordError(
+                        Message(gettext_noop("Teamwork Desk has no inbox to write tickets into."))
+                    )
                 self._inbox = int(scopes[0].id)
         assert self._inbox is not None
         return self._inbox

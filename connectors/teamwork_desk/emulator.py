@@ -78,6 +78,7 @@ from connectors.emulation import (
     records,
 )
 from connectors.models import EmulatedAccount, EmulatedBlob, EmulatedRecord
+from connectors.schema import EMAIL_ADDRESS
 
 PLATFORM = "teamwork_desk"
 
@@ -143,7 +144,7 @@ ID_STARTS = {
     "helpdocarticles": 70_001,
 }
 
-EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+EMAIL_PATTERN = EMAIL_ADDRESS
 
 
 # --- Authentication, errors and the profile ----------------------------------------------
@@ -872,7 +873,7 @@ def _customer_apply(
                 raise invalid(f"{name}: must be a string")
             data[name] = value or ""
     email = data.get("email") or ""
-    if email and not EMAIL_PATTERN.match(email):
+    if email and not EMAIL_PATTERN.fullmatch(email):
         raise invalid("email: must be a valid email address")
     if email and _customer_email_taken(account, email, owner=owner):
         raise invalid(
@@ -1154,7 +1155,7 @@ def _ticket_customer(account: EmulatedAccount, value: Any) -> EmulatedRecord:
         if record is None or record.data.get("state") == "deleted":
             raise invalid(f"customer: customer {number} does not exist")
         return record
-    if not isinstance(email, str) or not EMAIL_PATTERN.match(email):
+    if not isinstance(email, str) or not EMAIL_PATTERN.fullmatch(email):
         raise invalid("customer: Customer ID or Email is required")
     for row in records(account=account, collection="customers"):
         if row.data.get("state") != "deleted" and email.lower() in _customer_emails(row.data):
@@ -1213,7 +1214,7 @@ def _addresses(value: Any, field: str) -> list[str]:
     if value is None:
         return []
     if not isinstance(value, list) or not all(
-        isinstance(item, str) and EMAIL_PATTERN.match(item) for item in value
+        isinstance(item, str) and EMAIL_PATTERN.fullmatch(item) for item in value
     ):
         raise invalid(f"{field}: must be a list of email addresses")
     return list(value)

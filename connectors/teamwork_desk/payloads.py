@@ -30,6 +30,7 @@ from typing import Any
 from pydantic import Field
 
 from connectors.errors import InvalidRecordError
+from connectors.messages import Message, gettext_noop
 from connectors.schema import (
     Agent,
     Article,
@@ -266,7 +267,13 @@ def envelope_record(payload: Any, *, key: str, what: str) -> dict[str, Any]:
     record = payload.get(key) if isinstance(payload, Mapping) else None
     if not isinstance(record, dict):
         raise MalformedPayloadError(
-            f"{PLATFORM} returned a {what} answer without the object '{key}'.", field=key
+            Message(
+                gettext_noop(
+                    "%(platform)s returned a %(what)s answer without the object '%(key)s'."
+                ),
+                {"platform": PLATFORM, "what": what, "key": key},
+            ),
+            field=key,
         )
     return record
 
@@ -277,7 +284,11 @@ def page_meta(payload: Any) -> tuple[int | None, bool]:
     page = meta.get("page") if isinstance(meta, Mapping) else None
     if not isinstance(page, Mapping) or not isinstance(page.get("hasMore"), bool):
         raise MalformedPayloadError(
-            f"{PLATFORM} returned a list without 'meta.page.hasMore'.", field="meta.page"
+            Message(
+                gettext_noop("%(platform)s returned a list without 'meta.page.hasMore'."),
+                {"platform": PLATFORM},
+            ),
+            field="meta.page",
         )
     count = page.get("count")
     return (count if isinstance(count, int) else None), page["hasMore"]
@@ -466,7 +477,12 @@ def _ticket(wire: TeamworkTicket, included: Included, *, path: str) -> Ticket:
         raw = included.get("messages", ref)
         if raw is None:
             raise MalformedPayloadError(
-                f"{PLATFORM} returned a ticket whose message {ref.id} is not included.",
+                Message(
+                    gettext_noop(
+                        "%(platform)s returned a ticket whose message %(id)s is not included."
+                    ),
+                    {"platform": PLATFORM, "id": ref.id},
+                ),
                 field=f"{path}.messages[{index}]",
             )
         message_path = f"{path}.messages[{index}]"
@@ -616,8 +632,13 @@ def help_doc_articles_from_teamwork(payload: Any) -> list[Article]:
 def _article(wire: TeamworkHelpDocArticle, *, path: str) -> Article:
     if not wire.categories:
         raise MalformedPayloadError(
-            f"{PLATFORM} returned a help doc article without a category: field "
-            f"'{path}.categories'.",
+            Message(
+                gettext_noop(
+                    "%(platform)s returned a help doc article without a category: field "
+                    "'%(path)s.categories'."
+                ),
+                {"platform": PLATFORM, "path": path},
+            ),
             field=f"{path}.categories",
         )
     body = wire.contents or ""
@@ -645,7 +666,11 @@ def teamwork_id(value: str | None, *, field: str, record: str) -> int | None:
         return int(value)
     except ValueError:
         raise InvalidRecordError(
-            f"{record}: {field} {value!r} is not a Teamwork Desk id.", detail=field
+            Message(
+                gettext_noop("%(record)s: %(field)s '%(value)s' is not a Teamwork Desk id."),
+                {"record": record, "field": field, "value": str(value)},
+            ),
+            detail=field,
         ) from None
 
 
@@ -663,7 +688,12 @@ def customer_to_teamwork(contact: Contact, *, marker: str) -> dict[str, Any]:
     """Body of ``POST /customers.json``; the marker goes into ``externalId``."""
     if not contact.email and not (contact.name or "").strip():
         raise InvalidRecordError(
-            f"contact {contact.source_id}: Teamwork Desk needs an e-mail address or a name.",
+            Message(
+                gettext_noop(
+                    "contact %(source_id)s: Teamwork Desk needs an e-mail address or a name."
+                ),
+                {"source_id": contact.source_id},
+            ),
             detail="email",
         )
     first, last = split_name(contact.name or "")
@@ -766,7 +796,10 @@ def ticket_to_teamwork(
     customer_id = teamwork_id(ticket.requester_id, field="requester_id", record=record)
     if customer_id is None and not ticket.requester_email:
         raise InvalidRecordError(
-            f"{record}: Teamwork Desk needs a customer (id or e-mail address).",
+            Message(
+                gettext_noop("%(record)s: Teamwork Desk needs a customer (id or e-mail address)."),
+                {"record": record},
+            ),
             detail="customer",
         )
     opening = ticket.opening_comment
@@ -839,8 +872,13 @@ def help_doc_article_to_teamwork(article: Article, *, category_id: int) -> dict[
     status = ARTICLE_STATUS_NAMES.get(article.status.lower())
     if status is None:
         raise InvalidRecordError(
-            f"article {article.source_id}: status {article.status!r} is not a Teamwork Desk "
-            "article status.",
+            Message(
+                gettext_noop(
+                    "article %(source_id)s: status '%(status)s' is not a Teamwork Desk article "
+                    "status."
+                ),
+                {"source_id": article.source_id, "status": str(article.status)},
+            ),
             detail="status",
         )
     return {

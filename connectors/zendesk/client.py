@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 
 from connectors.errors import InvalidRecordError
 from connectors.http import HttpClient
+from connectors.messages import Message, gettext_noop
 from connectors.wire import MalformedPayloadError
 from connectors.zendesk import CAPABILITIES, KEY, ZendeskCredentials
 from connectors.zendesk.payloads import PLATFORM
@@ -116,7 +117,12 @@ class ZendeskApi:
         upload = payload.get("upload")
         if not isinstance(upload, Mapping) or not isinstance(upload.get("attachment"), Mapping):
             raise MalformedPayloadError(
-                f"{PLATFORM} answered an upload without its token and attachment.",
+                Message(
+                    gettext_noop(
+                        "%(platform)s answered an upload without its token and attachment."
+                    ),
+                    {"platform": PLATFORM},
+                ),
                 field="upload",
             )
         return str(upload["token"]), str(upload["attachment"]["content_url"])
@@ -141,14 +147,24 @@ class ZendeskApi:
         meta = payload.get("meta")
         if not isinstance(meta, Mapping) or "has_more" not in meta:
             raise MalformedPayloadError(
-                f"{PLATFORM} returned a list page without its cursor (meta.has_more).",
+                Message(
+                    gettext_noop(
+                        "%(platform)s returned a list page without its cursor (meta.has_more)."
+                    ),
+                    {"platform": PLATFORM},
+                ),
                 field="meta",
             )
         has_more = bool(meta["has_more"])
         cursor = meta.get("after_cursor")
         if has_more and not cursor:
             raise MalformedPayloadError(
-                f"{PLATFORM} announced more records without a cursor (meta.after_cursor).",
+                Message(
+                    gettext_noop(
+                        "%(platform)s announced more records without a cursor (meta.after_cursor)."
+                    ),
+                    {"platform": PLATFORM},
+                ),
                 field="meta.after_cursor",
             )
         return payload, (str(cursor) if cursor else None), has_more
@@ -173,7 +189,10 @@ class ZendeskApi:
         value = count.get("value") if isinstance(count, Mapping) else None
         if not isinstance(value, int):
             raise MalformedPayloadError(
-                f"{PLATFORM} returned a count without a number (count.value).",
+                Message(
+                    gettext_noop("%(platform)s returned a count without a number (count.value)."),
+                    {"platform": PLATFORM},
+                ),
                 field="count.value",
             )
         return value
@@ -190,7 +209,9 @@ def _refusals_explained() -> Iterator[None]:
         if not reasons:
             raise
         raise InvalidRecordError(
-            f"Zendesk refused the record: {'; '.join(reasons)}",
+            Message(
+                gettext_noop("Zendesk refused the record: %(join)s"), {"join": "; ".join(reasons)}
+            ),
             status=error.status,
             detail=error.detail,
         ) from error
@@ -224,7 +245,12 @@ def _object(payload: Any, *, path: str) -> Any:
         return {}
     if not isinstance(payload, Mapping):
         raise MalformedPayloadError(
-            f"{PLATFORM} answered {path} with something that is not a JSON object.",
+            Message(
+                gettext_noop(
+                    "%(platform)s answered %(path)s with something that is not a JSON object."
+                ),
+                {"platform": PLATFORM, "path": path},
+            ),
             detail=repr(payload)[:200],
         )
     return payload

@@ -52,6 +52,7 @@ from django.db import connections
 from connectors import naming
 from connectors.base import (
     DEFAULT_PAGE_SIZE,
+    NUMERIC_RECORD_IDS,
     AccountInfo,
     ApiConnector,
     AttachmentOpener,
@@ -69,6 +70,7 @@ from connectors.errors import (
     InvalidRecordError,
     NotFoundError,
 )
+from connectors.messages import Message, gettext_noop
 from connectors.registry import register
 from connectors.schema import (
     Agent,
@@ -294,7 +296,12 @@ def _updated_at(item: Item) -> datetime:
         moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
     except ValueError:
         raise MalformedPayloadError(
-            f"Zendesk returned a record without a readable updated_at ({value!r}).",
+            Message(
+                gettext_noop(
+                    "Zendesk returned a record without a readable updated_at ('%(value)s')."
+                ),
+                {"value": str(value)},
+            ),
             field="updated_at",
         ) from None
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
@@ -353,6 +360,7 @@ def comment_key(comment: Comment) -> str:
 class ZendeskConnector(ApiConnector[ZendeskApi]):
     key = KEY
     display_name = DISPLAY_NAME
+    record_id_pattern = NUMERIC_RECORD_IDS
     credentials_model = ZendeskCredentials
     capabilities = CAPABILITIES
     checklist = CHECKLIST
@@ -386,7 +394,10 @@ class ZendeskConnector(ApiConnector[ZendeskApi]):
             me = self.api.get("api/v2/users/me.json", entity="account").get("user")
         except NotFoundError as error:
             raise NotFoundError(
-                f"There is no Zendesk account at {self.credentials.url}; check the address.",
+                Message(
+                    gettext_noop("There is no Zendesk account at %(url)s; check the address."),
+                    {"url": self.credentials.url},
+                ),
                 status=error.status,
                 detail=error.detail,
             ) from error
@@ -476,7 +487,8 @@ class ZendeskConnector(ApiConnector[ZendeskApi]):
             payload = self.api.get(listing.path, entity=entity.value, params={"per_page": 1})
             if not isinstance(payload.get("count"), int):
                 raise MalformedPayloadError(
-                    "Zendesk returned a Help Center page without its count.", field="count"
+                    Message(gettext_noop("Zendesk returned a Help Center page without its count.")),
+                    field="count",
                 )
             return payload["count"]
         total = 0
@@ -621,7 +633,11 @@ class ZendeskConnector(ApiConnector[ZendeskApi]):
         after = payload.get("after_cursor")
         if not after:
             raise MalformedPayloadError(
-                "Zendesk announced more exported records without a cursor (after_cursor).",
+                Message(
+                    gettext_noop(
+                        "Zendesk announced more exported records without a cursor (after_cursor)."
+                    )
+                ),
                 field="after_cursor",
             )
         return RawPage(items=items, payload=payload, state={**state, "c": str(after)})
@@ -653,7 +669,11 @@ class ZendeskConnector(ApiConnector[ZendeskApi]):
         end_time = payload.get("end_time")
         if not isinstance(end_time, int) or (end_time <= start and not fresh):
             raise MalformedPayloadError(
-                "Zendesk announced more exported records without moving its end_time.",
+                Message(
+                    gettext_noop(
+                        "Zendesk announced more exported records without moving its end_time."
+                    )
+                ),
                 field="end_time",
             )
         if fresh:
@@ -1031,7 +1051,11 @@ class ZendeskConnector(ApiConnector[ZendeskApi]):
         )
         if identifier is None:
             raise InvalidRecordError(
-                f"{record.entity.value} {record.source_id}: {field} is missing.", detail=field
+                Message(
+                    gettext_noop("%(value)s %(source_id)s: %(field)s is missing."),
+                    {"value": record.entity.value, "source_id": record.source_id, "field": field},
+                ),
+                detail=field,
             )
         return identifier
 
@@ -1040,7 +1064,11 @@ class ZendeskConnector(ApiConnector[ZendeskApi]):
         created = payload.get(key)
         if not isinstance(created, Mapping) or created.get("id") is None:
             raise MalformedPayloadError(
-                f"Zendesk answered the creation of a {key} without its id.", field=f"{key}.id"
+                Message(
+                    gettext_noop("Zendesk answered the creation of a %(key)s without its id."),
+                    {"key": key},
+                ),
+                field=f"{key}.id",
             )
         return str(created["id"])
 
@@ -1128,7 +1156,10 @@ class ZendeskConnector(ApiConnector[ZendeskApi]):
             for attachment in comment.attachments:
                 if attachment.size is not None and attachment.size > MAX_ATTACHMENT_BYTES:
                     raise InvalidRecordError(
-                        f"{attachment.file_name} is larger than the 50 MB Zendesk accepts.",
+                        Message(
+                            gettext_noop("%(file_name)s is larger than the 50 MB Zendesk accepts."),
+                            {"file_name": attachment.file_name},
+                        ),
                         detail=f"attachment {attachment.source_id}",
                     )
                 with self._spooled(attachment, opener) as (content, size):
@@ -1219,7 +1250,12 @@ class ZendeskConnector(ApiConnector[ZendeskApi]):
                 )
             if not groups:
                 raise InvalidRecordError(
-                    "Zendesk Help Center has no permission group: activate Help Center first."
+                    Message(
+                        gettext_noop(
+                            "Zendesk Help Center has no permission group: activate Help Center "
+                            "first."
+                        )
+                    )
                 )
             chosen = next(
                 (g for g in groups if str(g.get("name", "")).casefold() == "agents and managers"),
@@ -1361,7 +1397,13 @@ def _email_taken(error: ConnectorError) -> bool:
 
 def _closed_ticket_error(target: int) -> InvalidRecordError:
     return InvalidRecordError(
-        f"Zendesk does not allow changes to closed tickets: ticket {target} was left as it is.",
+        Message(
+            gettext_noop(
+                "Zendesk does not allow changes to closed tickets: ticket %(target)s was left as "
+                "it is."
+            ),
+            {"target": target},
+        ),
         status=422,
         detail="status: closed",
     )

@@ -24,6 +24,7 @@ from typing import Any, Literal
 from pydantic import Field
 
 from connectors.errors import InvalidRecordError
+from connectors.messages import Message, gettext_noop
 from connectors.schema import (
     Agent,
     Article,
@@ -314,7 +315,12 @@ def next_cursor(payload: Any) -> tuple[str | None, bool]:
     incremental exports (``next_page`` URL).
     """
     if not isinstance(payload, Mapping):
-        raise MalformedPayloadError(f"{PLATFORM} returned a page that is not an object.")
+        raise MalformedPayloadError(
+            Message(
+                gettext_noop("%(platform)s returned a page that is not an object."),
+                {"platform": PLATFORM},
+            )
+        )
     if "end_of_stream" in payload:
         cursor = payload.get("after_cursor")
         return (str(cursor) if cursor else None, not payload["end_of_stream"])
@@ -324,7 +330,12 @@ def next_cursor(payload: Any) -> tuple[str | None, bool]:
         has_more = bool(meta["has_more"])
         if has_more and not cursor:
             raise MalformedPayloadError(
-                f"{PLATFORM} announced more records without a cursor (meta.after_cursor).",
+                Message(
+                    gettext_noop(
+                        "%(platform)s announced more records without a cursor (meta.after_cursor)."
+                    ),
+                    {"platform": PLATFORM},
+                ),
                 field="meta.after_cursor",
             )
         return (str(cursor) if cursor else None, has_more)
@@ -453,7 +464,10 @@ def comments_from_zendesk_ticket_events(
             created_at = wire.created_at or event_time
             if created_at is None:
                 raise MalformedPayloadError(
-                    f"{PLATFORM} returned a comment event without a date.",
+                    Message(
+                        gettext_noop("%(platform)s returned a comment event without a date."),
+                        {"platform": PLATFORM},
+                    ),
                     field=f"{path}.created_at",
                 )
             author_id = optional_source_id(wire.author_id)
@@ -956,7 +970,11 @@ def zendesk_id(value: str | None, *, field: str, record: str) -> int | None:
         return int(value)
     except ValueError:
         raise InvalidRecordError(
-            f"{record}: {field} {value!r} is not a Zendesk id.", detail=field
+            Message(
+                gettext_noop("%(record)s: %(field)s '%(value)s' is not a Zendesk id."),
+                {"record": record, "field": field, "value": str(value)},
+            ),
+            detail=field,
         ) from None
 
 
@@ -1182,7 +1200,10 @@ def article_to_zendesk(
     record = f"article {article.source_id}"
     if article.status not in ("draft", "published"):
         raise InvalidRecordError(
-            f"{record}: status {article.status!r} is not a Zendesk article status.",
+            Message(
+                gettext_noop("%(record)s: status '%(status)s' is not a Zendesk article status."),
+                {"record": record, "status": str(article.status)},
+            ),
             detail="status",
         )
     labels = _with_marker(article.tags, marker)

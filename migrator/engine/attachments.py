@@ -10,6 +10,7 @@ from contextlib import ExitStack, contextmanager
 
 from connectors.base import AttachmentStream, Source
 from connectors.errors import NotFoundError
+from connectors.messages import Message, gettext_noop
 from connectors.schema import Article, Attachment, Record, Ticket
 from migrator.engine import verify
 from migrator.engine.transform import Transformer
@@ -18,8 +19,8 @@ from migrator.engine.transform import Transformer
 class AttachmentProblem(Exception):
     """An attachment cannot be copied; the record is written without it."""
 
-    def __init__(self, attachment: Attachment, reason: str) -> None:
-        super().__init__(reason)
+    def __init__(self, attachment: Attachment, reason: Message | str) -> None:
+        super().__init__(str(reason))
         self.attachment = attachment
         self.reason = reason
 
@@ -50,7 +51,10 @@ class AttachmentGate:
             except NotFoundError as error:
                 raise AttachmentProblem(
                     attachment,
-                    f"The attachment {attachment.file_name} no longer exists on the source.",
+                    Message(
+                        gettext_noop("The attachment %(file)s no longer exists on the source."),
+                        {"file": attachment.file_name},
+                    ),
                 ) from error
             yield self._limited(attachment, chunks)
 

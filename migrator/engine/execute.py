@@ -42,12 +42,12 @@ from django.utils import timezone
 
 from connectors.base import Source, Target, source_marker
 from connectors.errors import ConnectorError, NotFoundError, RateLimitedError
+from connectors.messages import Message, joined, message_of
 from connectors.registry import UnknownConnectorError
 from connectors.schema import Agent, Attachment, Entity, Group, Record
-from connectors.sentences import end_sentence
 from migrator.configuration import CREATE_ON_TARGET
 from migrator.crypto import CredentialsUnreadable
-from migrator.engine import infrastructure, plan, scheduling, verify
+from migrator.engine import infrastructure, plan, reasons, scheduling, verify
 from migrator.engine.attachments import (
     AttachmentGate,
     AttachmentProblem,
@@ -64,12 +64,13 @@ from migrator.engine.transform import (
     Prepared,
     RecordSkipped,
     References,
+    RequesterMissing,
     Transformer,
     format_bytes,
 )
 from migrator.models import RecordMap, Run, RunBatch
 from reports.models import ATTACHMENTS, RunRecord
-from reports.services import run_records_save
+from reports.services import reason_columns, run_records_save
 
 logger = logging.getLogger(__name__)
 
@@ -441,7 +442,10 @@ class BatchWork:
                 self._process(record)
                 return
             except RecordSkipped as skip:
-                self._report(record.source_id, RunRecord.Outcome.SKIPPED, reason=skip.reason)
+                reason = skip.reason
+                if isinstance(skip, RequesterMissing):
+                    reason = self._requester_reason(skip.requester_id) or reason
+                self._report(record.source_id, RunRecord.Outcome.SKIPPED, reason=reason)
                 return
             except ConnectorError as error:
                 if error.systemic and not error.retryable:
@@ -464,8 +468,7 @@ class BatchWork:
                 self._report(
                     record.source_id,
                     RunRecord.Outcome.FAILED,
-                    reason="The record could not be converted for the target: "
-                    + "; ".join(e["msg"] for e in error.errors()[:3]),
+                    reason=reasons.not_converted("; ".join(e["msg"] for e in error.errors()[:3])),
                     detail=str(error),
                 )
                 return
@@ -476,7 +479,7 @@ class BatchWork:
                 self._report(
                     record.source_id,
                     RunRecord.Outcome.FAILED,
-                    reason=f"An unexpected error stopped this record ({type(error).__name__}).",
+                    reason=reasons.unexpected(error),
                     detail=traceback.format_exc(),
                 )
                 return
@@ -593,13 +596,12 @@ class BatchWork:
         self._created(mapping, target_id)
         self.references.remember(self.entity, record.source_id, target_id)
         verdict = self._what_is_missing(target_id, prepared)
-        missing = f" ({'; '.join(verdict.differences)})" if verdict.differs else ""
+        missing = "; ".join(verdict.differences) if verdict.differs else ""
         self._report(
             record.source_id,
             RunRecord.Outcome.FAILED,
             target_id=target_id,
-            reason=f"Created on the target, but not all of it was written{missing}. The target "
-            f"refused a part of it: {refused.user_message}",
+            reason=reasons.partly_written(missing=missing, refused=refused),
             detail=refused.detail,
             verdict=verdict,
         )
@@ -688,32 +690,30 @@ class BatchWork:
         prepared.dropped.append(DroppedAttachment(problem.attachment, problem.reason))
         prepared.record = without_attachment(prepared.record, problem.attachment.source_id)
 
-    def _match(self, record: Record, prepared: Prepared, marker: str) -> tuple[str, str] | None:
+    def _match(self, record: Record, prepared: Prepared, marker: str) -> tuple[str, Message] | None:
         """An agent or group that already exists on the target, or None to create it.
 
         Raises RecordSkipped when it is neither matched nor to be created.
         """
         matches = self.migration.configured_matches()
         is_agent = self.entity is Entity.AGENTS
-        label = "agent" if is_agent else "group"
         chosen = (matches.agents if is_agent else matches.groups).get(record.source_id)
         if chosen and chosen != CREATE_ON_TARGET:
-            return chosen, f"Matched to the {label} chosen in the matching step."
+            return chosen, reasons.matched_chosen(is_agent=is_agent)
         default = matches.default_agent_id if is_agent else matches.default_group_id
-        goes_to = (
-            f"its tickets go to the default {label}."
-            if default
-            else f"its tickets are left without {label} (no default {label} was chosen)."
-        )
         deleted = isinstance(record, Agent | Group) and record.deleted
         inactive = isinstance(record, Agent) and not record.active
         if (deleted or inactive) and chosen != CREATE_ON_TARGET:
-            state = "Deleted" if deleted else "Inactive"
-            raise RecordSkipped(f"{state} on the source: {goes_to}")
+            raise RecordSkipped(
+                reasons.left_on_source(
+                    state="deleted" if deleted else "inactive",
+                    is_agent=is_agent,
+                    has_default=bool(default),
+                )
+            )
         found = self.target.find_by_marker(self.entity, marker, record=prepared.record)
         if found:
-            key = "e-mail address" if is_agent else "name"
-            return found, f"Matched to the {label} with the same {key} on the target."
+            return found, reasons.matched_same(is_agent=is_agent)
         capabilities = self.target.capabilities
         can_create = capabilities.can_create_agents if is_agent else capabilities.can_create_groups
         wanted = chosen == CREATE_ON_TARGET or (
@@ -721,12 +721,9 @@ class BatchWork:
         )
         if can_create and wanted:
             return None
-        why = (
-            f"creating missing {label}s is off"
-            if can_create
-            else f"the target cannot create {label}s"
+        raise RecordSkipped(
+            reasons.not_matched(is_agent=is_agent, can_create=can_create, has_default=bool(default))
         )
-        raise RecordSkipped(f"No matching {label} on the target and {why}: {goes_to}")
 
     def _refresh(self, record: Record, mapping: RecordMap) -> None:
         """A record already on the target: bring it up to date when it changed."""
@@ -738,7 +735,7 @@ class BatchWork:
                     record.source_id,
                     RunRecord.Outcome.SKIPPED,
                     target_id=mapping.target_id,
-                    reason="Already on the target from an earlier run, and unchanged since.",
+                    reason=Message(reasons.UNCHANGED),
                 )
             return
         prepared = self.transformer.prepare(record)
@@ -751,7 +748,7 @@ class BatchWork:
             self._process(record)
             return
         crash_point("after_update", key=record.source_id)
-        self._done(record, mapping, mapping.target_id, prepared, note="Updated on the target.")
+        self._done(record, mapping, mapping.target_id, prepared, note=Message(reasons.UPDATED))
 
     def _done(
         self,
@@ -760,13 +757,13 @@ class BatchWork:
         target_id: str,
         prepared: Prepared,
         *,
-        note: str = "",
+        note: Message | str = "",
     ) -> None:
         verdict = self._verify(target_id, prepared)
-        notes = [note] if note else []
+        notes: list[Message | str] = [note] if note else []
         notes += prepared.notes
         for dropped in prepared.dropped:
-            notes.append(f"Left out: {dropped.reason}")
+            notes.append(Message(reasons.LEFT_OUT, {"reason": message_of(dropped.reason)}))
         mapping.state = RecordMap.State.DONE
         mapping.target_id = target_id
         mapping.source_updated_at = record.updated_at
@@ -774,12 +771,12 @@ class BatchWork:
         mapping.updated_at = timezone.now()
         self._done_mappings[mapping.pk] = mapping
         if verdict.differs:
-            notes.insert(0, f"{verify.STILL_DIFFERS}: {end_sentence(verdict.text)}")
+            notes.insert(0, Message(reasons.STILL_DIFFERS, {"differences": verdict.text}))
         self._report(
             record.source_id,
             RunRecord.Outcome.FAILED if verdict.differs else RunRecord.Outcome.MIGRATED,
             target_id=target_id,
-            reason=" ".join(notes),
+            reason=joined(notes) if notes else "",
             verdict=verdict,
         )
         for dropped in prepared.dropped:
@@ -788,7 +785,7 @@ class BatchWork:
                 entity=ATTACHMENTS,
                 source_id=dropped.attachment.source_id,
                 outcome=RunRecord.Outcome.SKIPPED,
-                reason=dropped.reason,
+                **reason_columns(message_of(dropped.reason)),
                 detail=_attachment_detail(dropped.attachment),
                 parent_source_id=f"{self.entity.value}/{record.source_id}",
             )
@@ -849,7 +846,7 @@ class BatchWork:
         outcome: str,
         *,
         target_id: str = "",
-        reason: str = "",
+        reason: Message | str = "",
         detail: str = "",
         verdict: verify.Verdict = verify.NOT_CHECKED,
     ) -> None:
@@ -859,7 +856,7 @@ class BatchWork:
             source_id=source_id,
             outcome=outcome,
             target_id=target_id,
-            reason=reason,
+            **reason_columns(reason),
             detail=detail,
             verification=verdict.status,
             differences=verdict.text,
@@ -867,22 +864,46 @@ class BatchWork:
         self._reported.add(source_id)
         setattr(self.tally, outcome, getattr(self.tally, outcome) + 1)
 
+    def _requester_reason(self, requester_id: str) -> Message | None:
+        """Why a ticket's requester was not migrated, from its own row in this run (the
+        target's refusal of its address, in the target's words), when there is one."""
+        row = (
+            RunRecord.objects.filter(
+                run_id=self.run_obj.pk,
+                entity__in=[Entity.CONTACTS.value, Entity.AGENTS.value],
+                source_id=requester_id,
+            )
+            .exclude(outcome=RunRecord.Outcome.MIGRATED)
+            .only("reason", "reason_key", "reason_params")
+            .first()
+        )
+        if row is None or not row.reason:
+            return None
+        why = Message.from_json({"key": row.reason_key, "params": row.reason_params})
+        return reasons.requester_not_migrated(requester_id=requester_id, why=why or row.reason)
+
     def _report_failed(self, record: Record, error: ConnectorError) -> None:
         self._report(
             record.source_id,
             RunRecord.Outcome.FAILED,
-            reason=f"The target refused it: {error.user_message}",
+            reason=reasons.target_refused(error),
             detail=error.detail,
         )
 
     def _report_vanished(self, source_id: str) -> None:
-        if source_id not in self._reported:
-            self._report(
-                source_id,
-                RunRecord.Outcome.SKIPPED,
-                reason="It was not found on the source when it was read: deleted since it "
-                "was counted or chosen.",
+        if source_id in self._reported:
+            return
+        plan = self.run_obj.plan or {}
+        if source_id in (plan.get("missing_ids") or {}).get(self.entity.value, []):
+            # A chosen id the source had no record for when the run was planned.
+            reason = reasons.no_such_record(
+                entity=self.entity,
+                source_id=source_id,
+                platform=plan.get("source_name") or self.source.display_name,
             )
+        else:
+            reason = reasons.vanished()
+        self._report(source_id, RunRecord.Outcome.SKIPPED, reason=reason)
 
 
 def _attachment_detail(attachment: Attachment) -> str:

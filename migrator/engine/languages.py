@@ -10,6 +10,7 @@ from __future__ import annotations
 from django.utils.translation import get_language_info
 
 from connectors.base import TranslationLanguages
+from connectors.messages import Message, gettext_noop
 from connectors.schema import Article, ArticleTranslation
 
 
@@ -28,7 +29,7 @@ def translations_accepted(
     article: Article,
     translations: list[ArticleTranslation],
     languages: TranslationLanguages | None,
-    notes: list[str],
+    notes: list[Message | str],
 ) -> list[ArticleTranslation]:
     """The translations in languages the target has, each in the target's spelling of its
     language (``fr-fr`` → ``fr``); a note in ``notes`` for each one left out."""
@@ -42,15 +43,28 @@ def translations_accepted(
         name = language_name(translation.locale)
         if languages.is_primary(translation.locale):
             notes.append(
-                f"The {name} translation was not migrated: {name} is the target help desk's "
-                "main language, which the article itself is written in."
+                Message(
+                    gettext_noop(
+                        "The %(language)s translation was not migrated: %(language)s is the "
+                        "target help desk's main language, which the article itself is "
+                        "written in."
+                    ),
+                    # The language's English name, which Django's catalogue translates.
+                    {"language": Message(name)},
+                )
             )
             continue
         code = languages.code_for(translation.locale)
         if code is None:
             notes.append(
-                f"The {name} translation was not migrated: the target help desk does not "
-                f"have {name} enabled."
+                Message(
+                    gettext_noop(
+                        "The %(language)s translation was not migrated: the target help desk "
+                        "does not have %(language)s enabled."
+                    ),
+                    # The language's English name, which Django's catalogue translates.
+                    {"language": Message(name)},
+                )
             )
             continue
         accepted.append(translation.model_copy(update={"locale": code}))

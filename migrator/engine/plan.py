@@ -108,9 +108,17 @@ def first_records(
 
 
 def demo_selection(
-    *, source: Source, entities: Sequence[Entity], options: Options, filters: Filters
+    *,
+    source: Source,
+    entities: Sequence[Entity],
+    options: Options,
+    filters: Filters,
+    missing: dict[Entity, list[str]] | None = None,
 ) -> dict[Entity, list[str]]:
     """Ids per entity for a demo.
+
+    ``missing`` receives, per entity, the chosen ids the source has no record for (the
+    run reports them as such).
 
     Dependents are chosen first (tickets, articles: the ids the user picked, else the
     first 20), then each entity they depend on gets the records they refer to. An entity
@@ -125,6 +133,9 @@ def demo_selection(
             records = records_by_ids(source, entity, picked)
             # Chosen ids stay even when gone from the source: the run reports them.
             ids = list(picked)
+            found = {record.source_id for record in records}
+            if missing is not None and (absent := [i for i in ids if i not in found]):
+                missing[entity] = absent
         elif any(other in chosen for other in dependents):
             wanted = sorted(referred.get(entity, set()))
             records = records_by_ids(source, entity, wanted) if wanted else []
@@ -159,12 +170,14 @@ def plan_run(*, run: Run, source: Source, target: Target) -> None:
     source_fields = source.describe_fields()
     target_fields = target.describe_fields()
     selections: dict[Entity, list[str]] = {}
+    missing: dict[Entity, list[str]] = {}
     if run.kind == Run.Kind.DEMO:
         selections = demo_selection(
             source=source,
             entities=entities,
             options=migration.configured_options(),
             filters=migration.configured_filters(),
+            missing=missing,
         )
         available = {entity: len(selections[entity]) for entity in entities}
     else:
@@ -182,6 +195,8 @@ def plan_run(*, run: Run, source: Source, target: Target) -> None:
         "entities": [entity.value for entity in entities],
         "not_migrated": not_migrated(source=source.capabilities, target=target.capabilities),
         "estimate_seconds": round(estimate.total_seconds()),
+        # Chosen demo ids the source had no record for when the run was planned.
+        "missing_ids": {entity.value: ids for entity, ids in missing.items()},
     }
     with transaction.atomic():
         run.plan = plan

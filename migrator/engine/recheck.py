@@ -120,7 +120,7 @@ class _Checker:
         try:
             looked_up = self.transformer.prepare(record).record
         except RecordSkipped as error:
-            skipped = error.reason
+            skipped = str(error.reason)
             looked_up = record
         marker = source_marker(
             migration_id=self.run.migration_id,

@@ -20,9 +20,10 @@ from django.utils import timezone
 
 from connectors.base import Source, Target
 from connectors.errors import ConnectorError
+from connectors.messages import JOINED, Message, joined
 from connectors.schema import Entity, Record
 from connectors.sentences import end_sentence
-from migrator.engine import plan
+from migrator.engine import plan, reasons
 from migrator.engine.attachments import AttachmentGate, AttachmentProblem, without_attachment
 from migrator.engine.connectors import migration_connectors
 from migrator.engine.locks import records_locked
@@ -30,6 +31,7 @@ from migrator.engine.transform import RecordSkipped, References, Transformer
 from migrator.engine.verify import STILL_DIFFERS, VERIFIED_ENTITIES, Verdict, Verifier
 from migrator.models import Run
 from reports.models import ATTACHMENTS, RunRecord
+from reports.services import reason_columns
 
 logger = logging.getLogger(__name__)
 
@@ -138,7 +140,15 @@ class _Checker:
         with transaction.atomic():
             for row in rows:
                 row.save(
-                    update_fields=["outcome", "reason", "verification", "differences", "checked_at"]
+                    update_fields=[
+                        "outcome",
+                        "reason",
+                        "reason_key",
+                        "reason_params",
+                        "verification",
+                        "differences",
+                        "checked_at",
+                    ]
                 )
             Run.objects.filter(pk=self.run.pk).update(
                 reverify_heartbeat_at=timezone.now(),
@@ -191,13 +201,37 @@ class _Checker:
 def _row_update(row: RunRecord, verdict: Verdict) -> None:
     """The report row after a verification: a record that differs is failed (with what
     differs), one that was failed only for differing and is now whole is migrated."""
-    notes = row.reason.removeprefix(f"{STILL_DIFFERS}: {end_sentence(row.differences)}").strip()
+    notes = _notes_of(row)
     row.checked_at = timezone.now()
     row.verification = verdict.status
     row.differences = verdict.text[:4000]
     if verdict.differs:
         row.outcome = RunRecord.Outcome.FAILED
-        row.reason = f"{STILL_DIFFERS}: {end_sentence(verdict.text)} {notes}".strip()[:4000]
+        differs = Message(reasons.STILL_DIFFERS, {"differences": verdict.text})
+        _reason_set(row, joined([differs, *notes]))
     elif verdict.status == RunRecord.Verification.VERIFIED:
         row.outcome = RunRecord.Outcome.MIGRATED
-        row.reason = notes
+        _reason_set(row, joined(notes) if notes else "")
+
+
+def _notes_of(row: RunRecord) -> list[Message | str]:
+    """The row's notes, without what an earlier verification said differed."""
+    message = (
+        Message.from_json({"key": row.reason_key, "params": row.reason_params})
+        if row.reason_key
+        else None
+    )
+    if message is None:  # a row kept before reasons had message ids
+        text = row.reason.removeprefix(f"{STILL_DIFFERS}: {row.differences}.").strip()
+        return [text] if text else []
+    parts = list(message.params.get("parts") or []) if message.key == JOINED else [message]
+    return [
+        part
+        for part in parts
+        if part and not (isinstance(part, Message) and part.key == reasons.STILL_DIFFERS)
+    ]
+
+
+def _reason_set(row: RunRecord, reason: Message | str) -> None:
+    for name, value in reason_columns(reason).items():
+        setattr(row, name, value)

@@ -18,6 +18,7 @@ from html.parser import HTMLParser
 from typing import Any
 
 from connectors.base import Capabilities, TranslationLanguages
+from connectors.messages import Message
 from connectors.schema import (
     Agent,
     Article,
@@ -49,22 +50,39 @@ from migrator.configuration import (
     Matches,
     Options,
 )
+from migrator.engine import transform_notes as texts
 from migrator.engine.languages import translations_accepted
 from migrator.models import RecordMap
+
+#: A ticket's priority or type with no match on the target.
+_NO_CHOICE_MATCH = {
+    "priority": texts.THE_PRIORITY_HAS_NO_MATCH_ON,
+    "type": texts.THE_TYPE_HAS_NO_MATCH_ON,
+    "value": texts.THE_HAS_NO_MATCH_ON_THE,
+}
 
 
 class RecordSkipped(Exception):
     """The record cannot be written to the target; ``reason`` says why in plain words."""
 
-    def __init__(self, reason: str) -> None:
+    def __init__(self, reason: Message | str) -> None:
         super().__init__(reason)
         self.reason = reason
+
+
+class RequesterMissing(RecordSkipped):
+    """A ticket whose requester was not migrated and whose address the source did not
+    give: the engine says why the requester was not migrated, when this run reported it."""
+
+    def __init__(self, reason: Message | str, *, requester_id: str) -> None:
+        super().__init__(reason)
+        self.requester_id = requester_id
 
 
 @dataclass(frozen=True)
 class DroppedAttachment:
     attachment: Attachment
-    reason: str
+    reason: Message | str
 
 
 @dataclass
@@ -379,8 +397,10 @@ class Transformer:
                 notes = []
                 if record.custom_fields:
                     notes.append(
-                        "Organization fields are not mapped; "
-                        f"{len(record.custom_fields)} were left out."
+                        Message(
+                            texts.ORGANIZATION_FIELDS_ARE_NOT_MAPPED_WERE,
+                            {"count": len(record.custom_fields)},
+                        )
                     )
                 return Prepared(record.model_copy(update={"custom_fields": {}}), notes=notes)
         return Prepared(record)
@@ -390,11 +410,17 @@ class Transformer:
         organization = self.references.target_id(Entity.ORGANIZATIONS, contact.organization_id)
         if contact.organization_id and not organization:
             notes.append(
-                f"Organization {contact.organization_id} was not migrated; the contact has none."
+                Message(
+                    texts.ORGANIZATION_WAS_NOT_MIGRATED_THE_CONTACT,
+                    {"id": contact.organization_id},
+                )
             )
         if contact.custom_fields:
             notes.append(
-                f"Contact fields are not mapped; {len(contact.custom_fields)} were left out."
+                Message(
+                    texts.CONTACT_FIELDS_ARE_NOT_MAPPED_WERE,
+                    {"count": len(contact.custom_fields)},
+                )
             )
         update = {"organization_id": organization, "custom_fields": {}}
         return Prepared(contact.model_copy(update=update), notes=notes)
@@ -403,15 +429,19 @@ class Transformer:
         category = self.references.target_id(Entity.ARTICLE_CATEGORIES, section.category_id)
         if not category:
             raise RecordSkipped(
-                f"Its knowledge base category {section.category_id} was not migrated, so the "
-                "section has no place on the target."
+                Message(
+                    texts.ITS_KNOWLEDGE_BASE_CATEGORY_WAS_NOT,
+                    {"id": section.category_id},
+                )
             )
         notes: list[str] = []
         parent = self.references.target_id(Entity.ARTICLE_SECTIONS, section.parent_section_id)
         if section.parent_section_id and not parent:
             notes.append(
-                f"Its parent section {section.parent_section_id} was not migrated; the section "
-                "was placed directly in its category."
+                Message(
+                    texts.ITS_PARENT_SECTION_WAS_NOT_MIGRATED,
+                    {"id": section.parent_section_id},
+                )
             )
         update = {"category_id": category, "parent_section_id": parent}
         return Prepared(section.model_copy(update=update), notes=notes)
@@ -430,7 +460,7 @@ class Transformer:
             comments.insert(min(1, len(comments)), self._custom_fields_note(ticket, note_lines))
         tags = list(ticket.tags) if self.target.tags else []
         if ticket.tags and not self.target.tags:
-            notes.append("The target does not keep tags; they were left out.")
+            notes.append(Message(texts.THE_TARGET_DOES_NOT_KEEP_TAGS))
         if self.options.migrated_tag and self.target.tags:
             tags.append(self.options.migrated_tag)
         update: dict[str, Any] = {
@@ -479,18 +509,21 @@ class Transformer:
         if ticket.requester_email:
             if ticket.requester_id:
                 notes.append(
-                    f"Requester {ticket.requester_id} was not migrated; the ticket names them by "
-                    f"their e-mail address {ticket.requester_email}."
+                    Message(
+                        texts.REQUESTER_WAS_NOT_MIGRATED_THE_TICKET,
+                        {"id": ticket.requester_id, "email": ticket.requester_email},
+                    )
                 )
             return None, ticket.requester_email
         if ticket.requester_id:
-            raise RecordSkipped(
-                f"The ticket's requester ({ticket.requester_id}) was not migrated and has no "
-                "e-mail address, and the target needs a requester for every ticket."
+            raise RequesterMissing(
+                Message(
+                    texts.THE_TICKET_S_REQUESTER_WAS_NOT,
+                    {"id": ticket.requester_id},
+                ),
+                requester_id=ticket.requester_id,
             )
-        raise RecordSkipped(
-            "The ticket has no requester on the source, and the target needs one for every ticket."
-        )
+        raise RecordSkipped(Message(texts.THE_TICKET_HAS_NO_REQUESTER_ON))
 
     def _assignee(self, source_id: str | None, notes: list[str]) -> str | None:
         default = self.matches.default_agent_id
@@ -501,13 +534,17 @@ class Transformer:
             return found
         if default:
             notes.append(
-                f"Agent {source_id} is deleted, inactive or not matched on the target; the "
-                "ticket was assigned to the default agent."
+                Message(
+                    texts.AGENT_IS_DELETED_INACTIVE_OR_NOT_2,
+                    {"id": source_id},
+                )
             )
             return default
         notes.append(
-            f"Agent {source_id} is deleted, inactive or not matched on the target, and no "
-            "default agent was chosen; the ticket was left unassigned."
+            Message(
+                texts.AGENT_IS_DELETED_INACTIVE_OR_NOT,
+                {"id": source_id},
+            )
         )
         return None
 
@@ -520,11 +557,18 @@ class Transformer:
             return found
         if default:
             notes.append(
-                f"Group {source_id} is deleted or not matched on the target; the ticket went "
-                "to the default group."
+                Message(
+                    texts.GROUP_IS_DELETED_OR_NOT_MATCHED_2,
+                    {"id": source_id},
+                )
             )
             return default
-        notes.append(f"Group {source_id} is deleted or not matched on the target; no group set.")
+        notes.append(
+            Message(
+                texts.GROUP_IS_DELETED_OR_NOT_MATCHED,
+                {"id": source_id},
+            )
+        )
         return None
 
     def _status(
@@ -543,13 +587,19 @@ class Transformer:
         fallback = fallback_status(category=category, available=target_fields.statuses)
         if fallback is None:
             notes.append(
-                f"Status {key!r} has no match on the target; the target's default is used."
+                Message(
+                    texts.STATUS_HAS_NO_MATCH_ON_THE,
+                    {"status": key},
+                )
             )
             return None
         if fallback.category is not category:
             name = source_option.name if source_option else key
             notes.append(
-                f"Status {name!r} does not exist on the target; sent as {fallback.name!r}."
+                Message(
+                    texts.STATUS_DOES_NOT_EXIST_ON_THE,
+                    {"status": name, "sent": fallback.name},
+                )
             )
         return fallback.key
 
@@ -582,7 +632,10 @@ class Transformer:
         if rank is not None and by_rank is not None:
             return by_rank.key
         notes.append(
-            f"The {what} {key!r} has no match on the target; the target's default is used."
+            Message(
+                _NO_CHOICE_MATCH.get(what, _NO_CHOICE_MATCH["value"]),
+                {"value": key, "what": what},
+            )
         )
         return None
 
@@ -612,8 +665,14 @@ class Transformer:
                 mapped[target_field.key] = self._convert(key, source_field, target_field, value)
             except ValueError as problem:
                 notes.append(
-                    f"Field {title!r} could not go into {target_field.title!r} ({problem}); "
-                    "it was written in the private note."
+                    Message(
+                        texts.FIELD_COULD_NOT_GO_INTO_IT,
+                        {
+                            "field": title,
+                            "target_field": target_field.title,
+                            "problem": str(problem),
+                        },
+                    )
                 )
                 note_lines.append(f"{title}: {self._display(source_field, value)}")
         return mapped, note_lines
@@ -705,21 +764,27 @@ class Transformer:
             body, broken = repaired_html(update.get("html_body", comment.html_body))
             if broken:
                 notes.append(
-                    f"Comment {comment.source_id} had malformed HTML (unclosed or stray tags); "
-                    "it was repaired."
+                    Message(
+                        texts.COMMENT_HAD_MALFORMED_HTML_UNCLOSED_OR,
+                        {"id": comment.source_id},
+                    )
                 )
                 update["html_body"] = body
             update["attachments"] = self._attachments(comment.attachments, notes, dropped)
             kept.append(comment.model_copy(update=update))
         if left_out[CommentKind.SIDE_CONVERSATION]:
             notes.append(
-                f"{left_out[CommentKind.SIDE_CONVERSATION]} side conversation(s) left out "
-                "(the option to migrate them as private notes is off)."
+                Message(
+                    texts.SIDE_CONVERSATION_S_LEFT_OUT_THE,
+                    {"count": left_out[CommentKind.SIDE_CONVERSATION]},
+                )
             )
         if left_out[CommentKind.CALL_RECORDING]:
             notes.append(
-                f"{left_out[CommentKind.CALL_RECORDING]} call recording(s) left out "
-                "(the option to migrate them as private notes is off)."
+                Message(
+                    texts.CALL_RECORDING_S_LEFT_OUT_THE,
+                    {"count": left_out[CommentKind.CALL_RECORDING]},
+                )
             )
         return kept
 
@@ -736,7 +801,7 @@ class Transformer:
         if self.options.skip_attachments:
             return []
         if not allowed:
-            notes.append("The target does not take attachments here; they were left out.")
+            notes.append(Message(texts.THE_TARGET_DOES_NOT_TAKE_ATTACHMENTS))
             return []
         kept: list[Attachment] = []
         inline_left_out = 0
@@ -753,22 +818,24 @@ class Transformer:
             kept.append(attachment)
         if inline_left_out:
             notes.append(
-                f"{inline_left_out} inline image(s) left out: the target cannot show them in the "
-                "text, and the option to migrate them as attachments is off."
+                Message(
+                    texts.INLINE_IMAGE_S_LEFT_OUT_THE,
+                    {"count": inline_left_out},
+                )
             )
         return kept
 
-    def too_large_reason(self, attachment: Attachment, *, size: int | None = None) -> str:
+    def too_large_reason(self, attachment: Attachment, *, size: int | None = None) -> Message:
         size = size or attachment.size
         limit = format_bytes(self.attachment_limit or 0)
         if size:
-            return (
-                f"The attachment {attachment.file_name} is {format_bytes(size)}; the target "
-                f"accepts at most {limit} per file."
+            return Message(
+                texts.THE_ATTACHMENT_IS_THE_TARGET_ACCEPTS,
+                {"file": attachment.file_name, "size": format_bytes(size), "limit": limit},
             )
-        return (
-            f"The attachment {attachment.file_name} is larger than the {limit} the target "
-            "accepts per file."
+        return Message(
+            texts.THE_ATTACHMENT_IS_LARGER_THAN_THE,
+            {"file": attachment.file_name, "limit": limit},
         )
 
     # ------------------------------------------------------------------ articles
@@ -779,22 +846,28 @@ class Transformer:
         section = self.references.target_id(Entity.ARTICLE_SECTIONS, article.section_id)
         if not section:
             raise RecordSkipped(
-                f"Its knowledge base section or folder {article.section_id} was not migrated, so "
-                "the article has no place on the target."
+                Message(
+                    texts.ITS_KNOWLEDGE_BASE_SECTION_OR_FOLDER,
+                    {"id": article.section_id},
+                )
             )
         author = self.references.target_id(Entity.AGENTS, article.author_id)
         if not author and article.author_id:
             author = self.matches.default_agent_id
             notes.append(
-                f"Author {article.author_id} is not matched on the target; "
-                + ("the default agent is the author." if author else "no author set.")
+                Message(
+                    texts.AUTHOR_IS_NOT_MATCHED_ON_THE
+                    if author
+                    else texts.AUTHOR_IS_NOT_MATCHED_ON_THE_2,
+                    {"id": article.author_id},
+                )
             )
         body, broken = repaired_html(article.html_body)
         if broken:
-            notes.append("The article's HTML was malformed (unclosed or stray tags); repaired.")
+            notes.append(Message(texts.THE_ARTICLE_S_HTML_WAS_MALFORMED))
         translations = list(article.translations)
         if translations and not (self.options.translations and self.target.article_translations):
-            notes.append(f"{len(translations)} translation(s) left out.")
+            notes.append(Message(texts.TRANSLATION_S_LEFT_OUT, {"count": len(translations)}))
             translations = []
         translations = self._translations_accepted(article, translations, notes)
         translations = [
@@ -850,5 +923,10 @@ class Transformer:
             same = next((o for o in target_options if o.category is source.category), None)
             if same is not None:
                 return same.key
-        notes.append(f"Article status {key!r} has no match; saved as {target_options[0].name!r}.")
+        notes.append(
+            Message(
+                texts.ARTICLE_STATUS_HAS_NO_MATCH_SAVED,
+                {"status": key, "sent": target_options[0].name},
+            )
+        )
         return target_options[0].key

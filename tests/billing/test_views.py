@@ -196,7 +196,7 @@ def test_checkout_refuses_wrong_details_and_keeps_what_was_typed(owner_client, m
     page = response.content.decode()
     assert "This field is required." in page
     assert "two-letter country code" in page
-    assert "Enter a valid email address." in page
+    assert "Enter a valid e-mail address." in page
     assert 'value="12 rue de la Paix"' in page
     assert 'value="303265045"' in page
     assert not Order.objects.exists()

@@ -439,3 +439,34 @@ def test_server_errors_are_retried(seeded):
                 connector.check_credentials()
         statistics = connector.http_statistics()
     assert statistics.retries >= 1
+
+
+# --- internationalised e-mail addresses ----------------------------------------------------
+
+ACCENTED_ADDRESSES = ("zoë@exämple.fr", "josé@example.com")
+
+
+def test_an_accented_address_is_written_and_read_back_intact(harness):
+    """A contact whose address has accents (local part, domain) is an e-mail address to
+    every target, and the target's own API gives it back as it was written."""
+    with harness.connector() as connector:
+        if (
+            not isinstance(connector, Target)
+            or Entity.CONTACTS not in connector.capabilities.writes
+        ):
+            pytest.skip("does not write contacts")
+        fields = connector.describe_fields()
+        for number, address in enumerate(ACCENTED_ADDRESSES):
+            record = sample_record(
+                Entity.CONTACTS, ids={}, fields=fields, suffix=f"intl{number}"
+            ).model_copy(update={"email": address})
+            marker = source_marker(
+                migration_id=43, entity=Entity.CONTACTS, source_id=record.source_id
+            )
+            target_id = connector.create(Entity.CONTACTS, record, marker=marker)
+            assert target_id
+            assert connector.find_by_marker(Entity.CONTACTS, marker, record=record) == target_id
+            if isinstance(connector, Source) and Entity.CONTACTS in connector.capabilities.reads:
+                page = connector.read_page(Entity.CONTACTS, ids=[target_id], page_size=PAGE_SIZE)
+                [read] = page.records
+                assert read.email == address

@@ -476,7 +476,8 @@ def test_post_is_not_retried_when_it_may_have_been_applied(
 
     assert raised.value.ambiguous is True
     assert "may or may not have been applied" in raised.value.user_message
-    assert ACCOUNT_HOST in raised.value.user_message
+    assert "Zendesk" in raised.value.user_message
+    assert ACCOUNT_HOST not in raised.value.user_message
     assert len(seen) == 1
     assert fake_time.sleeps == []
 
@@ -569,8 +570,7 @@ def test_exhausted_server_errors_raise_transient_error(
     assert error.ambiguous is False
     assert error.retryable is True
     assert error.user_message == (
-        f"{ACCOUNT_HOST} had a server error (HTTP 503) that lasted through 3 attempts; "
-        "try again later"
+        "Zendesk had a server error (HTTP 503) that lasted through 3 attempts; try again later"
     )
     assert "maintenance" in error.detail
 
@@ -584,7 +584,7 @@ def test_exhausted_timeouts_raise_transient_error(make_client: Callable[..., Htt
 
     assert len(seen) == 3
     assert raised.value.user_message == (
-        f"{ACCOUNT_HOST} did not answer within 30 seconds (after 3 attempts)"
+        "Zendesk did not answer within 30 seconds (after 3 attempts)"
     )
 
 
@@ -1043,17 +1043,20 @@ def test_calls_are_counted_per_entity(make_client: Callable[..., HttpClient]) ->
         (
             401,
             AuthenticationError,
-            f"{ACCOUNT_HOST} rejected the credentials (HTTP 401); check the API token or password",
+            "Zendesk rejected the credentials (HTTP 401); check the API token or password",
         ),
         (
             403,
             AuthenticationError,
-            f"{ACCOUNT_HOST} accepted the credentials but refused access (HTTP 403); "
+            "Zendesk accepted the credentials but refused access (HTTP 403); "
             "the account may lack the permissions this migration needs",
         ),
-        (404, NotFoundError, f"{ACCOUNT_HOST} has no such record or address (HTTP 404)"),
-        (400, InvalidRecordError, f"{ACCOUNT_HOST} refused the record (HTTP 400)"),
-        (418, ConnectorError, f"{ACCOUNT_HOST} refused the request (HTTP 418)"),
+        (404, NotFoundError, "Zendesk answered 404 (no such record)"),
+        (410, NotFoundError, "Zendesk answered 410 (the record is gone)"),
+        (400, InvalidRecordError, "Zendesk refused the record (HTTP 400)"),
+        (409, InvalidRecordError, "Zendesk answered 409 (a conflict with what it already holds)"),
+        (413, InvalidRecordError, "Zendesk answered 413 (too large to accept)"),
+        (418, ConnectorError, "Zendesk refused the request (HTTP 418)"),
     ],
 )
 def test_status_codes_map_to_errors(
@@ -1100,9 +1103,7 @@ def test_validation_errors_carry_the_platform_details(
         make_client(handler).post("tickets.json", json={"ticket": {}})
 
     error = raised.value
-    assert error.user_message == (
-        f"{ACCOUNT_HOST} refused the record (HTTP 422): Record validation errors"
-    )
+    assert error.user_message == ("Zendesk refused the record (HTTP 422): Record validation errors")
     assert json.loads(error.detail) == body
 
 
@@ -1125,7 +1126,7 @@ def test_invalid_json_on_success_is_a_malformed_response(
         make_client(handler).get("tickets.json")
 
     assert raised.value.user_message == (
-        f"{ACCOUNT_HOST} answered with something that is not valid JSON (HTTP 200)"
+        "Zendesk answered with something that is not valid JSON (HTTP 200)"
     )
     assert "maintenance" in raised.value.detail
 
@@ -1147,7 +1148,7 @@ def test_a_name_that_does_not_resolve_is_unreachable_without_retries(
         client.get("users/me.json")
 
     assert raised.value.user_message == (
-        "could not reach nosuchaccount.zendesk.test: the name does not resolve"
+        "could not reach Zendesk (nosuchaccount.zendesk.test): its address does not resolve"
     )
     assert seen == []
     assert fake_time.sleeps == []
@@ -1169,7 +1170,7 @@ def test_a_refused_connection_is_unreachable_after_retries(fake_time: FakeTime) 
         client.post("tickets.json", json={})
 
     assert raised.value.user_message == (
-        "could not reach 127.0.0.1: the connection was refused (after 3 attempts)"
+        "could not reach test: the connection was refused (after 3 attempts)"
     )
     assert len(fake_time.sleeps) == 2
 

@@ -92,7 +92,7 @@ def test_connect_choose_scope_and_select_data(site, browser, screenshots):
     source.locator("input[name='source-api_token']").fill("some-token")
     source.locator("button", has_text="Connect to Zendesk").click()
     page.locator("#connect-source .connect-error", has_text="Could not reach").wait_for()
-    assert "acme-helpdesk.invalid: the name does not resolve" in error.inner_text()
+    assert "(acme-helpdesk.invalid): its address does not resolve" in error.inner_text()
     check_widths(page, screenshots, "04-connect-unreachable")
 
     # The sandbox account: connected, the account shown, never the token.

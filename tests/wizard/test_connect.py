@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from django.urls import reverse
+from django.utils import translation
 
 from migrator import services
 from migrator.crypto import decrypt_credentials
@@ -133,9 +134,23 @@ def test_an_unreachable_address_says_it_cannot_be_reached(client, user, migratio
     client.force_login(user)
     data = zendesk.form_data("source", url="https://acme-helpdesk.invalid")
     page = client.post(side_url(migration, "source"), data).content.decode()
-    assert "Could not reach acme-helpdesk.invalid: the name does not resolve." in page
+    assert "Could not reach Zendesk (acme-helpdesk.invalid): its address does not resolve." in page
     assert 'value="https://acme-helpdesk.invalid"' in page
     assert not Connection.objects.exists()
+
+
+def test_an_unreachable_address_says_so_in_french(client, user, migration, zendesk):
+    client.force_login(user)
+    client.cookies["django_language"] = "fr"
+    data = zendesk.form_data("source", url="https://acme-helpdesk.invalid")
+    try:
+        page = client.post(side_url(migration, "source"), data).content.decode()
+    finally:
+        translation.deactivate()  # the page activated French in this thread
+    assert (
+        "Impossible de joindre Zendesk (acme-helpdesk.invalid) : son adresse ne se résout pas."
+        in page
+    )
 
 
 def test_malformed_values_are_refused_on_their_fields(client, user, migration, zendesk):

@@ -130,7 +130,18 @@ def test_an_untagged_migration_saves_no_tag(client, user):
             {"demo_articles": ",".join(f"a{n}" for n in range(25))},
             "A demo takes at most 20 articles; you entered 25.",
         ),
-        ({"demo_tickets": "12, <script>"}, "These are not record ids: &lt;script&gt;."),
+        (
+            {"demo_tickets": "12, <script>"},
+            "“&lt;script&gt;”: not a ticket id on Zendesk, whose ticket ids are whole numbers",
+        ),
+        (
+            {"demo_tickets": "abc 99999"},
+            "“abc”: not a ticket id on Zendesk, whose ticket ids are whole numbers (such as 1234).",
+        ),
+        (
+            {"demo_articles": "12 how-to"},
+            "“how-to”: not an article id on Zendesk, whose article ids are whole numbers",
+        ),
         ({"tag_tickets": "on", "migrated_tag": "two words"}, "is not a tag: use one word"),
         ({"tag_tickets": "on", "migrated_tag": ""}, "Enter the tag to add"),
     ],

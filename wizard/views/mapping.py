@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from connectors.errors import ConnectorError
+from connectors.messages import translated
 from migrator import services
 from migrator.models import Migration
 from wizard import steps
@@ -32,7 +33,7 @@ def mapping(request: HttpRequest, migration: Migration) -> HttpResponse:
             TEMPLATE,
             migration=migration,
             step=steps.MAP,
-            context={"read_error": error.user_message},
+            context={"read_error": translated(error)},
         )
     if refresh:
         messages.success(request, _("Both help desks' fields were read again."))

@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from connectors.errors import ConnectorError
+from connectors.messages import translated
 from migrator import services
 from migrator.models import Migration
 from wizard import steps
@@ -31,7 +32,7 @@ def match(request: HttpRequest, migration: Migration) -> HttpResponse:
             TEMPLATE,
             migration=migration,
             step=steps.MATCH,
-            context={"read_error": error.user_message},
+            context={"read_error": translated(error)},
         )
     if refresh:
         messages.success(request, _("Both help desks were read again."))

@@ -8,6 +8,8 @@ from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from connectors.base import ConnectorBase
+from connectors.registry import UnknownConnectorError, registry
 from migrator import services
 from migrator.models import Migration
 from wizard import steps
@@ -16,15 +18,29 @@ from wizard.configure_pages import options_page
 from wizard.views.base import next_step_redirect, render_step, wizard_step
 
 
+def source_connector_class(migration: Migration) -> type[ConnectorBase] | None:
+    """The source's connector class, when the source is connected and installed."""
+    source = migration.source
+    if source is None:
+        return None
+    try:
+        return registry.get(source.platform)
+    except UnknownConnectorError:
+        return None
+
+
 @require_http_methods(["GET", "POST"])
 @wizard_step(steps.OPTIONS)
 def options(request: HttpRequest, migration: Migration) -> HttpResponse:
     page = options_page(migration)
+    source_class = source_connector_class(migration)
     form = OptionsForm(
         request.POST if request.method == "POST" else None,
         available=page.available,
         demo=page.demo,
         saved=migration.configured_options(),
+        source_name=source_class.display_name if source_class else "",
+        source_ids=source_class.record_id_pattern if source_class else None,
         marker_locked=page.marker.locked,
     )
     if request.method == "POST" and form.is_valid():

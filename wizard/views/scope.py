@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from connectors.errors import ConnectorError
+from connectors.messages import translated
 from connectors.registry import registry
 from migrator import discovery, services
 from migrator.models import Migration
@@ -29,7 +30,7 @@ def scope(request: HttpRequest, migration: Migration) -> HttpResponse:
     try:
         scopes = discovery.target_scopes(migration=migration, refresh=refresh)
     except ConnectorError as failure:
-        scopes, error = [], as_sentence(failure.user_message)
+        scopes, error = [], as_sentence(translated(failure))
     data = request.POST if request.method == "POST" else None
     initial = {"scope": migration.target_scope_id} if migration.target_scope_id else None
     form = ScopeForm(data, scopes=scopes, label=scope_kind_label(kind), initial=initial)

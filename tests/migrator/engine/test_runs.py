@@ -691,3 +691,33 @@ def test_a_service_down_past_every_try_pauses_the_run_and_fails_nothing(pair, mo
     assert run.status == Run.Status.COMPLETED, run.pause_reason
     assert set(outcomes(run, Entity.TICKETS).values()) == {"migrated"}
     assert_written_once(pair.target, Entity.TICKETS, 3)
+
+
+def test_a_ticket_whose_requester_the_target_refused_says_what_the_target_said(pair):
+    """The requester has an address; the target refused it: the ticket's reason says so,
+    in the target's words, never that the requester has no address."""
+    seed_helpdesk(pair.source, tickets=3)
+    pair.source.add(memory.ticket(4, requester_id="501", requester_email=None))
+
+    def refuse_contact_501(entity, record):
+        if entity is Entity.CONTACTS and record.source_id == "501":
+            raise InvalidRecordError(
+                "Memory refused the contact: email: It should be in the 'valid email "
+                "address' format",
+                status=400,
+            )
+
+    pair.target.on_create = refuse_contact_501
+    pair.configure(entities=[Entity.CONTACTS, Entity.TICKETS])
+    run = drain(start(pair))
+    assert run.status == Run.Status.COMPLETED
+    contact = RunRecord.objects.get(run=run, entity="contacts", source_id="501")
+    assert contact.outcome == RunRecord.Outcome.FAILED
+    ticket = RunRecord.objects.get(run=run, entity="tickets", source_id="4")
+    assert ticket.outcome == RunRecord.Outcome.SKIPPED
+    assert "no e-mail address" not in ticket.reason
+    assert ticket.reason == (
+        "The ticket's requester (501) was not migrated, and the target needs a requester "
+        "for every ticket. Why the requester was not migrated: The target refused it: "
+        "Memory refused the contact: email: It should be in the 'valid email address' format"
+    )
