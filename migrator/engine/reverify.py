@@ -222,7 +222,7 @@ def _notes_of(row: RunRecord) -> list[Message | str]:
         else None
     )
     if message is None:  # a row kept before reasons had message ids
-        text = row.reason.removeprefix(f"{STILL_DIFFERS}: {row.differences}.").strip()
+        text = row.reason.removeprefix(f"{STILL_DIFFERS}: {end_sentence(row.differences)}").strip()
         return [text] if text else []
     parts = list(message.params.get("parts") or []) if message.key == JOINED else [message]
     return [
