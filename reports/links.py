@@ -28,6 +28,11 @@ _RECORD_PATHS: dict[str, dict[Entity, str]] = {
 }
 
 
+def record_paths() -> dict[str, dict[Entity, str]]:
+    """Per platform, the path of each entity's record page ("{id}" stands for its id)."""
+    return {platform: dict(paths) for platform, paths in _RECORD_PATHS.items()}
+
+
 def record_url(*, platform: str, account_url: str, entity: str, record_id: str) -> str:
     """The record's page on its platform, or "" when unknown."""
     if not (account_url and record_id):

@@ -19,6 +19,9 @@ class RunRecord(models.Model):
 
     class Outcome(models.TextChoices):
         MIGRATED = "migrated", _("Migrated")
+        #: Found already on the target (an agent or group with the same e-mail address or
+        #: name, or the one chosen in the matching step) and not written: not migrated.
+        MATCHED = "matched", _("Matched")
         SKIPPED = "skipped", _("Skipped")
         FAILED = "failed", _("Failed")
 
@@ -31,6 +34,9 @@ class RunRecord(models.Model):
     #: A ``connectors.schema.Entity`` value, or :data:`ATTACHMENTS`.
     entity = models.CharField(max_length=40)
     source_id = models.CharField(max_length=255)
+    #: What a person calls the record (ticket subject, article title, name), as the source
+    #: gave it; empty when unknown (rows of older runs, a record gone from the source).
+    title = models.CharField(max_length=255, blank=True, default="")
     target_id = models.CharField(max_length=255, blank=True)
     outcome = models.CharField(max_length=10, choices=Outcome.choices)
     #: Why it was skipped or failed, or what changed on the way (a note on a migrated one).

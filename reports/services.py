@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.utils import timezone
 
 from reports.models import RunRecord
+from reports.titles import MAX_TITLE_CHARS
 
 _MAX_REASON_CHARS = 4000
 _MAX_DETAIL_CHARS = 8000
@@ -16,6 +17,7 @@ def run_record_save(
     entity: str,
     source_id: str,
     outcome: str,
+    title: str = "",
     target_id: str = "",
     reason: str = "",
     detail: str = "",
@@ -28,6 +30,7 @@ def run_record_save(
                 run_id=run_id,
                 entity=entity,
                 source_id=source_id,
+                title=title[:MAX_TITLE_CHARS],
                 target_id=target_id or "",
                 outcome=outcome,
                 reason=reason[:_MAX_REASON_CHARS],
@@ -39,6 +42,7 @@ def run_record_save(
         update_conflicts=True,
         unique_fields=["run", "entity", "source_id"],
         update_fields=[
+            "title",
             "target_id",
             "outcome",
             "reason",
@@ -59,6 +63,7 @@ def run_records_save(*, records: list[RunRecord]) -> None:
     now = timezone.now()
     for record in records:
         record.target_id = record.target_id or ""
+        record.title = (record.title or "")[:MAX_TITLE_CHARS]
         record.reason = record.reason[:_MAX_REASON_CHARS]
         record.detail = record.detail[:_MAX_DETAIL_CHARS]
         record.differences = record.differences[:_MAX_REASON_CHARS]
@@ -70,6 +75,7 @@ def run_records_save(*, records: list[RunRecord]) -> None:
         update_conflicts=True,
         unique_fields=["run", "entity", "source_id"],
         update_fields=[
+            "title",
             "target_id",
             "outcome",
             "reason",
