@@ -117,9 +117,9 @@ def run_records(
     entity: str | None = None,
     search: str | None = None,
 ) -> QuerySet[RunRecord]:
-    """A run's records (one outcome's, one entity's, those whose title or id holds
-    ``search``), by entity in the order the run moved them, then by source id (numeric
-    ids in numeric order), attachments left out last."""
+    """A run's records (one outcome's, one entity's, those whose title holds ``search`` or
+    whose id on either side is ``search``), by entity in the order the run moved them, then
+    by source id (numeric ids in numeric order), attachments left out last."""
     records = RunRecord.objects.filter(run=run)
     if outcome:
         records = records.filter(outcome=outcome)
@@ -127,10 +127,7 @@ def run_records(
         records = records.filter(entity=entity)
     if search := (search or "").strip():
         records = records.filter(
-            Q(title__icontains=search)
-            | Q(source_id__iexact=search)
-            | Q(target_id__iexact=search)
-            | Q(source_id__icontains=search)
+            Q(title__icontains=search) | Q(source_id=search) | Q(target_id=search)
         )
     positions = dict(RunEntity.objects.filter(run=run).values_list("entity", "position").order_by())
     flow = Case(

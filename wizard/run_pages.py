@@ -214,7 +214,10 @@ class RecordFilters:
         return cls(
             outcome=outcome if outcome in RunRecord.Outcome.values else "",
             entity=entity if entity in ENTITY_LABELS else "",
-            search=" ".join(query.get("q", "").split())[:MAX_SEARCH_CHARS],
+            # Words only: control characters (a NUL byte) cannot be searched for.
+            search=" ".join(
+                "".join(char for char in query.get("q", "") if char.isprintable()).split()
+            )[:MAX_SEARCH_CHARS],
         )
 
     def query(self) -> dict[str, str]:
