@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 #: RunRecord.entity of an attachment left out of a record that was itself migrated.
 ATTACHMENTS = "attachments"
@@ -18,12 +19,12 @@ class RunRecord(models.Model):
     """
 
     class Outcome(models.TextChoices):
-        MIGRATED = "migrated", _("Migrated")
+        MIGRATED = "migrated", pgettext_lazy("outcome of a record", "Migrated")
         #: Found already on the target (an agent or group with the same e-mail address or
         #: name, or the one chosen in the matching step) and not written: not migrated.
-        MATCHED = "matched", _("Matched")
-        SKIPPED = "skipped", _("Skipped")
-        FAILED = "failed", _("Failed")
+        MATCHED = "matched", pgettext_lazy("outcome of a record", "Matched")
+        SKIPPED = "skipped", pgettext_lazy("outcome of a record", "Skipped")
+        FAILED = "failed", pgettext_lazy("outcome of a record", "Failed")
 
     class Verification(models.TextChoices):
         VERIFIED = "verified", _("Verified")

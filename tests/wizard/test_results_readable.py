@@ -263,3 +263,20 @@ def test_a_missing_record_or_a_stranger_gets_a_plain_not_found_page(
     # The emulators' APIs answer as before.
     api = client.get(f"/sandbox/zendesk/{sandbox.source.slug}/api/v2/tickets.json")
     assert api.status_code == 401
+
+
+def test_french_outcomes_agree_with_their_noun(client, user, sandbox):
+    run = recorded_run(sandbox.migration, tickets=20)
+    RunRecord.objects.filter(run=run, source_id="1").update(outcome="matched")
+    client.force_login(user)
+    client.cookies["django_language"] = "fr"
+    page = client.get(
+        reverse("wizard_run_results", args=[run.pk]), HTTP_ACCEPT_LANGUAGE="fr"
+    ).content.decode()
+    # Counts of records (un enregistrement: masculine, plural) and one record's outcome.
+    for header in ("Migrés", "Associés", "Ignorés", "Échoués"):
+        assert f'<th scope="col">{header}</th>' in page, header
+    for badge in ("Migré", "Associé", "Ignoré", "Échoué"):
+        assert f'">{badge}</span>' in page, badge
+    assert "Échouée" not in page
+    assert "Titre ou identifiant" in page
