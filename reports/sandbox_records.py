@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from html import unescape
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
@@ -90,6 +91,25 @@ def sandbox_record_routes() -> list[SandboxRoute]:
     return routes
 
 
+def _record_path_pattern() -> re.Pattern[str]:
+    alternatives = [
+        rf"{re.escape(platform)}/[^/]+" + re.escape(path).replace(re.escape("{id}"), "[^/]+")
+        for platform, paths in record_paths().items()
+        if platform in _COLLECTIONS
+        for path in paths.values()
+    ]
+    return re.compile(rf"^/sandbox/(?:{'|'.join(alternatives)})/?$")
+
+
+_RECORD_PATH = _record_path_pattern()
+
+
+def is_sandbox_record_path(path: str) -> bool:
+    """Whether ``path`` is a record page (served by the site, with its sessions), not an
+    emulator's API (served without the site's middleware)."""
+    return bool(_RECORD_PATH.match(path))
+
+
 def _may_read(user: AbstractBaseUser | AnonymousUser, platform: str, slug: str) -> bool:
     """Staff, or a user who may see a migration connected to this sandbox account."""
     if not user.is_authenticated:
@@ -159,8 +179,14 @@ def _text(data: dict[str, Any]) -> str:
     return ""
 
 
+_BLOCK_END = re.compile(r"<(?:br|/p|/div|/li|/h[1-6]|/tr|/blockquote|/pre)\b[^>]*>", re.I)
+
+
 def _plain(html: str) -> str:
-    return " ".join(strip_tags(html).split())
+    """The text of an HTML body: one line per paragraph, entities decoded."""
+    text = unescape(strip_tags(_BLOCK_END.sub("\n", html)))
+    lines = (" ".join(line.split()) for line in text.splitlines())
+    return "\n".join(line for line in lines if line)
 
 
 def _fields(data: dict[str, Any]) -> list[tuple[str, str]]:

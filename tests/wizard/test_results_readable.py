@@ -280,3 +280,12 @@ def test_french_outcomes_agree_with_their_noun(client, user, sandbox):
         assert f'">{badge}</span>' in page, badge
     assert "Échouée" not in page
     assert "Titre ou identifiant" in page
+
+
+def test_record_pages_go_through_the_site_and_api_calls_stay_on_the_emulators():
+    from reports.sandbox_records import is_sandbox_record_path
+
+    assert is_sandbox_record_path("/sandbox/zendesk/acme/agent/tickets/12")
+    assert is_sandbox_record_path("/sandbox/freshdesk/acme/a/solutions/articles/3")
+    assert not is_sandbox_record_path("/sandbox/zendesk/acme/api/v2/tickets/12.json")
+    assert not is_sandbox_record_path("/sandbox/freshdesk/acme/api/v2/tickets/1")
