@@ -25,6 +25,11 @@ _RECORD_PATHS: dict[str, dict[Entity, str]] = {
         Entity.ARTICLE_SECTIONS: "/a/solutions/folders/{id}",
         Entity.ARTICLES: "/a/solutions/articles/{id}",
     },
+    "teamwork_desk": {
+        Entity.ORGANIZATIONS: "/desk/companies/{id}",
+        Entity.CONTACTS: "/desk/customers/{id}",
+        Entity.TICKETS: "/desk/tickets/{id}/messages",
+    },
 }
 
 

@@ -48,9 +48,14 @@ _COLLECTIONS: dict[str, dict[Entity, tuple[str, str]]] = {
         Entity.ARTICLE_SECTIONS: ("solution_folders", ""),
         Entity.ARTICLES: ("solution_articles", ""),
     },
+    "teamwork_desk": {
+        Entity.ORGANIZATIONS: ("companies", ""),
+        Entity.CONTACTS: ("customers", ""),
+        Entity.TICKETS: ("tickets", "messages"),
+    },
 }
 _TITLE_KEYS = ("subject", "title", "name")
-_TEXT_KEYS = ("description", "body", "description_text", "body_text", "details")
+_TEXT_KEYS = ("description", "body", "description_text", "body_text", "details", "message")
 #: Children shown under a record (a ticket's first comments).
 MAX_CHILDREN = 200
 _MAX_VALUE_CHARS = 300
@@ -169,7 +174,8 @@ def _title(data: dict[str, Any]) -> str:
     contact = data.get("contact")
     if isinstance(contact, dict) and isinstance(contact.get("name"), str):
         return contact["name"]
-    return ""
+    names = [data.get(key) for key in ("firstName", "lastName")]
+    return " ".join(name.strip() for name in names if isinstance(name, str) and name.strip())
 
 
 def _text(data: dict[str, Any]) -> str:

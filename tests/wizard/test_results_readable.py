@@ -289,3 +289,38 @@ def test_record_pages_go_through_the_site_and_api_calls_stay_on_the_emulators():
     assert is_sandbox_record_path("/sandbox/freshdesk/acme/a/solutions/articles/3")
     assert not is_sandbox_record_path("/sandbox/zendesk/acme/api/v2/tickets/12.json")
     assert not is_sandbox_record_path("/sandbox/freshdesk/acme/api/v2/tickets/1")
+
+
+def test_teamwork_desk_records_have_links_that_open_on_the_sandbox(client, user, sandbox):
+    from connectors.sandbox import sandbox_platform
+    from tests.wizard.conftest import SITE_URL, SMALL_SOURCE
+
+    platform = sandbox_platform("teamwork_desk")
+    account = platform.account_create(slug=f"tw-{sandbox.target.slug}", name="Acme on Teamwork")
+    platform.seed(account=account, plan=SMALL_SOURCE)
+    connection = services.connection_create(
+        owner=user,
+        platform="teamwork_desk",
+        credentials=platform.credentials(account=account, site_url=SITE_URL),
+        rate_limit_per_minute=0,
+    )
+    sandbox.migration.target = connection
+    sandbox.migration.save(update_fields=["target"])
+    ticket = EmulatedRecord.objects.filter(account=account, collection="tickets").first()
+    _source, target_url = report_selectors.record_links(
+        source=sandbox.migration.source,
+        target=connection,
+        entity="tickets",
+        source_id="1",
+        target_id=str(ticket.number),
+    )
+    assert target_url.endswith(
+        f"/sandbox/teamwork_desk/{account.slug}/desk/tickets/{ticket.number}/messages"
+    )
+    client.force_login(user)
+    page = client.get(_path(target_url))
+    assert page.status_code == 200
+    assert ticket.data["subject"].replace("'", "&#x27;") in page.content.decode()
+    customer = EmulatedRecord.objects.filter(account=account, collection="customers").first()
+    page = client.get(f"/sandbox/teamwork_desk/{account.slug}/desk/customers/{customer.number}")
+    assert customer.data["firstName"] in page.content.decode()
