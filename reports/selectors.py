@@ -6,15 +6,14 @@ import csv
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from django.db.models import Case, Count, IntegerField, Q, QuerySet, Sum, Value, When
-from django.db.models.functions import Length
+from django.db.models import Count, Q, QuerySet, Sum
 
 from connectors.schema import Entity
 from migrator.engine.progress import run_progress
 from migrator.engine.verify import VERIFIED_ENTITIES
-from migrator.models import Connection, Run, RunBatch, RunEntity
+from migrator.models import Connection, Run, RunBatch
 from reports.links import record_url
-from reports.models import ATTACHMENTS, RunRecord
+from reports.models import ATTACHMENTS, SOURCE_ORDER, RunRecord, flow_order
 
 CSV_COLUMNS = (
     "entity",
@@ -129,13 +128,9 @@ def run_records(
         records = records.filter(
             Q(title__icontains=search) | Q(source_id=search) | Q(target_id=search)
         )
-    positions = dict(RunEntity.objects.filter(run=run).values_list("entity", "position").order_by())
-    flow = Case(
-        *(When(entity=name, then=Value(position)) for name, position in positions.items()),
-        default=Value(len(positions) + 1),
-        output_field=IntegerField(),
-    )
-    return records.order_by(flow, "entity", Length("source_id"), "source_id", "id")
+    if entity:
+        return records.order_by(*SOURCE_ORDER)
+    return records.order_by(flow_order(), *SOURCE_ORDER)
 
 
 class _Line:
