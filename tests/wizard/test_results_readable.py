@@ -274,7 +274,7 @@ def test_french_outcomes_agree_with_their_noun(client, user, sandbox):
         reverse("wizard_run_results", args=[run.pk]), HTTP_ACCEPT_LANGUAGE="fr"
     ).content.decode()
     # Counts of records (un enregistrement: masculine, plural) and one record's outcome.
-    for header in ("Migrés", "Associés", "Ignorés", "Échoués"):
+    for header in ("Migrés", "Associés", "Ignorés", "Échoués", "Vérifiés"):
         assert f'<th scope="col">{header}</th>' in page, header
     for badge in ("Migré", "Associé", "Ignoré", "Échoué"):
         assert f'">{badge}</span>' in page, badge
