@@ -19,7 +19,7 @@ from django.utils.formats import time_format
 from django.utils.functional import Promise
 from django.utils.timesince import timeuntil
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from billing import selectors as billing_selectors
 from billing.plans import Feature, unlocking_plan
@@ -63,6 +63,16 @@ WEEKDAYS: tuple[tuple[int, Promise], ...] = (
     (6, gettext_lazy("Saturday")),
     (7, gettext_lazy("Sunday")),
 )
+
+
+#: The records of one outcome, in the plural ("Migrés" in French, agreeing with the
+#: records): the CSV downloads.
+OUTCOME_RECORDS: dict[str, Promise] = {
+    RunRecord.Outcome.MIGRATED: pgettext_lazy("number of records", "Migrated"),
+    RunRecord.Outcome.MATCHED: pgettext_lazy("number of records", "Matched"),
+    RunRecord.Outcome.SKIPPED: pgettext_lazy("number of records", "Skipped"),
+    RunRecord.Outcome.FAILED: pgettext_lazy("number of records", "Failed"),
+}
 
 
 def entity_label(entity: str) -> str:
@@ -311,7 +321,7 @@ def results_context(*, run: Run, query: QueryDict) -> dict[str, object]:
     csv_url = reverse("wizard_run_csv", args=[run.pk])
     downloads = [
         Download(label=str(label), url=f"{csv_url}?{urlencode({'outcome': value})}")
-        for value, label in RunRecord.Outcome.choices
+        for value, label in OUTCOME_RECORDS.items()
     ]
     downloads.append(Download(label=_("All records"), url=csv_url))
     chosen = filters.query()

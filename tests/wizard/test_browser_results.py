@@ -138,3 +138,15 @@ def test_results_filtered_searched_and_a_record_opened_on_the_sandbox(
     assert answer.status == 404
     assert "Not found on the sandbox" in page.inner_text("main")
     check_widths(page, shots, "results-04-missing-record")
+
+    # In French, the outcomes agree with the records they count.
+    page.context.add_cookies([{"name": "django_language", "value": "fr", "url": base_url}])
+    page.goto(f"{base_url}/runs/{demo.pk}/")
+    headers = page.locator("#results .summary-table thead th").all_inner_texts()
+    assert [text.strip().lower() for text in headers[2:6]] == [
+        "migrés",
+        "associés",
+        "ignorés",
+        "échoués",
+    ]
+    check_widths(page, shots, "results-05-french")

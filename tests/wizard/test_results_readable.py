@@ -279,6 +279,8 @@ def test_french_outcomes_agree_with_their_noun(client, user, sandbox):
     for badge in ("Migré", "Associé", "Ignoré", "Échoué"):
         assert f'">{badge}</span>' in page, badge
     assert "Échouée" not in page
+    # The CSV downloads are records of an outcome: plural.
+    assert '>Associés</a>' in page and '>Échoués</a>' in page
     assert "Titre ou identifiant" in page
 
 
