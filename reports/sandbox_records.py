@@ -158,13 +158,18 @@ def sandbox_record_page(
     return SandboxRecordPage(
         platform=platform,
         account_name=account.name,
-        entity=entity,
+        entity=_person_kind(data) if collection == "users" else entity,
         number=record.number,
         title=_title(data) or f"#{record.number}",
         text=_text(data),
         fields=_fields(data),
         children=_children(record, children) if children else [],
     )
+
+
+def _person_kind(data: dict[str, Any]) -> Entity:
+    """Zendesk keeps agents and end users together (one address for both)."""
+    return Entity.CONTACTS if data.get("role") == "end-user" else Entity.AGENTS
 
 
 def _title(data: dict[str, Any]) -> str:

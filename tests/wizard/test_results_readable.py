@@ -227,6 +227,10 @@ def test_links_to_records_open_a_readable_page_on_the_sandbox(client, user, sand
         account=sandbox.target, collection="tickets", number=int(record.target_id)
     )
     assert ticket.data["subject"] == record.title
+    # A contact's page says it is a contact (Zendesk keeps agents and end users together).
+    contact = RunRecord.objects.filter(run=demo, entity="contacts").first()
+    page = client.get(f"/sandbox/zendesk/{sandbox.source.slug}/agent/users/{contact.source_id}")
+    assert "· Contacts #" in page.content.decode()
     # Every entity's link opens too (agents, contacts, articles, …).
     for other in RunRecord.objects.filter(run=demo).exclude(target_id=""):
         links = report_selectors.record_links(
@@ -280,7 +284,7 @@ def test_french_outcomes_agree_with_their_noun(client, user, sandbox):
         assert f'">{badge}</span>' in page, badge
     assert "Échouée" not in page
     # The CSV downloads are records of an outcome: plural.
-    assert '>Associés</a>' in page and '>Échoués</a>' in page
+    assert ">Associés</a>" in page and ">Échoués</a>" in page
     assert "Titre ou identifiant" in page
 
 

@@ -30,7 +30,7 @@ def sandbox_record(
     )
     context = {
         "page": page,
-        "entity_label": run_pages.entity_label(entity),
+        "entity_label": run_pages.entity_label(page.entity if page else entity),
         "record_id": record_id,
     }
     return render(
