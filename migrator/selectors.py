@@ -313,6 +313,7 @@ def migration_overviews(
                 status=run_entity.status,
                 available=run_entity.available,
                 migrated=counts.get((*key, RunRecord.Outcome.MIGRATED), 0),
+                matched=counts.get((*key, RunRecord.Outcome.MATCHED), 0),
                 skipped=counts.get((*key, RunRecord.Outcome.SKIPPED), 0),
                 failed=counts.get((*key, RunRecord.Outcome.FAILED), 0),
                 filtered_out=run_entity.filtered_out,
@@ -417,6 +418,7 @@ def run_history(*, migration: Migration, kinds: Sequence[str] | None = None) -> 
         runs = runs.filter(kind__in=kinds)
     return runs.annotate(
         migrated_count=Count("records", filter=Q(records__outcome=RunRecord.Outcome.MIGRATED)),
+        matched_count=Count("records", filter=Q(records__outcome=RunRecord.Outcome.MATCHED)),
         skipped_count=Count("records", filter=Q(records__outcome=RunRecord.Outcome.SKIPPED)),
         failed_count=Count("records", filter=Q(records__outcome=RunRecord.Outcome.FAILED)),
     ).order_by("-created_at", "-id")

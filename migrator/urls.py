@@ -16,4 +16,8 @@ urlpatterns = [
     path("", include("billing.urls")),
 ]
 if settings.SANDBOX_ENABLED:
-    urlpatterns.insert(0, path("sandbox/", include("connectors.urls")))
+    urlpatterns[:0] = [
+        # Readable pages of the records the reports link to, then the emulators' APIs.
+        path("sandbox/", include("wizard.sandbox_urls")),
+        path("sandbox/", include("connectors.urls")),
+    ]

@@ -31,11 +31,15 @@ class SandboxHandler(WSGIHandler):
 def _application():
     site = get_wsgi_application()
     from connectors.emulation import SANDBOX_PATH_PREFIX
+    from reports.sandbox_records import is_sandbox_record_path
 
     sandbox = SandboxHandler()
 
     def application(environ, start_response):
-        handler = sandbox if environ.get("PATH_INFO", "").startswith(SANDBOX_PATH_PREFIX) else site
+        path = environ.get("PATH_INFO", "")
+        # The sandbox's record pages are the site's own (a signed-in user reads them).
+        api = path.startswith(SANDBOX_PATH_PREFIX) and not is_sandbox_record_path(path)
+        handler = sandbox if api else site
         return handler(environ, start_response)
 
     return application

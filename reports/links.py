@@ -25,7 +25,17 @@ _RECORD_PATHS: dict[str, dict[Entity, str]] = {
         Entity.ARTICLE_SECTIONS: "/a/solutions/folders/{id}",
         Entity.ARTICLES: "/a/solutions/articles/{id}",
     },
+    "teamwork_desk": {
+        Entity.ORGANIZATIONS: "/desk/companies/{id}",
+        Entity.CONTACTS: "/desk/customers/{id}",
+        Entity.TICKETS: "/desk/tickets/{id}/messages",
+    },
 }
+
+
+def record_paths() -> dict[str, dict[Entity, str]]:
+    """Per platform, the path of each entity's record page ("{id}" stands for its id)."""
+    return {platform: dict(paths) for platform, paths in _RECORD_PATHS.items()}
 
 
 def record_url(*, platform: str, account_url: str, entity: str, record_id: str) -> str:

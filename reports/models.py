@@ -3,11 +3,38 @@
 from __future__ import annotations
 
 from django.db import models
+from django.db.models.functions import Length
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+from connectors.schema import Entity
 
 #: RunRecord.entity of an attachment left out of a record that was itself migrated.
 ATTACHMENTS = "attachments"
+
+
+def flow_order() -> models.Case:
+    """An entity's place in the order runs move them (``Entity``'s dependency order);
+    left-out attachments come last. The same expression as the indexes', so that a page
+    of records is read from an index instead of sorting the whole run."""
+    return models.Case(
+        *(
+            models.When(entity=entity.value, then=models.Value(position))
+            for position, entity in enumerate(Entity)
+        ),
+        default=models.Value(len(Entity)),
+        output_field=models.IntegerField(),
+    )
+
+
+#: How report rows are listed: by entity in the flow's order, then by source id, numeric
+#: ids in numeric order (a shorter number is a smaller one).
+SOURCE_ORDER = (Length("source_id"), "source_id", "id")
+
+
+def _source_order() -> list[models.Expression]:
+    return [Length("source_id"), models.F("source_id"), models.F("id")]
 
 
 class RunRecord(models.Model):
@@ -18,9 +45,12 @@ class RunRecord(models.Model):
     """
 
     class Outcome(models.TextChoices):
-        MIGRATED = "migrated", _("Migrated")
-        SKIPPED = "skipped", _("Skipped")
-        FAILED = "failed", _("Failed")
+        MIGRATED = "migrated", pgettext_lazy("outcome of a record", "Migrated")
+        #: Found already on the target (an agent or group with the same e-mail address or
+        #: name, or the one chosen in the matching step) and not written: not migrated.
+        MATCHED = "matched", pgettext_lazy("outcome of a record", "Matched")
+        SKIPPED = "skipped", pgettext_lazy("outcome of a record", "Skipped")
+        FAILED = "failed", pgettext_lazy("outcome of a record", "Failed")
 
     class Recheck(models.TextChoices):
         """What checking a skipped or failed record again on both sides found."""
@@ -40,6 +70,9 @@ class RunRecord(models.Model):
     #: A ``connectors.schema.Entity`` value, or :data:`ATTACHMENTS`.
     entity = models.CharField(max_length=40)
     source_id = models.CharField(max_length=255)
+    #: What a person calls the record (ticket subject, article title, name), as the source
+    #: gave it; empty when unknown (rows of older runs, a record gone from the source).
+    title = models.CharField(max_length=255, blank=True, default="")
     target_id = models.CharField(max_length=255, blank=True)
     outcome = models.CharField(max_length=10, choices=Outcome.choices)
     #: Why it was skipped or failed, or what changed on the way (a note on a migrated one).
@@ -80,6 +113,13 @@ class RunRecord(models.Model):
             # or one outcome's), read from the index instead of sorting the whole run.
             models.Index(fields=["run", "entity", "id"], name="run_record_page"),
             models.Index(fields=["run", "outcome", "entity", "id"], name="run_record_outcome_page"),
+            # The records list: every entity in the flow's order, or one entity.
+            models.Index(
+                models.F("run"), flow_order(), *_source_order(), name="run_record_flow_page"
+            ),
+            models.Index(
+                models.F("run"), models.F("entity"), *_source_order(), name="run_record_entity_page"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -6,7 +6,7 @@ import csv
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from django.db.models import Count, Sum
+from django.db.models import Count, Q, QuerySet, Sum
 
 from connectors.messages import Message
 from connectors.schema import Entity
@@ -14,14 +14,16 @@ from migrator.engine.progress import run_progress
 from migrator.engine.verify import VERIFIED_ENTITIES
 from migrator.models import Connection, Run, RunBatch
 from reports.links import record_url
-from reports.models import ATTACHMENTS, RunRecord
+from reports.models import ATTACHMENTS, SOURCE_ORDER, RunRecord, flow_order
 
 CSV_COLUMNS = (
     "entity",
     "source_id",
+    "title",
     "source_url",
     "target_id",
     "target_url",
+    "outcome",
     "reason",
     "verification",
 )
@@ -38,6 +40,8 @@ class EntitySummary:
     failed: int
     #: Read from the source but left out by the migration's filters (dates, tags).
     filtered_out: int = 0
+    #: Found already on the target and not written (agents, groups): not migrated.
+    matched: int = 0
     #: Records read back from the target and found as they should be; None when this
     #: entity is not verified (agents and groups are matched, not written).
     verified: int | None = None
@@ -56,6 +60,7 @@ def run_summary(*, run: Run) -> list[EntitySummary]:
             label=entity.label,
             available=entity.available,
             migrated=entity.migrated,
+            matched=entity.matched,
             skipped=entity.skipped,
             failed=entity.failed,
             filtered_out=entity.filtered_out,
@@ -105,11 +110,28 @@ def reverify_checked(*, run: Run) -> int:
     return RunRecord.objects.filter(run=run, checked_at__gte=run.reverify_started_at).count()
 
 
-def run_records(*, run: Run, outcome: str | None = None):
+def run_records(
+    *,
+    run: Run,
+    outcome: str | None = None,
+    entity: str | None = None,
+    search: str | None = None,
+) -> QuerySet[RunRecord]:
+    """A run's records (one outcome's, one entity's, those whose title holds ``search`` or
+    whose id on either side is ``search``), by entity in the order the run moved them, then
+    by source id (numeric ids in numeric order), attachments left out last."""
     records = RunRecord.objects.filter(run=run)
     if outcome:
         records = records.filter(outcome=outcome)
-    return records.order_by("entity", "id")
+    if entity:
+        records = records.filter(entity=entity)
+    if search := (search or "").strip():
+        records = records.filter(
+            Q(title__icontains=search) | Q(source_id=search) | Q(target_id=search)
+        )
+    if entity:
+        return records.order_by(*SOURCE_ORDER)
+    return records.order_by(flow_order(), *SOURCE_ORDER)
 
 
 class _Line:
@@ -119,7 +141,9 @@ class _Line:
         return value
 
 
-def run_records_csv(*, run: Run, outcome: str | None = None) -> Iterator[str]:
+def run_records_csv(
+    *, run: Run, outcome: str | None = None, entity: str | None = None, search: str | None = None
+) -> Iterator[str]:
     """CSV lines of a run's records (one outcome, or all), for a StreamingHttpResponse.
 
     Rows are read from the database in chunks, so a run of millions of records streams
@@ -131,11 +155,13 @@ def run_records_csv(*, run: Run, outcome: str | None = None) -> Iterator[str]:
     source: Connection | None = migration.source
     target: Connection | None = migration.target
     rows = (
-        run_records(run=run, outcome=outcome)
+        run_records(run=run, outcome=outcome, entity=entity, search=search)
         .values_list(
             "entity",
             "source_id",
+            "title",
             "target_id",
+            "outcome",
             "reason",
             "parent_source_id",
             "verification",
@@ -143,18 +169,38 @@ def run_records_csv(*, run: Run, outcome: str | None = None) -> Iterator[str]:
         )
         .iterator(chunk_size=CSV_CHUNK_ROWS)
     )
-    for entity, source_id, target_id, reason, parent, verification, differences in rows:
+    for (
+        kind,
+        source_id,
+        title,
+        target_id,
+        result,
+        reason,
+        parent,
+        verification,
+        differences,
+    ) in rows:
         source_url, target_url = record_links(
             source=source,
             target=target,
-            entity=entity,
+            entity=kind,
             source_id=source_id,
             target_id=target_id,
             parent_source_id=parent,
         )
         checked = f"{verification}: {differences}" if differences else verification
         yield writer.writerow(
-            (entity, source_id, source_url, target_id, target_url, reason, checked)
+            (
+                kind,
+                source_id,
+                title,
+                source_url,
+                target_id,
+                target_url,
+                result,
+                reason,
+                checked,
+            )
         )
 
 

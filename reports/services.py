@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from connectors.messages import Message
 from reports.models import RunRecord
+from reports.titles import MAX_TITLE_CHARS
 
 _MAX_REASON_CHARS = 4000
 _MAX_DETAIL_CHARS = 8000
@@ -31,6 +32,7 @@ def run_record_save(
     entity: str,
     source_id: str,
     outcome: str,
+    title: str = "",
     target_id: str = "",
     reason: Message | str = "",
     detail: str = "",
@@ -43,6 +45,7 @@ def run_record_save(
                 run_id=run_id,
                 entity=entity,
                 source_id=source_id,
+                title=title[:MAX_TITLE_CHARS],
                 target_id=target_id or "",
                 outcome=outcome,
                 **reason_columns(reason),
@@ -54,6 +57,7 @@ def run_record_save(
         update_conflicts=True,
         unique_fields=["run", "entity", "source_id"],
         update_fields=[
+            "title",
             "target_id",
             "outcome",
             "reason",
@@ -76,6 +80,7 @@ def run_records_save(*, records: list[RunRecord]) -> None:
     now = timezone.now()
     for record in records:
         record.target_id = record.target_id or ""
+        record.title = (record.title or "")[:MAX_TITLE_CHARS]
         record.reason = record.reason[:_MAX_REASON_CHARS]
         record.detail = record.detail[:_MAX_DETAIL_CHARS]
         record.differences = record.differences[:_MAX_REASON_CHARS]
@@ -87,6 +92,7 @@ def run_records_save(*, records: list[RunRecord]) -> None:
         update_conflicts=True,
         unique_fields=["run", "entity", "source_id"],
         update_fields=[
+            "title",
             "target_id",
             "outcome",
             "reason",

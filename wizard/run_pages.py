@@ -19,7 +19,7 @@ from django.utils.formats import time_format
 from django.utils.functional import Promise
 from django.utils.timesince import timeuntil
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from billing import selectors as billing_selectors
 from billing.plans import Feature, unlocking_plan
@@ -70,6 +70,16 @@ WEEKDAYS: tuple[tuple[int, Promise], ...] = (
     (6, gettext_lazy("Saturday")),
     (7, gettext_lazy("Sunday")),
 )
+
+
+#: The records of one outcome, in the plural ("Migrés" in French, agreeing with the
+#: records): the CSV downloads.
+OUTCOME_RECORDS: dict[str, Promise] = {
+    RunRecord.Outcome.MIGRATED: pgettext_lazy("number of records", "Migrated"),
+    RunRecord.Outcome.MATCHED: pgettext_lazy("number of records", "Matched"),
+    RunRecord.Outcome.SKIPPED: pgettext_lazy("number of records", "Skipped"),
+    RunRecord.Outcome.FAILED: pgettext_lazy("number of records", "Failed"),
+}
 
 
 def entity_label(entity: str) -> str:
@@ -132,6 +142,7 @@ class ProgressRow:
     available: int
     done: int
     migrated: int
+    matched: int
     skipped: int
     failed: int
     percent: int
@@ -148,6 +159,7 @@ def progress_context(*, run: Run) -> dict[str, object]:
             available=entity.available,
             done=entity.done,
             migrated=entity.migrated,
+            matched=entity.matched,
             skipped=entity.skipped,
             failed=entity.failed,
             percent=entity.percent,
@@ -180,6 +192,8 @@ class SummaryRow:
     #: Read back and found as they should be (None: not verified, e.g. matched agents).
     verified: int | None = None
     differs: int = 0
+    #: Found already on the target and not written (agents, groups).
+    matched: int = 0
 
 
 @dataclass(frozen=True)
@@ -191,6 +205,8 @@ class RecordRow:
     target_id: str
     target_url: str
     outcome: str
+    #: The record's subject, title or name ("" for rows of older runs: the id stands alone).
+    title: str
     outcome_label: str
     reason: str
     verification: str = ""
@@ -204,14 +220,49 @@ class Download:
     url: str
 
 
-def _records_page(run: Run, *, outcome: str, entity: str, number: str | None) -> Page:
-    records = report_selectors.run_records(run=run, outcome=outcome or None)
-    if entity:
-        records = records.filter(entity=entity)
+#: The longest search the records list accepts (longer ones are cut).
+MAX_SEARCH_CHARS = 200
+
+
+@dataclass(frozen=True)
+class RecordFilters:
+    """What the records list and its CSV show: one outcome, one entity, a search."""
+
+    outcome: str = ""
+    entity: str = ""
+    search: str = ""
+
+    @classmethod
+    def from_query(cls, query: QueryDict) -> RecordFilters:
+        """The filters of a GET query; unknown values are ignored (never an error)."""
+        outcome = query.get("outcome", "")
+        entity = query.get("entity", "")
+        return cls(
+            outcome=outcome if outcome in RunRecord.Outcome.values else "",
+            entity=entity if entity in ENTITY_LABELS else "",
+            # Words only: control characters (a NUL byte) cannot be searched for.
+            search=" ".join(
+                "".join(char for char in query.get("q", "") if char.isprintable()).split()
+            )[:MAX_SEARCH_CHARS],
+        )
+
+    def query(self) -> dict[str, str]:
+        pairs = (("outcome", self.outcome), ("entity", self.entity), ("q", self.search))
+        return {key: value for key, value in pairs if value}
+
+
+def _records_page(run: Run, *, filters: RecordFilters, number: str | None) -> Page:
+    records = report_selectors.run_records(
+        run=run,
+        outcome=filters.outcome or None,
+        entity=filters.entity or None,
+        search=filters.search or None,
+    )
     columns = (
         "pk",
         "entity",
         "source_id",
+        "title",
         "target_id",
         "outcome",
         "reason",
@@ -233,6 +284,7 @@ def results_context(*, run: Run, query: QueryDict) -> dict[str, object]:
             label=entity_label(row.entity),
             available=row.available,
             migrated=row.migrated,
+            matched=row.matched,
             skipped=row.skipped,
             failed=row.failed,
             filtered_out=row.filtered_out,
@@ -246,16 +298,14 @@ def results_context(*, run: Run, query: QueryDict) -> dict[str, object]:
         label=_("All"),
         available=sum(row.available for row in summary if row.entity != ATTACHMENTS),
         migrated=sum(row.migrated for row in summary),
+        matched=sum(row.matched for row in summary),
         skipped=sum(row.skipped for row in summary),
         failed=sum(row.failed for row in summary),
         verified=sum(row.verified or 0 for row in summary),
         differs=sum(row.differs for row in summary),
     )
-    outcome = query.get("outcome", "")
-    outcome = outcome if outcome in RunRecord.Outcome.values else ""
-    entity = query.get("entity", "")
-    entity = entity if entity in ENTITY_LABELS else ""
-    page = _records_page(run, outcome=outcome, entity=entity, number=query.get("page"))
+    filters = RecordFilters.from_query(query)
+    page = _records_page(run, filters=filters, number=query.get("page"))
     migration = run.migration
     outcome_labels = dict(RunRecord.Outcome.choices)
     verification_labels = dict(RunRecord.Verification.choices)
@@ -278,7 +328,8 @@ def results_context(*, run: Run, query: QueryDict) -> dict[str, object]:
                 target_id=record.target_id,
                 target_url=target_url,
                 outcome=record.outcome,
-                outcome_label=str(outcome_labels[record.outcome]),
+                title=record.title,
+                outcome_label=str(outcome_labels.get(record.outcome, record.outcome)),
                 reason=report_selectors.reason_display(record),
                 verification=record.verification,
                 verification_label=str(verification_labels.get(record.verification, "")),
@@ -288,10 +339,10 @@ def results_context(*, run: Run, query: QueryDict) -> dict[str, object]:
     csv_url = reverse("wizard_run_csv", args=[run.pk])
     downloads = [
         Download(label=str(label), url=f"{csv_url}?{urlencode({'outcome': value})}")
-        for value, label in RunRecord.Outcome.choices
+        for value, label in OUTCOME_RECORDS.items()
     ]
     downloads.append(Download(label=_("All records"), url=csv_url))
-    filters = {key: value for key, value in (("outcome", outcome), ("entity", entity)) if value}
+    chosen = filters.query()
     return {
         "results_run": run,
         "summary": summary,
@@ -301,9 +352,11 @@ def results_context(*, run: Run, query: QueryDict) -> dict[str, object]:
         "records": records,
         "records_page": page,
         "page_range": page.paginator.get_elided_page_range(page.number, on_each_side=2),
-        "records_query": urlencode(filters) + "&" if filters else "",
-        "outcome_filter": outcome,
-        "entity_filter": entity,
+        "records_query": urlencode(chosen) + "&" if chosen else "",
+        "records_csv_url": f"{csv_url}?{urlencode(chosen)}" if chosen else "",
+        "outcome_filter": filters.outcome,
+        "entity_filter": filters.entity,
+        "search_filter": filters.search,
         "outcome_choices": RunRecord.Outcome.choices,
         "entity_choices": [(row.entity, row.label) for row in summary],
         **reverify_context(run=run),

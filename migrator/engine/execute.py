@@ -71,6 +71,7 @@ from migrator.engine.transform import (
 from migrator.models import RecordMap, Run, RunBatch
 from reports.models import ATTACHMENTS, RunRecord
 from reports.services import reason_columns, run_records_save
+from reports.titles import record_title
 
 logger = logging.getLogger(__name__)
 
@@ -242,6 +243,7 @@ def _systemic_reason(error: ConnectorError) -> str:
 @dataclass
 class Tally:
     migrated: int = 0
+    matched: int = 0
     skipped: int = 0
     failed: int = 0
 
@@ -307,11 +309,14 @@ class BatchWork:
         #: Source ids of the page's records dealt with so far.
         self._processed: set[str] = set()
         self._records_out: dict[tuple[str, str], RunRecord] = {}
+        #: The page's records' titles by source id, for the reports.
+        self._titles: dict[str, str] = {}
 
     # ------------------------------------------------------------------ batch
 
     def run(self) -> None:
         records, vanished = self._read()
+        self._titles = {record.source_id: record_title(record) for record in records}
         source_ids = [record.source_id for record in records]
         with records_locked(
             migration_id=self.migration.pk,
@@ -356,7 +361,8 @@ class BatchWork:
         scheduling.batch_finish(
             batch=self.batch,
             worker=self.worker,
-            migrated=self.tally.migrated,
+            # The batch's count of records done on the target: matched ones too.
+            migrated=self.tally.migrated + self.tally.matched,
             skipped=self.tally.skipped,
             failed=self.tally.failed,
             source_calls=source_statistics.total_calls - self.verifier.source_calls,
@@ -523,7 +529,7 @@ class BatchWork:
             if matched is not None:
                 target_id, note = matched
                 mapping = mapping or self._pending_row(record)
-                self._done(record, mapping, target_id, prepared, note=note)
+                self._done(record, mapping, target_id, prepared, note=note, matched=True)
                 return
         if mapping is None:
             mapping = self._pending_row(record)
@@ -758,6 +764,7 @@ class BatchWork:
         prepared: Prepared,
         *,
         note: Message | str = "",
+        matched: bool = False,
     ) -> None:
         verdict = self._verify(target_id, prepared)
         notes: list[Message | str] = [note] if note else []
@@ -774,7 +781,11 @@ class BatchWork:
             notes.insert(0, Message(reasons.STILL_DIFFERS, {"differences": verdict.text}))
         self._report(
             record.source_id,
-            RunRecord.Outcome.FAILED if verdict.differs else RunRecord.Outcome.MIGRATED,
+            RunRecord.Outcome.FAILED
+            if verdict.differs
+            else RunRecord.Outcome.MATCHED
+            if matched
+            else RunRecord.Outcome.MIGRATED,
             target_id=target_id,
             reason=joined(notes) if notes else "",
             verdict=verdict,
@@ -784,6 +795,7 @@ class BatchWork:
                 run_id=self.run_obj.pk,
                 entity=ATTACHMENTS,
                 source_id=dropped.attachment.source_id,
+                title=record_title(dropped.attachment),
                 outcome=RunRecord.Outcome.SKIPPED,
                 **reason_columns(message_of(dropped.reason)),
                 detail=_attachment_detail(dropped.attachment),
@@ -854,6 +866,7 @@ class BatchWork:
             run_id=self.run_obj.pk,
             entity=self.entity.value,
             source_id=source_id,
+            title=self._titles.get(source_id, ""),
             outcome=outcome,
             target_id=target_id,
             **reason_columns(reason),

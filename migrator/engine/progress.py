@@ -34,6 +34,8 @@ class EntityProgress:
     skipped: int
     failed: int
     filtered_out: int
+    #: Found already on the target and not written (agents, groups): not migrated.
+    matched: int = 0
 
     @property
     def label(self) -> str:
@@ -41,7 +43,7 @@ class EntityProgress:
 
     @property
     def done(self) -> int:
-        return self.migrated + self.skipped + self.failed
+        return self.migrated + self.matched + self.skipped + self.failed
 
     @property
     def remaining(self) -> int:
@@ -175,6 +177,7 @@ def run_progress(*, run: Run, now: datetime | None = None) -> RunProgress:
             status=row.status,
             available=row.available,
             migrated=outcome_counts.get((row.entity, RunRecord.Outcome.MIGRATED), 0),
+            matched=outcome_counts.get((row.entity, RunRecord.Outcome.MATCHED), 0),
             skipped=outcome_counts.get((row.entity, RunRecord.Outcome.SKIPPED), 0),
             failed=outcome_counts.get((row.entity, RunRecord.Outcome.FAILED), 0),
             filtered_out=row.filtered_out,

@@ -64,9 +64,11 @@ def test_csv_per_outcome_and_of_all_records(client, user, sandbox):
     assert list(everything[0]) == [
         "entity",
         "source_id",
+        "title",
         "source_url",
         "target_id",
         "target_url",
+        "outcome",
         "reason",
         "verification",
     ]

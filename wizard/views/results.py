@@ -11,7 +11,6 @@ from django.views.decorators.http import require_GET
 from migrator import selectors
 from migrator.models import Run
 from reports import selectors as report_selectors
-from reports.models import RunRecord
 from wizard import run_pages
 from wizard.views.base import allowed_actions, render_step
 
@@ -90,14 +89,19 @@ def run_verification(request: HttpRequest, run_id: int) -> HttpResponse:
 @login_required
 @require_GET
 def run_records_csv(request: HttpRequest, run_id: int) -> StreamingHttpResponse:
-    """The run's records as CSV (one outcome, or all), streamed row by row."""
+    """The run's records as CSV (one outcome, or all; filtered as the records list may be),
+    streamed row by row."""
     run = selectors.run_for_user(user=request.user, run_id=run_id)
-    outcome = request.GET.get("outcome", "")
-    outcome = outcome if outcome in RunRecord.Outcome.values else ""
+    filters = run_pages.RecordFilters.from_query(request.GET)
     response = StreamingHttpResponse(
-        report_selectors.run_records_csv(run=run, outcome=outcome or None),
+        report_selectors.run_records_csv(
+            run=run,
+            outcome=filters.outcome or None,
+            entity=filters.entity or None,
+            search=filters.search or None,
+        ),
         content_type="text/csv; charset=utf-8",
     )
-    name = f"run-{run.pk}-{run.kind}-{outcome or 'all'}.csv"
+    name = f"run-{run.pk}-{run.kind}-{filters.outcome or 'all'}.csv"
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response

@@ -199,7 +199,7 @@ class Command(BaseCommand):
         for row in run_summary(run=run):
             self.stdout.write(
                 f"  {row.label:34} available {row.available:>6}  migrated {row.migrated:>6}  "
-                f"skipped {row.skipped:>5}  failed {row.failed:>5}"
+                f"matched {row.matched:>5}  skipped {row.skipped:>5}  failed {row.failed:>5}"
             )
         ticket_minutes = max(ticket_time.total_seconds() / 60, 1 / 60)
         self.stdout.write(

@@ -133,14 +133,15 @@ class Command(BaseCommand):
         if run.pause_reason:
             self.stdout.write(f"  Reason: {run.pause_reason}")
         header = (
-            f"  {'':34} {'available':>9} {'migrated':>9} {'skipped':>9} {'failed':>9} "
+            f"  {'':34} {'available':>9} {'migrated':>9} {'matched':>9} {'skipped':>9} "
+            f"{'failed':>9} "
             f"{'verified':>9}"
         )
         self.stdout.write(header)
         for row in run_summary(run=run):
             verified = "-" if row.verified is None else row.verified
             self.stdout.write(
-                f"  {row.label:34} {row.available:>9} {row.migrated:>9} "
+                f"  {row.label:34} {row.available:>9} {row.migrated:>9} {row.matched:>9} "
                 f"{row.skipped:>9} {row.failed:>9} {verified:>9}"
             )
         self.stdout.write(f"  Verification: {verification_calls(run=run)} API calls.")

@@ -23,7 +23,8 @@ def test_a_full_run_prints_its_progress_and_summary(pair):
     assert "Run " in text and "[completed] 100%" in text
     assert "Tickets" in text
     summary = [line.split() for line in text.splitlines() if line.strip().startswith("Tickets")]
-    assert summary[-1][-5:] == ["7", "7", "0", "0", "7"]  # ... failed, verified
+    # available, migrated, matched, skipped, failed, verified
+    assert summary[-1][-6:] == ["7", "7", "0", "0", "0", "7"]
     assert Run.objects.get(migration=pair.migration).status == Run.Status.COMPLETED
 
 

@@ -463,6 +463,10 @@ def test_agents_match_by_email_or_by_hand_and_unmatched_ones_are_skipped(pair):
         "Matched to the agent with the same e-mail address on the target.",
     )
     assert records["8"].target_id == "t-8-by-hand"
+    # Found on the target, not written to it: matched, not migrated.
+    assert (records["7"].outcome, records["8"].outcome) == ("matched", "matched")
+    [agents] = [row for row in run_summary(run=run) if row.entity == "agents"]
+    assert (agents.migrated, agents.matched) == (0, 2)
     assert records["10"].reason.startswith("Inactive on the source")
     assert records["11"].outcome == "skipped"
     assert "creating missing agents is off" in records["11"].reason
@@ -509,7 +513,9 @@ def test_reports_stream_as_csv_with_links_per_outcome(pair):
     seed_helpdesk(pair.source, tickets=3)
     run = drain(start(pair))
     lines = list(run_records_csv(run=run, outcome="migrated"))
-    assert lines[0] == "entity,source_id,source_url,target_id,target_url,reason,verification\r\n"
+    assert lines[0] == (
+        "entity,source_id,title,source_url,target_id,target_url,outcome,reason,verification\r\n"
+    )
     assert len(lines) == 1 + len(RunRecord.objects.filter(run=run, outcome="migrated"))
     assert all(line.endswith(",verified\r\n") for line in lines[1:] if line.startswith("tickets"))
     skipped = list(run_records_csv(run=run, outcome="skipped"))
