@@ -21,6 +21,8 @@ class RunRecord(models.Model):
         MIGRATED = "migrated", _("Migrated")
         SKIPPED = "skipped", _("Skipped")
         FAILED = "failed", _("Failed")
+        #: A demo's record removed from the target (by a removal of the demo's records).
+        REMOVED = "removed", _("Removed")
 
     class Verification(models.TextChoices):
         VERIFIED = "verified", _("Verified")

@@ -1056,7 +1056,7 @@ class ZendeskConnector(ApiConnector[ZendeskApi]):
                     entity=entity.value,
                     body={"user": {"role": body["user"]["role"]}},
                 )
-            return existing_id
+            return self.existing_taken(entity, existing_id)
         user_id = self._created_id(created, "user")
         if isinstance(user, Agent):
             for group_id in user.group_ids:
