@@ -339,7 +339,19 @@ def run_history(*, migration: Migration, kinds: Sequence[str] | None = None) -> 
     if kinds is not None:
         runs = runs.filter(kind__in=kinds)
     return runs.annotate(
-        migrated_count=Count("records", filter=Q(records__outcome=RunRecord.Outcome.MIGRATED)),
+        # What a removal of the demo's records removed counts where a migration's writes do.
+        migrated_count=Count(
+            "records",
+            filter=Q(records__outcome__in=[RunRecord.Outcome.MIGRATED, RunRecord.Outcome.REMOVED]),
+        ),
         skipped_count=Count("records", filter=Q(records__outcome=RunRecord.Outcome.SKIPPED)),
         failed_count=Count("records", filter=Q(records__outcome=RunRecord.Outcome.FAILED)),
     ).order_by("-created_at", "-id")
+
+
+def demo_records_on_target(*, migration: Migration) -> int:
+    """How many records the demos created on the target that are still the demo's (none
+    once a full run started: from then on they are the migration's)."""
+    from migrator.engine.rollback import demo_rows
+
+    return demo_rows(migration).count()

@@ -646,11 +646,6 @@ def demo_rollback_start(*, migration: Migration, created_by: User | None = None)
     return run_start(migration=migration, kind=Run.Kind.ROLLBACK, created_by=created_by)
 
 
-def demo_records_on_target(*, migration: Migration) -> int:
-    """How many records the demos created on the target that are still the demo's."""
-    return rollback.demo_rows(migration).count()
-
-
 def demo_restart(*, migration: Migration, created_by: User | None = None) -> Run:
     """ "I have fixed the errors": a new demo that writes the demo records again."""
     if not migration.runs.filter(kind=Run.Kind.DEMO).exists():

@@ -41,6 +41,7 @@ POLL_SECONDS_PAUSED = 10
 
 #: Runs of the full-migration page: every kind but the demo.
 FULL_RUN_KINDS = (Run.Kind.FULL, Run.Kind.DELTA, Run.Kind.REMIGRATION)
+DEMO_PAGE_KINDS = (Run.Kind.DEMO, Run.Kind.ROLLBACK)
 
 ENTITY_LABELS: dict[str, Promise] = {
     Entity.ORGANIZATIONS: gettext_lazy("Organizations"),
@@ -80,8 +81,11 @@ def duration_words(duration: timedelta | None) -> str:
 
 
 def run_step(run: Run) -> Step:
-    """The step a run belongs to: the demo, or the full migration (and its deltas)."""
-    return steps.DEMO if run.kind == Run.Kind.DEMO else steps.RUN
+    """The step a run belongs to: the demo (and the removal of its records), or the full
+    migration (its deltas, and the removal of the demo's records it waits on)."""
+    if run.kind == Run.Kind.DEMO or (run.kind == Run.Kind.ROLLBACK and not run.follow_up):
+        return steps.DEMO
+    return steps.RUN
 
 
 def run_page_url(run: Run) -> str:
@@ -321,7 +325,10 @@ def _source_entities(migration: Migration) -> list[Entity]:
 
 def demo_context(*, migration: Migration, query: QueryDict) -> dict[str, object]:
     """The demo page: what it moves, the latest demo's progress or results, earlier ones."""
-    run = selectors.run_current(migration=migration, kinds=[Run.Kind.DEMO])
+    run = selectors.run_current(migration=migration, kinds=DEMO_PAGE_KINDS)
+    if run is not None and run_step(run) is not steps.DEMO:
+        # The removal a full run waits on shows on the full run's page.
+        run = selectors.run_current(migration=migration, kinds=[Run.Kind.DEMO])
     options = migration.configured_options()
     chosen = [
         (entity_label(entity.value), ", ".join(ids))
@@ -331,7 +338,8 @@ def demo_context(*, migration: Migration, query: QueryDict) -> dict[str, object]
     context: dict[str, object] = {
         "run": run,
         "chosen_ids": chosen,
-        "history": selectors.run_history(migration=migration, kinds=[Run.Kind.DEMO]),
+        "history": selectors.run_history(migration=migration, kinds=DEMO_PAGE_KINDS),
+        **demo_records_context(migration=migration),
     }
     if run is not None:
         context.update(run_context(run=run, query=query))
@@ -367,6 +375,10 @@ def full_run_context(*, migration: Migration, query: QueryDict) -> dict[str, obj
     """The full-migration page: the run under way, else the latest results and what can
     start next (the full run with its estimate, or a delta after a completed full run)."""
     run = selectors.run_current(migration=migration, kinds=FULL_RUN_KINDS)
+    removal = selectors.run_current(migration=migration, kinds=[Run.Kind.ROLLBACK])
+    if removal is not None and removal.follow_up and not removal.is_finished:
+        # "Remove the demo's records first": the full run starts once they are gone.
+        run = removal
     full_done = migration.runs.filter(kind=Run.Kind.FULL, status=Run.Status.COMPLETED).exists()
     granted = billing_selectors.entitlements(migration=migration)
     context: dict[str, object] = {
@@ -377,6 +389,7 @@ def full_run_context(*, migration: Migration, query: QueryDict) -> dict[str, obj
         "delta_unlocked_by": unlocking_plan(Feature.DELTA).label,
         "history": selectors.run_history(migration=migration),
         "time_zone": timezone.get_current_timezone_name(),
+        **demo_records_context(migration=migration),
     }
     active = run is not None and not run.is_finished
     if run is not None:
@@ -384,3 +397,13 @@ def full_run_context(*, migration: Migration, query: QueryDict) -> dict[str, obj
     if not active and not full_done:
         context.update(estimate_context(migration=migration))
     return context
+
+
+def demo_records_context(*, migration: Migration) -> dict[str, object]:
+    """What the demos created on the target and may still be removed: nothing to say
+    when there is none (or once a full run made them the migration's)."""
+    count = selectors.demo_records_on_target(migration=migration)
+    return {
+        "demo_records_count": count,
+        "demo_rollback_url": reverse("wizard_demo_rollback", args=[migration.pk]) if count else "",
+    }

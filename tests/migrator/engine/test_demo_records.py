@@ -14,7 +14,7 @@ from connectors.errors import NotFoundError
 from connectors.freshdesk.translations import FreshdeskTranslations
 from connectors.models import EmulatedRecord
 from connectors.sandbox import SeedPlan
-from migrator import services
+from migrator import selectors, services
 from migrator.models import RecordMap, Run
 from reports.models import RunRecord
 from tests.wizard.conftest import (  # noqa: F401 (fixtures)
@@ -117,7 +117,7 @@ def test_removing_the_demos_records_leaves_the_target_as_it_was(
     drain(services.run_start(migration=pair.migration, kind=Run.Kind.DEMO))
     drain(services.run_start(migration=pair.migration, kind=Run.Kind.DEMO))
     assert counts(pair.target)["tickets"] == 20
-    assert services.demo_records_on_target(migration=pair.migration) > 0
+    assert selectors.demo_records_on_target(migration=pair.migration) > 0
 
     removal = drain(services.demo_rollback_start(migration=pair.migration))
 
@@ -125,7 +125,7 @@ def test_removing_the_demos_records_leaves_the_target_as_it_was(
     assert counts(pair.target) == before
     outcomes = set(RunRecord.objects.filter(run=removal).values_list("outcome", flat=True))
     assert outcomes == {RunRecord.Outcome.REMOVED}
-    assert services.demo_records_on_target(migration=pair.migration) == 0
+    assert selectors.demo_records_on_target(migration=pair.migration) == 0
     # Matched agents stay mapped; nothing the demo created is left in the map.
     assert not RecordMap.objects.filter(
         migration=pair.migration, created_on_target=True, created_by_kind=Run.Kind.DEMO
