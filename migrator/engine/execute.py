@@ -55,8 +55,6 @@ from migrator.engine.failures import (
     Interrupted,
     RetryLater,
     SystemicFailure,
-    retry_delay,
-    systemic_reason,
 )
 from migrator.engine.faults import crash_point
 from migrator.engine.infrastructure import InfrastructureFault
@@ -328,17 +326,18 @@ class BatchWork:
                 return
             except ConnectorError as error:
                 if error.systemic and not error.retryable:
-                    raise SystemicFailure(systemic_reason(error), detail=error.detail) from error
+                    reason = failures.systemic_reason(error)
+                    raise SystemicFailure(reason, detail=error.detail) from error
                 if not error.retryable:
                     self._report_failed(record, error)
                     return
                 if attempt + 1 >= RECORD_ATTEMPTS:
                     raise RetryLater(
                         error.user_message,
-                        delay=retry_delay(error, attempt=self.batch.attempts),
+                        delay=failures.retry_delay(error, attempt=self.batch.attempts),
                     ) from error
                 logger.info("%s %s: %s; trying again", self.entity, record.source_id, error)
-                self._sleep(min(30.0, retry_delay(error, attempt=attempt) / 5))
+                self._sleep(min(30.0, failures.retry_delay(error, attempt=attempt) / 5))
             except (Interrupted, SystemicFailure, RetryLater, SoftTimeLimitExceeded):
                 raise
             except InfrastructureFault:

@@ -23,13 +23,11 @@ from django.db.models import QuerySet
 from connectors.base import Target
 from connectors.errors import ConnectorError, NotFoundError
 from connectors.schema import Entity
-from migrator.engine import scheduling
+from migrator.engine import failures, scheduling
 from migrator.engine.failures import (
     Interrupted,
     RetryLater,
     SystemicFailure,
-    retry_delay,
-    systemic_reason,
 )
 from migrator.engine.faults import crash_point
 from migrator.engine.stopping import stop_requested
@@ -169,14 +167,15 @@ class Removal:
                 return
             except ConnectorError as error:
                 if error.systemic and not error.retryable:
-                    raise SystemicFailure(systemic_reason(error), detail=error.detail) from error
+                    reason = failures.systemic_reason(error)
+                    raise SystemicFailure(reason, detail=error.detail) from error
                 if error.retryable:
                     if attempt + 1 >= DELETE_ATTEMPTS:
                         raise RetryLater(
                             error.user_message,
-                            delay=retry_delay(error, attempt=self.batch.attempts),
+                            delay=failures.retry_delay(error, attempt=self.batch.attempts),
                         ) from error
-                    time.sleep(min(10.0, retry_delay(error, attempt=attempt) / 5))
+                    time.sleep(min(10.0, failures.retry_delay(error, attempt=attempt) / 5))
                     continue
                 self._failed(row, reason=f"The target refused: {error.user_message}")
                 return
