@@ -1,0 +1,204 @@
+"""The demo's records are the migration's, on every target: Celery workers, PostgreSQL,
+and the emulators over loopback HTTP. What is checked is what the target's own API lists
+(read through the target's connector), never our record map or reports:
+
+- demo, the demo again, then the full run keeping the demo's records: the target holds
+  what a full run alone puts on a fresh account of the same platform — each ticket once,
+  each comment once, each file with the same SHA-256, each article and translation once;
+- demo, then the removal of its records: the target is as it was before the demo.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from dataclasses import dataclass, field
+
+import pytest
+
+from connectors.base import Target
+from connectors.sandbox import SeedPlan
+from connectors.schema import Article, Entity, Ticket
+from migrator import services
+from migrator.engine import connectors as engine_connectors
+from migrator.models import Migration, Run
+from reports.models import ATTACHMENTS, RunRecord
+from tests.migrator.engine import stack as harness
+from tests.migrator.engine.emulated import TARGET_PLAN, emulated_pair
+
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.redis,
+    pytest.mark.skipif(harness.skip_reason() is not None, reason=str(harness.skip_reason())),
+]
+
+SOURCE_PLAN = SeedPlan(
+    agents=4,
+    contacts=10,
+    organizations=2,
+    groups=2,
+    tickets=24,
+    comments_per_ticket=(1, 3),
+    attachment_ratio=0.4,
+    inline_image_ratio=0.0,
+    article_categories=1,
+    article_sections=2,
+    articles=22,
+    seed=21,
+)
+#: Each target, with a source that can give it every entity it takes.
+PAIRS = [
+    ("zendesk", "freshdesk"),
+    ("zendesk", "edesk"),
+    ("zendesk", "halo"),
+    ("zendesk", "teamwork_desk"),
+    ("freshdesk", "zendesk"),
+]
+
+
+@pytest.fixture
+def stack(tmp_path, settings):
+    settings.CONNECTOR_ALLOW_PRIVATE_NETWORKS = True
+    with harness.running_stack(data_dir=tmp_path) as running:
+        settings.MIGRATOR_QUEUE = running.queue
+        running.worker()
+        yield running
+
+
+@dataclass
+class Holdings:
+    """What the target's API lists, as counts and content fingerprints."""
+
+    counts: Counter = field(default_factory=Counter)
+    tickets: Counter = field(default_factory=Counter)
+    files: Counter = field(default_factory=Counter)
+    articles: Counter = field(default_factory=Counter)
+
+
+def read_all(target: Target, entity: Entity) -> list:
+    records, cursor = [], None
+    for _page in range(200):
+        page = target.read_page(entity, cursor=cursor, page_size=50)
+        records.extend(page.records)
+        if not page.has_more:
+            return records
+        cursor = page.next_cursor
+    raise AssertionError(f"{entity} never ended")
+
+
+def sha256(target: Target, attachment) -> str:
+    digest = hashlib.sha256()
+    with target.download_attachment(attachment) as chunks:
+        for chunk in chunks:
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def holdings(migration: Migration, *, files: bool = True) -> Holdings:
+    migration.refresh_from_db()
+    held = Holdings()
+    with engine_connectors.target_connector(
+        migration.target, scope=engine_connectors.target_scope(migration)
+    ) as target:
+        reads = target.capabilities.reads
+        for entity in (Entity.ORGANIZATIONS, Entity.CONTACTS):
+            if entity in reads and entity in target.capabilities.writes:
+                held.counts[entity.value] = len(read_all(target, entity))
+        if Entity.TICKETS in reads:
+            tickets: list[Ticket] = read_all(target, Entity.TICKETS)
+            held.counts["tickets"] = len(tickets)
+            for ticket in tickets:
+                comments = [
+                    c for c in ticket.comments if not target.added_by_target(Entity.TICKETS, c)
+                ]
+                held.counts["comments"] += len(comments)
+                held.tickets[(ticket.subject, len(comments))] += 1
+                for comment in comments:
+                    for attachment in comment.attachments:
+                        held.counts["files"] += 1
+                        if files:
+                            held.files[(attachment.file_name, sha256(target, attachment))] += 1
+        if Entity.ARTICLES in reads and Entity.ARTICLES in target.capabilities.writes:
+            articles: list[Article] = read_all(target, Entity.ARTICLES)
+            held.counts["articles"] = len(articles)
+            for article in articles:
+                held.counts["translations"] += len(article.translations)
+                held.articles[(article.title, len(article.translations))] += 1
+    return held
+
+
+def source_files(migration: Migration) -> Counter:
+    """(file name, SHA-256) of every file of the source's tickets."""
+    migration.refresh_from_db()
+    files: Counter = Counter()
+    with engine_connectors.source_connector(migration.source) as source:
+        for ticket in read_all(source, Entity.TICKETS):
+            for comment in ticket.comments:
+                for attachment in comment.attachments:
+                    files[(attachment.file_name, sha256(source, attachment))] += 1
+    return files
+
+
+def run_through(migration: Migration, kind: str, **options) -> Run:
+    run = services.run_start(migration=migration, kind=kind, **options)
+    run = harness.wait_for_run(run, timeout=300)
+    assert run.status == Run.Status.COMPLETED, (run.kind, run.status, run.pause_reason)
+    return run
+
+
+def failed_reasons(run: Run) -> list[tuple[str, str, str]]:
+    return list(
+        RunRecord.objects.filter(run=run, outcome=RunRecord.Outcome.FAILED).values_list(
+            "entity", "source_id", "reason"
+        )
+    )
+
+
+@pytest.mark.parametrize(("source", "target"), PAIRS, ids=[target for _s, target in PAIRS])
+def test_demo_twice_then_the_full_run_leave_each_record_once_and_removal_undoes_a_demo(
+    user, stack, source, target
+):
+    def pair():
+        return emulated_pair(
+            owner=user,
+            source_platform=source,
+            target_platform=target,
+            source_plan=SOURCE_PLAN,
+            target_plan=TARGET_PLAN,
+            site=stack.site_url,
+        ).migration
+
+    # A full run alone, on a fresh account: what "every record once" looks like.
+    reference = pair()
+    run_through(reference, Run.Kind.FULL)
+    expected = holdings(reference)
+    assert expected.counts["tickets"] == SOURCE_PLAN.tickets
+
+    migration = pair()
+    run_through(migration, Run.Kind.DEMO)
+    run_through(migration, Run.Kind.DEMO)
+    full = run_through(migration, Run.Kind.FULL)
+    held = holdings(migration)
+    assert held.counts == expected.counts, failed_reasons(full)
+    assert held.tickets == expected.tickets
+    assert held.articles == expected.articles
+    # Each file once, with the source's bytes; those the target cannot take are reported.
+    wanted = source_files(migration)
+    left_out = (
+        RunRecord.objects.filter(run__migration=migration, entity=ATTACHMENTS)
+        .values("source_id")
+        .distinct()
+        .count()
+    )
+    assert not held.files - wanted
+    assert max(held.files.values(), default=1) == 1
+    assert sum(held.files.values()) == sum(wanted.values()) - left_out
+
+    # The demo, then the removal of its records: the target as it was before.
+    undone = pair()
+    before = holdings(undone, files=False)
+    run_through(undone, Run.Kind.DEMO)
+    assert holdings(undone, files=False).counts != before.counts
+    removal = run_through(undone, Run.Kind.ROLLBACK)
+    assert holdings(undone, files=False).counts == before.counts, failed_reasons(removal)
+    assert not failed_reasons(removal)
