@@ -153,8 +153,13 @@ class BatchWork:
         self.namespace = self.run_obj.namespace
         # One marker for every run of the migration: a demo's records are the full run's.
         self.marker_scope = str(self.migration.pk)
-        # A demo restarted after fixes, and a re-migration, write every record again.
-        self.force_update = self.run_obj.kind in (Run.Kind.DEMO, Run.Kind.REMIGRATION)
+        # A demo restarted after fixes, and a re-migration, write every record again; so
+        # does the full run, taking over the demo's records with its own configuration.
+        self.force_update = self.run_obj.kind in (
+            Run.Kind.DEMO,
+            Run.Kind.FULL,
+            Run.Kind.REMIGRATION,
+        )
         matches = self.migration.configured_matches()
         self.references = References(
             migration_id=self.migration.pk, namespace=self.namespace, matches=matches

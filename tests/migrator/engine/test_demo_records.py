@@ -14,7 +14,7 @@ from connectors.errors import NotFoundError
 from connectors.freshdesk.translations import FreshdeskTranslations
 from connectors.models import EmulatedRecord
 from connectors.sandbox import SeedPlan
-from migrator import selectors, services
+from migrator import configuration, selectors, services
 from migrator.models import RecordMap, Run
 from reports.models import RunRecord
 from tests.wizard.conftest import (  # noqa: F401 (fixtures)
@@ -80,11 +80,20 @@ def test_a_demo_run_again_then_the_full_run_leave_each_record_once(
     assert again.status == Run.Status.COMPLETED, again.pause_reason
     assert counts(pair.target) == after_demo
 
+    # The user changes the configuration after the demo: the full run writes the demo's
+    # records with it (it updates them), and creates the others.
+    services.migration_configure(
+        migration=pair.migration, options=configuration.Options(migrated_tag="moved-in-full")
+    )
     full = drain(services.run_start(migration=pair.migration, kind=Run.Kind.FULL))
     assert full.status == Run.Status.COMPLETED, full.pause_reason
     on_target = counts(pair.target)
     assert on_target["tickets"] == SOURCE.tickets
     assert on_target["solution_articles"] == SOURCE.articles
+    tags = EmulatedRecord.objects.filter(account=pair.target, collection="tickets").values_list(
+        "data__tags", flat=True
+    )
+    assert all("moved-in-full" in ticket_tags for ticket_tags in tags)
     assert not RecordMap.objects.filter(
         migration=pair.migration, namespace=RecordMap.Namespace.DEMO
     ).exists()
