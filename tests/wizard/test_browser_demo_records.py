@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 
 from connectors.sandbox import SeedPlan, sandbox_platform
+from connectors.schema import Entity
 from migrator import configuration, services
 from migrator.models import Migration, Run, User
 from tests.migrator.engine.holdings import holdings, source_holdings
@@ -82,7 +83,11 @@ def migration_for(owner: User, *, site_url: str, name: str) -> Migration:
             credentials=freshdesk.credentials(account=target, site_url=site_url),
             rate_limit_per_minute=0,
         ),
+        entities=list(Entity),
+        filters=configuration.Filters(),
         matches=configuration.Matches(create_missing_agents=True, create_missing_groups=True),
+        field_mappings=configuration.FieldMappings(),
+        options=configuration.Options(),
     )
     migration.refresh_from_db()
     return migration

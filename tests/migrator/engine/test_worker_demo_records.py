@@ -10,7 +10,10 @@ and the emulators over loopback HTTP. What is checked is what the target's own A
 
 from __future__ import annotations
 
+from collections import Counter
+
 import pytest
+from django.core.exceptions import ValidationError
 
 from connectors.sandbox import SeedPlan
 from migrator import services
@@ -122,3 +125,39 @@ def test_demo_twice_then_the_full_run_leave_each_record_once_and_removal_undoes_
     removal = run_through(undone, Run.Kind.ROLLBACK)
     assert holdings(undone, files=False).counts == before.counts, failed_reasons(removal)
     assert not failed_reasons(removal)
+
+
+def test_a_removal_whose_worker_is_killed_midway_goes_on_and_removes_each_record_once(
+    user, tmp_path, settings
+):
+    settings.CONNECTOR_ALLOW_PRIVATE_NETWORKS = True
+    with harness.running_stack(data_dir=tmp_path) as stack:
+        settings.MIGRATOR_QUEUE = stack.queue
+        stack.worker()
+        migration = emulated_pair(
+            owner=user,
+            source_platform="zendesk",
+            target_platform="freshdesk",
+            source_plan=SOURCE_PLAN,
+            target_plan=TARGET_PLAN,
+            site=stack.site_url,
+        ).migration
+        before = holdings(migration, files=False)
+        run_through(migration, Run.Kind.DEMO)
+        for worker in stack.workers:
+            worker.stop()
+        # Killed right after the target confirmed a delete, before the record map knew.
+        flag = tmp_path / "killed"
+        stack.worker(MIGRATOR_CRASH_POINT=f"after_delete:5:{flag}")
+        removal = services.demo_rollback_start(migration=migration)
+        harness.wait_for_run(removal, timeout=120, until=lambda run: flag.exists())
+        stack.worker()
+        removal = harness.wait_for_run(removal, timeout=300)
+        assert removal.status == Run.Status.COMPLETED, removal.pause_reason
+        assert flag.exists()
+        assert holdings(migration, files=False).counts == before.counts
+        outcomes = Counter(RunRecord.objects.filter(run=removal).values_list("outcome", flat=True))
+        assert set(outcomes) == {RunRecord.Outcome.REMOVED}
+        # Nothing is left to remove: a second removal is refused.
+        with pytest.raises(ValidationError):
+            services.demo_rollback_start(migration=migration)
