@@ -693,6 +693,9 @@ def run_reverify_start(*, run: Run, by: User | None = None) -> Run:
         run = Run.objects.select_for_update().get(pk=run.pk)
         if not run.is_finished or run.status == Run.Status.CANCELLED:
             raise ValidationError(_("Only a finished run can be verified again."), code="active")
+        if run.kind == Run.Kind.ROLLBACK:
+            # What it removed is no longer there to read back.
+            raise ValidationError(_("Only a finished run can be verified again."), code="removal")
         restart = reverify.reverify_is_stale(run)
         if run.reverify_status == Run.ReverifyStatus.RUNNING and not restart:
             raise ValidationError(_("The verification is already in progress."), code="running")

@@ -68,6 +68,10 @@ def test_the_removal_asks_first_then_runs_and_is_logged(client, user, sandbox):
     demo = client.get(reverse("wizard_demo", args=[sandbox.migration.pk])).content.decode()
     assert "data-demo-records" not in demo
     assert "Demo records removal" in demo
+    # Its report: what it removed, per entity; nothing to verify on the target any more.
+    assert '<th scope="col">Removed</th>' in demo
+    assert "Verify again" not in demo
+    assert 'data-label="Verified"' not in demo
     # Nothing left: asked again, the page says so and nothing starts.
     client.post(rollback_url(sandbox.migration))
     assert Run.objects.filter(kind=Run.Kind.ROLLBACK).count() == 1
