@@ -272,9 +272,16 @@ def results_context(*, run: Run, query: QueryDict) -> dict[str, object]:
             )
         )
     csv_url = reverse("wizard_run_csv", args=[run.pk])
+    # A removal of the demo's records removes or fails; the other runs never remove.
+    outcome_choices = [
+        (value, label)
+        for value, label in RunRecord.Outcome.choices
+        if (value == RunRecord.Outcome.REMOVED) == (run.kind == Run.Kind.ROLLBACK)
+        or value == RunRecord.Outcome.FAILED
+    ]
     downloads = [
         Download(label=str(label), url=f"{csv_url}?{urlencode({'outcome': value})}")
-        for value, label in RunRecord.Outcome.choices
+        for value, label in outcome_choices
     ]
     downloads.append(Download(label=_("All records"), url=csv_url))
     filters = {key: value for key, value in (("outcome", outcome), ("entity", entity)) if value}
@@ -290,7 +297,7 @@ def results_context(*, run: Run, query: QueryDict) -> dict[str, object]:
         "records_query": urlencode(filters) + "&" if filters else "",
         "outcome_filter": outcome,
         "entity_filter": entity,
-        "outcome_choices": RunRecord.Outcome.choices,
+        "outcome_choices": outcome_choices,
         "entity_choices": [(row.entity, row.label) for row in summary],
         **reverify_context(run=run),
     }
