@@ -802,6 +802,17 @@ class Target(ConnectorBase):
     def delete(self, entity: Entity, target_id: str) -> None:
         """Remove a record this migration created (re-migration, demo clean-up)."""
 
+    def took_existing(self, entity: Entity, target_id: str) -> bool:
+        """Whether a :meth:`create` gave back a record the target already had (a contact
+        found by its e-mail address, an organization or category by its name) instead of
+        making one: it is the account's own, and removing the demo's records keeps it."""
+        return (entity, str(target_id)) in self.__dict__.get("_taken_existing", ())
+
+    def existing_taken(self, entity: Entity, target_id: str) -> str:
+        """Say that a create gave back ``target_id``, the target's own record; returns it."""
+        self.__dict__.setdefault("_taken_existing", set()).add((entity, str(target_id)))
+        return target_id
+
     def translation_languages(self) -> TranslationLanguages | None:
         """The languages the account's knowledge base accepts article translations in, as
         the account is set up; None when the target takes any language (or, per

@@ -197,6 +197,7 @@ class Run(models.Model):
         FULL = "full", _("Full migration")
         DELTA = "delta", _("Delta migration")
         REMIGRATION = "remigration", _("Re-migration")
+        ROLLBACK = "rollback", _("Demo records removal")
 
     class Status(models.TextChoices):
         QUEUED = "queued", _("Queued")
@@ -217,6 +218,8 @@ class Run(models.Model):
         SCHEDULE = "schedule", _("The schedule")
 
     ACTIVE_STATUSES = (Status.QUEUED, Status.RUNNING, Status.PAUSED)
+    #: Runs that leave the migration's status alone: they come before the migration proper.
+    PRELIMINARY_KINDS = (Kind.DEMO, Kind.ROLLBACK)
 
     migration = models.ForeignKey(Migration, on_delete=models.CASCADE, related_name="runs")
     kind = models.CharField(max_length=20, choices=Kind.choices)
@@ -236,6 +239,9 @@ class Run(models.Model):
     windows = models.JSONField(default=list, blank=True)
     #: Delta runs read records updated at or after this time.
     updated_since = models.DateTimeField(null=True, blank=True)
+    #: A run to start once this one completed: a removal of the demo's records that the
+    #: full run waits on holds ``{"kind": "full", "windows": [...]}``.
+    follow_up = models.JSONField(default=dict, blank=True)
     #: What the planning step found: the field schemas of both sides, the demo selection.
     plan = models.JSONField(default=dict, blank=True)
     #: The failure ratio that pauses a run counts the records written since this moment
@@ -260,8 +266,13 @@ class Run(models.Model):
 
     @property
     def namespace(self) -> str:
-        """Demos keep their own record map, so the full run creates every record anew."""
-        return RecordMap.Namespace.DEMO if self.kind == self.Kind.DEMO else RecordMap.Namespace.MAIN
+        """Every run shares the migration's record map: the demo's records are the
+        migration's records, and a later run updates them instead of creating copies."""
+        return RecordMap.Namespace.MAIN
+
+    @property
+    def is_preliminary(self) -> bool:
+        return self.kind in self.PRELIMINARY_KINDS
 
     @property
     def is_finished(self) -> bool:
@@ -380,6 +391,10 @@ class RecordMap(models.Model):
     becomes ``done`` with the target id after: a pending row found later means the create
     may have happened, and the target is asked for the record's marker before creating it
     again.
+
+    Every run writes the ``main`` namespace. ``demo`` rows come from installations where
+    demos kept a map of their own: they are moved to ``main`` by a data migration unless a
+    main row already holds the same source record, and are then only there to be removed.
     """
 
     class Namespace(models.TextChoices):
@@ -399,10 +414,21 @@ class RecordMap(models.Model):
     #: The source record's ``updated_at`` when it was last written (delta decides on it).
     source_updated_at = models.DateTimeField(null=True, blank=True)
     run = models.ForeignKey(Run, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    #: The migration created the target record. False: it was the target's already (an
+    #: agent or contact found by its e-mail address, a group by its name): never removed.
+    created_on_target = models.BooleanField(default=False)
+    #: The kind of run that created it (a demo's records may be removed before the full run).
+    created_by_kind = models.CharField(max_length=20, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        indexes = [
+            models.Index(
+                fields=["migration", "created_by_kind", "created_on_target"],
+                name="record_map_created_by",
+            ),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["migration", "namespace", "entity", "source_id"],
@@ -529,6 +555,7 @@ class AuditEvent(models.Model):
         RUN_CANCELLED = "run_cancelled", _("cancelled a run")
         RUN_REVERIFIED = "run_reverified", _("started verifying a run again")
         RUN_RECHECKED = "run_rechecked", _("started checking a run's skipped and failed records")
+        DEMO_ROLLBACK = "demo_rollback", _("removed the demo's records from the target")
         PAID = "paid", _("paid")
         INVITED = "invited", _("invited a teammate")
         INVITATION_ACCEPTED = "invitation_accepted", _("accepted an invitation")

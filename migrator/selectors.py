@@ -417,7 +417,11 @@ def run_history(*, migration: Migration, kinds: Sequence[str] | None = None) -> 
     if kinds is not None:
         runs = runs.filter(kind__in=kinds)
     return runs.annotate(
-        migrated_count=Count("records", filter=Q(records__outcome=RunRecord.Outcome.MIGRATED)),
+        # What a removal of the demo's records removed counts where a migration's writes do.
+        migrated_count=Count(
+            "records",
+            filter=Q(records__outcome__in=[RunRecord.Outcome.MIGRATED, RunRecord.Outcome.REMOVED]),
+        ),
         matched_count=Count("records", filter=Q(records__outcome=RunRecord.Outcome.MATCHED)),
         skipped_count=Count("records", filter=Q(records__outcome=RunRecord.Outcome.SKIPPED)),
         failed_count=Count("records", filter=Q(records__outcome=RunRecord.Outcome.FAILED)),
@@ -428,3 +432,11 @@ def marker_prefix_locked(*, migration: Migration) -> bool:
     """Whether a run has written (or may have written) records carrying the migration's
     marker on the target: its prefix may no longer change."""
     return RecordMap.objects.filter(migration=migration).exists()
+
+
+def demo_records_on_target(*, migration: Migration) -> int:
+    """How many records the demos created on the target that are still the demo's (none
+    once a full run started: from then on they are the migration's)."""
+    from migrator.engine.rollback import demo_rows
+
+    return demo_rows(migration).count()

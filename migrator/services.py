@@ -25,7 +25,7 @@ from connectors.schema import Entity, normalise_email
 from migrator import configuration, notifications, selectors
 from migrator.crypto import decrypt_credentials, encrypt_credentials
 from migrator.engine import connectors as engine_connectors
-from migrator.engine import scheduling
+from migrator.engine import rollback, scheduling
 from migrator.models import (
     AuditEvent,
     Connection,
@@ -567,6 +567,10 @@ def _previous_run_start(migration: Migration) -> datetime | None:
     return previous.started_at if previous else None
 
 
+DEMO_RECORDS_KEEP = "keep"
+DEMO_RECORDS_REMOVE = "remove"
+
+
 def run_start(
     *,
     migration: Migration,
@@ -574,11 +578,17 @@ def run_start(
     scheduled_for: datetime | None = None,
     windows: Sequence[configuration.Window] = (),
     created_by: User | None = None,
+    demo_records: str = DEMO_RECORDS_KEEP,
 ) -> Run:
     """Queue a run and start it now, or at ``scheduled_for`` / in its first window.
 
     One run of a migration at a time. A delta reads what changed since the previous run
     started, minus an overlap; it needs a completed full run first.
+
+    The records a demo created are the migration's: the full run updates them. With
+    ``demo_records="remove"``, a full run starts with the removal of the demo's records
+    (a run of kind ``rollback``), and the full run itself is created once the removal
+    completed, before it writes anything (the returned run is the removal then).
     """
     if kind not in Run.Kind.values:
         raise ValidationError(_("Unknown kind of run."), code="unknown_kind")
@@ -594,9 +604,26 @@ def run_start(
         if kind == Run.Kind.DELTA:
             overlap = timedelta(seconds=settings.MIGRATOR_DELTA_OVERLAP_SECONDS)
             updated_since = previous_start - overlap
+    if kind == Run.Kind.ROLLBACK and not rollback.rollback_possible(migration):
+        raise ValidationError(
+            _("The demo has no records left on the target to remove."), code="nothing_to_remove"
+        )
     # Billing: a full run needs a paid order; deltas, re-migrations and run windows need
-    # the plan that includes them (everything is allowed when billing is off).
-    billing_services.run_start_check(migration=migration, kind=kind, windows=windows)
+    # the plan that includes them (everything is allowed when billing is off). Removing a
+    # demo's records is free, as the demo is.
+    if kind != Run.Kind.ROLLBACK:
+        billing_services.run_start_check(migration=migration, kind=kind, windows=windows)
+    follow_up: dict[str, Any] = {}
+    if (
+        kind == Run.Kind.FULL
+        and demo_records == DEMO_RECORDS_REMOVE
+        and rollback.rollback_possible(migration)
+    ):
+        follow_up = {
+            "kind": Run.Kind.FULL.value,
+            "windows": [window.model_dump(mode="json") for window in windows],
+        }
+        kind, windows = Run.Kind.ROLLBACK, ()
     with transaction.atomic():
         # The lock makes two clicks on "start" give one run.
         Migration.objects.select_for_update().get(pk=migration.pk)
@@ -611,13 +638,12 @@ def run_start(
             windows=[window.model_dump(mode="json") for window in windows],
             updated_since=updated_since,
             created_by=created_by,
+            follow_up=follow_up,
         )
         audit_record(
             migration=migration,
             actor=created_by,
-            action=AuditEvent.Action.DEMO_STARTED
-            if kind == Run.Kind.DEMO
-            else AuditEvent.Action.RUN_STARTED,
+            action=_START_ACTIONS.get(kind, AuditEvent.Action.RUN_STARTED),
             detail=f"{run.get_kind_display()} #{run.pk}",
         )
     now = timezone.now()
@@ -625,6 +651,19 @@ def run_start(
     if due and scheduling.window_open(run.configured_windows(), now):
         scheduling.run_begin(run)
     return run
+
+
+_START_ACTIONS = {
+    Run.Kind.DEMO: AuditEvent.Action.DEMO_STARTED,
+    Run.Kind.ROLLBACK: AuditEvent.Action.DEMO_ROLLBACK,
+}
+
+
+def demo_rollback_start(*, migration: Migration, created_by: User | None = None) -> Run:
+    """ "Remove the demo's records from the target": what the demos created (never what
+    they matched to the target's own records) is deleted by the workers, dependents first.
+    Offered until a full run starts; from then on the records are the migration's."""
+    return run_start(migration=migration, kind=Run.Kind.ROLLBACK, created_by=created_by)
 
 
 def demo_restart(*, migration: Migration, created_by: User | None = None) -> Run:
@@ -674,6 +713,9 @@ def run_reverify_start(*, run: Run, by: User | None = None) -> Run:
         run = Run.objects.select_for_update().get(pk=run.pk)
         if not run.is_finished or run.status == Run.Status.CANCELLED:
             raise ValidationError(_("Only a finished run can be verified again."), code="active")
+        if run.kind == Run.Kind.ROLLBACK:
+            # What it removed is no longer there to read back.
+            raise ValidationError(_("Only a finished run can be verified again."), code="removal")
         restart = reverify.reverify_is_stale(run)
         if run.reverify_status == Run.ReverifyStatus.RUNNING and not restart:
             raise ValidationError(_("The verification is already in progress."), code="running")

@@ -51,6 +51,8 @@ class RunRecord(models.Model):
         MATCHED = "matched", pgettext_lazy("outcome of a record", "Matched")
         SKIPPED = "skipped", pgettext_lazy("outcome of a record", "Skipped")
         FAILED = "failed", pgettext_lazy("outcome of a record", "Failed")
+        #: A demo's record removed from the target (by a removal of the demo's records).
+        REMOVED = "removed", pgettext_lazy("outcome of a record", "Removed")
 
     class Recheck(models.TextChoices):
         """What checking a skipped or failed record again on both sides found."""

@@ -28,6 +28,17 @@ class RunStartForm(forms.Form):
         initial=NOW,
         widget=forms.RadioSelect,
     )
+    #: Offered only while the demo's records are on the target (the page drops it otherwise).
+    demo_records = forms.ChoiceField(
+        label=_("The demo's records on the target"),
+        choices=[
+            ("keep", _("Keep the demo's records — the full run updates them")),
+            ("remove", _("Remove the demo's records first — the full run creates them again")),
+        ],
+        initial="keep",
+        required=False,
+        widget=forms.RadioSelect,
+    )
     scheduled_for = forms.DateTimeField(
         label=_("Start at"),
         required=False,
@@ -46,6 +57,7 @@ class RunStartForm(forms.Form):
                 self.add_error("scheduled_for", _("Choose a moment in the future."))
         else:
             cleaned["scheduled_for"] = None
+        cleaned["demo_records"] = cleaned.get("demo_records") or "keep"
         return cleaned
 
 

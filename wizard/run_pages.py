@@ -48,6 +48,7 @@ HISTORY_POLL_SECONDS = 5
 
 #: Runs of the full-migration page: every kind but the demo.
 FULL_RUN_KINDS = (Run.Kind.FULL, Run.Kind.DELTA, Run.Kind.REMIGRATION)
+DEMO_PAGE_KINDS = (Run.Kind.DEMO, Run.Kind.ROLLBACK)
 
 ENTITY_LABELS: dict[str, Promise] = {
     Entity.ORGANIZATIONS: gettext_lazy("Organizations"),
@@ -79,6 +80,7 @@ OUTCOME_RECORDS: dict[str, Promise] = {
     RunRecord.Outcome.MATCHED: pgettext_lazy("number of records", "Matched"),
     RunRecord.Outcome.SKIPPED: pgettext_lazy("number of records", "Skipped"),
     RunRecord.Outcome.FAILED: pgettext_lazy("number of records", "Failed"),
+    RunRecord.Outcome.REMOVED: pgettext_lazy("number of records", "Removed"),
 }
 
 
@@ -106,8 +108,11 @@ def time_left_text(*, run: Run, state: RunProgress) -> str:
 
 
 def run_step(run: Run) -> Step:
-    """The step a run belongs to: the demo, or the full migration (and its deltas)."""
-    return steps.DEMO if run.kind == Run.Kind.DEMO else steps.RUN
+    """The step a run belongs to: the demo (and the removal of its records), or the full
+    migration (its deltas, and the removal of the demo's records it waits on)."""
+    if run.kind == Run.Kind.DEMO or (run.kind == Run.Kind.ROLLBACK and not run.follow_up):
+        return steps.DEMO
+    return steps.RUN
 
 
 def run_page_url(run: Run) -> str:
@@ -337,9 +342,16 @@ def results_context(*, run: Run, query: QueryDict) -> dict[str, object]:
             )
         )
     csv_url = reverse("wizard_run_csv", args=[run.pk])
+    # A removal of the demo's records removes or fails; the other runs never remove.
+    outcome_choices = [
+        (value, label)
+        for value, label in OUTCOME_RECORDS.items()
+        if (value == RunRecord.Outcome.REMOVED) == (run.kind == Run.Kind.ROLLBACK)
+        or value == RunRecord.Outcome.FAILED
+    ]
     downloads = [
         Download(label=str(label), url=f"{csv_url}?{urlencode({'outcome': value})}")
-        for value, label in OUTCOME_RECORDS.items()
+        for value, label in outcome_choices
     ]
     downloads.append(Download(label=_("All records"), url=csv_url))
     chosen = filters.query()
@@ -357,7 +369,7 @@ def results_context(*, run: Run, query: QueryDict) -> dict[str, object]:
         "outcome_filter": filters.outcome,
         "entity_filter": filters.entity,
         "search_filter": filters.search,
-        "outcome_choices": RunRecord.Outcome.choices,
+        "outcome_choices": outcome_choices,
         "entity_choices": [(row.entity, row.label) for row in summary],
         **reverify_context(run=run),
         **_after_run_context(run),
@@ -417,7 +429,7 @@ def history_context(*, migration: Migration, kind: str) -> dict[str, object]:
     ("all"); ``history_live`` while one of its runs is under way (the table then polls)."""
     demo = kind == "demo"
     history = list(
-        selectors.run_history(migration=migration, kinds=[Run.Kind.DEMO] if demo else None)
+        selectors.run_history(migration=migration, kinds=DEMO_PAGE_KINDS if demo else None)
     )
     return {
         "migration": migration,
@@ -431,7 +443,10 @@ def history_context(*, migration: Migration, kind: str) -> dict[str, object]:
 
 def demo_context(*, migration: Migration, query: QueryDict) -> dict[str, object]:
     """The demo page: what it moves, the latest demo's progress or results, earlier ones."""
-    run = selectors.run_current(migration=migration, kinds=[Run.Kind.DEMO])
+    run = selectors.run_current(migration=migration, kinds=DEMO_PAGE_KINDS)
+    if run is not None and run_step(run) is not steps.DEMO:
+        # The removal a full run waits on shows on the full run's page.
+        run = selectors.run_current(migration=migration, kinds=[Run.Kind.DEMO])
     options = migration.configured_options()
     chosen = [
         (entity_label(entity.value), ", ".join(ids))
@@ -443,6 +458,7 @@ def demo_context(*, migration: Migration, query: QueryDict) -> dict[str, object]
         "chosen_ids": chosen,
         "demo_text": _demo_text(migration=migration, chosen=bool(chosen)),
         **history_context(migration=migration, kind="demo"),
+        **demo_records_context(migration=migration),
     }
     if run is not None:
         context.update(run_context(run=run, query=query))
@@ -478,6 +494,10 @@ def full_run_context(*, migration: Migration, query: QueryDict) -> dict[str, obj
     """The full-migration page: the run under way, else the latest results and what can
     start next (the full run with its estimate, or a delta after a completed full run)."""
     run = selectors.run_current(migration=migration, kinds=FULL_RUN_KINDS)
+    removal = selectors.run_current(migration=migration, kinds=[Run.Kind.ROLLBACK])
+    if removal is not None and removal.follow_up and not removal.is_finished:
+        # "Remove the demo's records first": the full run starts once they are gone.
+        run = removal
     full_done = migration.runs.filter(kind=Run.Kind.FULL, status=Run.Status.COMPLETED).exists()
     granted = billing_selectors.entitlements(migration=migration)
     context: dict[str, object] = {
@@ -488,6 +508,7 @@ def full_run_context(*, migration: Migration, query: QueryDict) -> dict[str, obj
         "delta_unlocked_by": unlocking_plan(Feature.DELTA).label,
         **history_context(migration=migration, kind="all"),
         "time_zone": timezone.get_current_timezone_name(),
+        **demo_records_context(migration=migration),
     }
     active = run is not None and not run.is_finished
     if run is not None:
@@ -495,3 +516,13 @@ def full_run_context(*, migration: Migration, query: QueryDict) -> dict[str, obj
     if not active and not full_done:
         context.update(estimate_context(migration=migration))
     return context
+
+
+def demo_records_context(*, migration: Migration) -> dict[str, object]:
+    """What the demos created on the target and may still be removed: nothing to say
+    when there is none (or once a full run made them the migration's)."""
+    count = selectors.demo_records_on_target(migration=migration)
+    return {
+        "demo_records_count": count,
+        "demo_rollback_url": reverse("wizard_demo_rollback", args=[migration.pk]) if count else "",
+    }

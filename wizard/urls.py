@@ -88,6 +88,11 @@ urlpatterns = [
         demo_views.demo_restart,
         name="wizard_demo_restart",
     ),
+    path(
+        "migrations/<int:migration_id>/demo/remove/",
+        demo_views.demo_rollback,
+        name="wizard_demo_rollback",
+    ),
     path("migrations/<int:migration_id>/run/", runs_views.full_run, name="wizard_run"),
     path(
         "migrations/<int:migration_id>/runs/history/",

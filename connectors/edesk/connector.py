@@ -561,7 +561,7 @@ class EdeskConnector(ApiConnector[EdeskApi]):
             existing = self._contact_with_email(body["email"], channel_id)
             if existing is None:
                 raise
-            return existing
+            return self.existing_taken(Entity.CONTACTS, existing)
         return _created_id(created, what="contact")
 
     # ---- tickets

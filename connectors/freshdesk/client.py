@@ -127,8 +127,8 @@ class FreshdeskApi:
     ) -> Any:
         return self._write("PUT", path, entity=entity, body=body, uploads=uploads)
 
-    def delete(self, path: str, *, entity: str) -> None:
-        self.http.delete(API_PREFIX + path, entity=entity)
+    def delete(self, path: str, *, entity: str, params: Mapping[str, Any] | None = None) -> None:
+        self.http.delete(API_PREFIX + path, entity=entity, params=params)
 
     # ------------------------------------------------------------------- internals
 

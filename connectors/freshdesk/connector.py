@@ -890,7 +890,34 @@ class FreshdeskConnector(ApiConnector[FreshdeskApi]):
     def delete(self, entity: Entity, target_id: str) -> None:
         if entity in (Entity.ARTICLE_CATEGORIES, Entity.ARTICLE_SECTIONS):
             self._forget_knowledge_base()
+        if entity is Entity.CONTACTS:
+            # A soft-deleted contact keeps its address: the next run could not create the
+            # person again. ``force`` deletes for good without the soft delete first.
+            self.api.delete(
+                f"contacts/{target_id}/hard_delete", entity=entity.value, params={"force": "true"}
+            )
+            return
+        if entity is Entity.AGENTS:
+            self._agent_delete(target_id)
+            return
+        # Tickets go to the trash (the API has no other delete): lists no longer show them.
         self.api.delete(_MEMBER_PATHS[entity].format(id=target_id), entity=entity.value)
+
+    def _agent_delete(self, agent_id: str) -> None:
+        """Freshdesk keeps a deleted agent as a contact with the same id: it goes too. Run
+        again after a crash between the two, the contact still goes."""
+        agent_gone = False
+        try:
+            self.api.delete(f"agents/{agent_id}", entity="agents")
+        except NotFoundError:
+            agent_gone = True
+        try:
+            self.api.delete(
+                f"contacts/{agent_id}/hard_delete", entity="agents", params={"force": "true"}
+            )
+        except NotFoundError:
+            if agent_gone:
+                raise
 
     def expected_on_target(self, entity: Entity, record: Record) -> Record | None:
         return verification.expected_record(record)
@@ -975,7 +1002,7 @@ class FreshdeskConnector(ApiConnector[FreshdeskApi]):
             existing = self._id_by_name(entity, name, parent_id=parent_id)
             if existing is None:
                 raise
-            return existing
+            return self.existing_taken(entity, existing)
 
     # ---- agents and contacts
 
@@ -996,7 +1023,7 @@ class FreshdeskConnector(ApiConnector[FreshdeskApi]):
                 raise
             existing = self._agent_with_email(agent.email)
             if existing is not None:
-                return existing
+                return self.existing_taken(Entity.AGENTS, existing)
             user_id = _duplicate_user_id(refused)
             if user_id is None:
                 raise
@@ -1005,7 +1032,7 @@ class FreshdeskConnector(ApiConnector[FreshdeskApi]):
             name: body[name] for name in ("occasional", "ticket_scope", "group_ids") if name in body
         }
         self.api.put(f"contacts/{user_id}/make_agent", entity="agents", body=conversion)
-        return user_id
+        return self.existing_taken(Entity.AGENTS, user_id)
 
     def _contact_with_marker(self, marker: str, *, record: Record | None) -> str | None:
         if not isinstance(record, Contact):
@@ -1032,6 +1059,7 @@ class FreshdeskConnector(ApiConnector[FreshdeskApi]):
             if user_id is None:
                 raise
         # Someone has this address already: the migration carries on with that person.
+        self.existing_taken(Entity.CONTACTS, user_id)
         try:
             current = _object(
                 self.api.get(f"contacts/{user_id}", entity="contacts"), what="contact"

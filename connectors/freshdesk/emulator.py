@@ -1923,6 +1923,25 @@ def contact_delete(request: HttpRequest, account: EmulatedAccount, number: int) 
     return _no_content()
 
 
+def contact_hard_delete(
+    request: HttpRequest, account: EmulatedAccount, number: int
+) -> HttpResponseBase:
+    """Deletes for good a contact soft-deleted before, or any contact with ``force=true``."""
+    _check_query(request, {"force"})
+    contact = _get(account, "contacts", number)
+    if not contact.data["deleted"] and request.GET.get("force") != "true":
+        raise _invalid(
+            [
+                _field_error(
+                    "contact", "Contact should be deleted before hard delete", "invalid_value"
+                )
+            ],
+            status=400,
+        )
+    contact.delete()
+    return _no_content()
+
+
 def contacts_autocomplete(request: HttpRequest, account: EmulatedAccount) -> HttpResponseBase:
     _check_query(request, {"term"})
     term = request.GET.get("term", "").strip()
@@ -2829,6 +2848,7 @@ API_ROUTES: list[tuple[str, Callable[..., HttpResponseBase]]] = [
         _endpoint(GET=contact_show, PUT=contact_update, DELETE=contact_delete),
     ),
     ("contacts/<int:number>/make_agent", _endpoint(PUT=contact_make_agent)),
+    ("contacts/<int:number>/hard_delete", _endpoint(DELETE=contact_hard_delete)),
     _collection_route(COMPANIES),
     _member_route(COMPANIES),
     _collection_route(GROUPS),

@@ -920,6 +920,7 @@ class TeamworkDeskConnector(ApiConnector[TeamworkDeskApi]):
                 ),
                 status=409,
             )
+        self.existing_taken(Entity.CONTACTS, str(existing["id"]))
         if not existing.get("externalId"):
             self.api.put(
                 f"customers/{existing['id']}.json",
@@ -1163,6 +1164,7 @@ class TeamworkDeskConnector(ApiConnector[TeamworkDeskApi]):
     def _site_create(self, category: ArticleCategory, *, marker: str) -> int:
         existing = self._site_named(category.name)
         if existing is not None:
+            self.existing_taken(Entity.ARTICLE_CATEGORIES, str(existing))
             return existing
         suffix = hashlib.sha256(marker.encode()).hexdigest()[:6]
         body = help_doc_site_to_teamwork(
@@ -1209,6 +1211,7 @@ class TeamworkDeskConnector(ApiConnector[TeamworkDeskApi]):
         site_id, parent_id = self._section_place(section)
         existing = self._category_named(site_id, section.name, parent_id=parent_id)
         if existing is not None:
+            self.existing_taken(Entity.ARTICLE_SECTIONS, str(existing))
             return existing
         body = help_doc_category_to_teamwork(section, site_id=site_id, parent_id=parent_id)
         created = self.api.post("helpdocscategories.json", entity="article_sections", body=body)

@@ -972,7 +972,15 @@ class ZendeskConnector(ApiConnector[ZendeskApi]):
                     return
             self.api.delete(path, entity=entity.value)
         except NotFoundError:
-            return
+            if entity not in (Entity.AGENTS, Entity.CONTACTS):
+                return
+        if entity in (Entity.AGENTS, Entity.CONTACTS):
+            # A deleted user stays among the deleted users (its address taken) until it is
+            # deleted for good, which Zendesk allows once it is soft-deleted.
+            try:
+                self.api.delete(f"api/v2/deleted_users/{target_id}.json", entity=entity.value)
+            except NotFoundError:
+                return
 
     def expected_on_target(self, entity: Entity, record: Record) -> Record | None:
         # An archived article is deleted once written: the API no longer reads it back.
@@ -1089,7 +1097,7 @@ class ZendeskConnector(ApiConnector[ZendeskApi]):
                     entity=entity.value,
                     body={"user": {"role": body["user"]["role"]}},
                 )
-            return existing_id
+            return self.existing_taken(entity, existing_id)
         user_id = self._created_id(created, "user")
         if isinstance(user, Agent):
             for group_id in user.group_ids:

@@ -2357,7 +2357,17 @@ def deleted_users_count(ctx: Ctx) -> Any:
 
 @_endpoint
 def deleted_user_view(ctx: Ctx, number: int) -> Any:
-    return _dispatch(ctx, GET=lambda: _show_response(ctx, DELETED_USERS, number))
+    def permanently_delete() -> Any:
+        """Only a soft-deleted user may be deleted for good; it leaves every list."""
+        answer = _show_response(ctx, DELETED_USERS, number)
+        _rows(ctx.account, DELETED_USERS).filter(number=number).delete()
+        return answer
+
+    return _dispatch(
+        ctx,
+        GET=lambda: _show_response(ctx, DELETED_USERS, number),
+        DELETE=permanently_delete,
+    )
 
 
 @_endpoint

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import logging
 import os
-import random
 import socket
 import time
 import traceback
@@ -41,20 +40,23 @@ from django.db.models import Count, Q
 from django.utils import timezone
 
 from connectors.base import Source, Target, source_marker
-from connectors.errors import ConnectorError, NotFoundError, RateLimitedError
+from connectors.errors import ConnectorError, NotFoundError
 from connectors.messages import Message, joined, message_of
-from connectors.registry import UnknownConnectorError
 from connectors.schema import Agent, Attachment, Entity, Group, Record
 from migrator.configuration import CREATE_ON_TARGET
-from migrator.crypto import CredentialsUnreadable
-from migrator.engine import infrastructure, plan, reasons, scheduling, verify
+from migrator.engine import failures, infrastructure, plan, reasons, rollback, scheduling, verify
 from migrator.engine.attachments import (
     AttachmentGate,
     AttachmentProblem,
     has_attachments,
     without_attachment,
 )
-from migrator.engine.connectors import ConnectionMissing, migration_connectors
+from migrator.engine.connectors import migration_connectors
+from migrator.engine.failures import (
+    Interrupted,
+    RetryLater,
+    SystemicFailure,
+)
 from migrator.engine.faults import crash_point
 from migrator.engine.infrastructure import InfrastructureFault
 from migrator.engine.locks import records_locked
@@ -77,45 +79,17 @@ logger = logging.getLogger(__name__)
 
 #: Tries of one record within a batch before the batch is given back for later.
 RECORD_ATTEMPTS = 4
-#: Claims of one batch before a run whose platform keeps failing is paused.
-BATCH_ATTEMPTS = 8
 #: Records a run must have before its failure ratio may pause it.
 FAILURE_RATIO_MINIMUM = 20
 #: Matched, never created blindly, never changed by a later run.
 MATCHED_ENTITIES = frozenset({Entity.AGENTS, Entity.GROUPS})
+#: Found on the target by the migration's own marker only (never by a name or an e-mail
+#: address the account's own records may share): one found was created by the migration.
+MARKED_ENTITIES = frozenset({Entity.TICKETS, Entity.ARTICLES})
 #: Records between two writes of what they became (progress shows in steps this size).
 FLUSH_EVERY = 10
 #: How often a batch checks that its run was not paused or cancelled.
 STATUS_CHECK_SECONDS = 1.0
-
-
-class Interrupted(Exception):
-    """The run was paused or cancelled, or another worker took the batch over."""
-
-
-class SystemicFailure(Exception):
-    """The whole run must pause: ``reason`` tells the user what to fix."""
-
-    def __init__(self, reason: str, *, detail: str = "") -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.detail = detail
-
-
-class RetryLater(Exception):
-    """A platform keeps failing for now; the batch is tried again after ``delay``."""
-
-    def __init__(self, reason: str, *, delay: float) -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.delay = delay
-
-
-CREDENTIALS_UNREADABLE = (
-    "The run cannot go on: the stored credentials of a connection can no longer be "
-    "decrypted (the installation's encryption keys changed). Connect the account again, "
-    "choose it in the migration, then start a new run."
-)
 
 
 def worker_name() -> str:
@@ -132,109 +106,21 @@ def batch_execute(*, batch_id: int, worker: str | None = None) -> None:
     if batch is None:
         return
     run = batch.run
-    with stop_gives_batch_back(), scheduling.Heartbeat(batch=batch, worker=worker) as heartbeat:
-        try:
-            with migration_connectors(run.migration) as (source, target):
-                if batch.kind == RunBatch.Kind.PLAN:
-                    plan.plan_run(run=run, source=source, target=target)
-                    scheduling.batch_finish(batch=batch, worker=worker)
-                else:
-                    work = BatchWork(
-                        batch=batch,
-                        worker=worker,
-                        source=source,
-                        target=target,
-                        heartbeat=heartbeat,
-                    )
-                    work.run()
-        except (Interrupted, scheduling.ClaimLost) as interrupted:
-            logger.info("%s given back: %s", batch, interrupted)
-            scheduling.batch_release(batch=batch, worker=worker)
-        except InfrastructureFault as fault:
-            _after_infrastructure_fault(batch=batch, worker=worker, reason=fault.reason)
-        except SystemicFailure as failure:
-            _pause_for(batch=batch, worker=worker, reason=failure.reason)
-        except RetryLater as later:
-            _retry_later(batch=batch, worker=worker, reason=later.reason, delay=later.delay)
-        except SoftTimeLimitExceeded:
-            scheduling.batch_release(batch=batch, worker=worker, error="time limit")
-        except ConnectorError as error:
-            # Raised while planning or reading a page: no record to report it on.
-            if error.retryable:
-                _retry_later(
-                    batch=batch,
-                    worker=worker,
-                    reason=error.user_message,
-                    delay=_retry_delay(error, attempt=batch.attempts),
-                )
-            else:
-                _pause_for(batch=batch, worker=worker, reason=_systemic_reason(error))
-        except plan.PlanImpossible as impossible:
-            _fail_for(batch=batch, worker=worker, reason=impossible.reason)
-        except CredentialsUnreadable:
-            _fail_for(batch=batch, worker=worker, reason=CREDENTIALS_UNREADABLE)
-        except UnknownConnectorError as error:
-            # The platform's connector was removed from this installation.
-            _fail_for(batch=batch, worker=worker, reason=f"The run cannot go on: {error}")
-        except ConnectionMissing as missing:
-            _fail_for(batch=batch, worker=worker, reason=str(missing))
-        except Exception as error:
-            if (reason := infrastructure.fault_reason(error)) is not None:
-                _after_infrastructure_fault(batch=batch, worker=worker, reason=reason)
-                return
-            logger.exception("%s stopped on an unexpected error", batch)
-            _retry_later(
-                batch=batch,
-                worker=worker,
-                reason=f"An unexpected error stopped the run: {type(error).__name__}: {error}",
-                delay=_retry_delay(None, attempt=batch.attempts),
-            )
-
-
-def _pause_for(*, batch: RunBatch, worker: str, reason: str) -> None:
-    scheduling.run_pause(run=batch.run, paused_by=Run.PausedBy.SYSTEM, reason=reason)
-    scheduling.batch_release(batch=batch, worker=worker, error=reason)
-
-
-def _fail_for(*, batch: RunBatch, worker: str, reason: str) -> None:
-    scheduling.run_fail(run=batch.run, reason=reason)
-    scheduling.batch_release(batch=batch, worker=worker, error=reason)
-
-
-def _after_infrastructure_fault(*, batch: RunBatch, worker: str, reason: str) -> None:
-    """The database, Redis or the broker failed under the batch: nothing of it is reported
-    failed. Wait (bounded) for them to answer, then give the batch back; after too many
-    tries the run pauses with the reason."""
-    logger.warning("%s stopped by the installation's services: %s", batch, reason)
-    recovered = infrastructure.wait_for_services()
-    try:
-        _retry_later(batch=batch, worker=worker, reason=reason, delay=1.0 if recovered else 15.0)
-    except Exception:
-        # Still down: the claim's heartbeat stops with this task, and the reconciler sends
-        # the batch again once it is stale.
-        logger.warning("%s could not be given back; the reconciler will send it again", batch)
-
-
-def _retry_later(*, batch: RunBatch, worker: str, reason: str, delay: float) -> None:
-    if batch.attempts >= BATCH_ATTEMPTS:
-        _pause_for(
-            batch=batch,
-            worker=worker,
-            reason=f"Still failing after {batch.attempts} attempts: {reason}",
-        )
-        return
-    logger.info("%s tried again in %.0fs: %s", batch, delay, reason)
-    scheduling.batch_release(batch=batch, worker=worker, delay_seconds=delay, error=reason)
-
-
-def _retry_delay(error: ConnectorError | None, *, attempt: int) -> float:
-    if isinstance(error, RateLimitedError) and error.retry_after:
-        return min(600.0, error.retry_after)
-    return min(300.0, 5.0 * 2 ** max(0, attempt - 1)) * (0.5 + random.random() / 2)  # noqa: S311
-
-
-def _systemic_reason(error: ConnectorError) -> str:
-    return f"The run paused: {error.user_message}"
+    with (
+        stop_gives_batch_back(),
+        scheduling.Heartbeat(batch=batch, worker=worker) as heartbeat,
+        failures.batch_ends_handled(batch=batch, worker=worker),
+        migration_connectors(run.migration) as (source, target),
+    ):
+        if run.kind == Run.Kind.ROLLBACK:
+            rollback.rollback_batch(batch=batch, worker=worker, target=target, heartbeat=heartbeat)
+        elif batch.kind == RunBatch.Kind.PLAN:
+            plan.plan_run(run=run, source=source, target=target)
+            scheduling.batch_finish(batch=batch, worker=worker)
+        else:
+            BatchWork(
+                batch=batch, worker=worker, source=source, target=target, heartbeat=heartbeat
+            ).run()
 
 
 # --------------------------------------------------------------------------- the work
@@ -269,14 +155,15 @@ class BatchWork:
         self.migration = self.run_obj.migration
         self.entity = Entity(batch.entity)
         self.namespace = self.run_obj.namespace
-        # Demo markers differ from the full run's: its records are found apart.
-        self.marker_scope = (
-            f"{self.migration.pk}-demo"
-            if self.namespace == RecordMap.Namespace.DEMO
-            else str(self.migration.pk)
+        # One marker for every run of the migration: a demo's records are the full run's.
+        self.marker_scope = str(self.migration.pk)
+        # A demo restarted after fixes, and a re-migration, write every record again; so
+        # does the full run, taking over the demo's records with its own configuration.
+        self.force_update = self.run_obj.kind in (
+            Run.Kind.DEMO,
+            Run.Kind.FULL,
+            Run.Kind.REMIGRATION,
         )
-        # A demo restarted after fixes, and a re-migration, write every record again.
-        self.force_update = self.run_obj.kind in (Run.Kind.DEMO, Run.Kind.REMIGRATION)
         matches = self.migration.configured_matches()
         self.references = References(
             migration_id=self.migration.pk, namespace=self.namespace, matches=matches
@@ -455,17 +342,18 @@ class BatchWork:
                 return
             except ConnectorError as error:
                 if error.systemic and not error.retryable:
-                    raise SystemicFailure(_systemic_reason(error), detail=error.detail) from error
+                    reason = failures.systemic_reason(error)
+                    raise SystemicFailure(reason, detail=error.detail) from error
                 if not error.retryable:
                     self._report_failed(record, error)
                     return
                 if attempt + 1 >= RECORD_ATTEMPTS:
                     raise RetryLater(
                         error.user_message,
-                        delay=_retry_delay(error, attempt=self.batch.attempts),
+                        delay=failures.retry_delay(error, attempt=self.batch.attempts),
                     ) from error
                 logger.info("%s %s: %s; trying again", self.entity, record.source_id, error)
-                self._sleep(min(30.0, _retry_delay(error, attempt=attempt) / 5))
+                self._sleep(min(30.0, failures.retry_delay(error, attempt=attempt) / 5))
             except (Interrupted, SystemicFailure, RetryLater, SoftTimeLimitExceeded):
                 raise
             except InfrastructureFault:
@@ -540,7 +428,9 @@ class BatchWork:
             found = mapping.target_id or self.target.find_by_marker(
                 self.entity, marker, record=prepared.record
             )
-            if found and self._resume(record, mapping, found, prepared, marker=marker):
+            if found and self._resume(
+                record, mapping, found, prepared, marker=marker, made=mapping.target_id == found
+            ):
                 return
         # From here on the create may happen: a later try asks the target first.
         self._untouched.discard(record.source_id)
@@ -559,10 +449,12 @@ class BatchWork:
                 RecordMap.objects.filter(pk=mapping.pk, state=RecordMap.State.PENDING).delete()
                 self._mappings.pop(record.source_id, None)
                 raise
-            self._resume(record, mapping, found, prepared, marker=marker, refused=error)
+            made = mapping.target_id == found
+            self._resume(record, mapping, found, prepared, marker=marker, refused=error, made=made)
             return
         crash_point("after_create", key=record.source_id)
-        self._done(record, mapping, target_id, prepared)
+        made = not self.target.took_existing(self.entity, target_id)
+        self._done(record, mapping, target_id, prepared, made=made)
 
     def _resume(
         self,
@@ -573,6 +465,7 @@ class BatchWork:
         *,
         marker: str,
         refused: ConnectorError | None = None,
+        made: bool = False,
     ) -> bool:
         """A record found on the target from an earlier, unfinished write: the parts it
         lacks are written (the target reads what it has first). Migrated only when that
@@ -584,7 +477,8 @@ class BatchWork:
             try:
                 self._complete(prepared, target_id)
                 crash_point("after_complete", key=record.source_id)
-                self._done(record, mapping, target_id, prepared)
+                made = made or self.entity in MARKED_ENTITIES
+                self._done(record, mapping, target_id, prepared, made=made)
                 return True
             except ConnectorError as error:
                 if error.retryable or error.systemic:
@@ -622,16 +516,21 @@ class BatchWork:
                 raise
             return verify.NOT_CHECKED
 
-    def _created(self, mapping: RecordMap, target_id: str) -> None:
+    def _created(self, mapping: RecordMap, target_id: str, *, made: bool = False) -> None:
         """The target made the record (its parts may come next): its id is kept with the
-        pending row, so that a write cut short resumes on it without searching."""
+        pending row, so that a write cut short resumes on it without searching. ``made``:
+        this run's create made it (a removal of the demo's records takes it away)."""
+        fields: dict[str, object] = {"target_id": target_id}
+        if made and target_id and not mapping.created_on_target:
+            fields |= {"created_on_target": True, "created_by_kind": self.run_obj.kind}
         with transaction.atomic():
             if connection.vendor == "postgresql":
                 with connection.cursor() as cursor:
                     # Lost only if the database itself crashes; the marker still finds it.
                     cursor.execute("SET LOCAL synchronous_commit TO off")
-            RecordMap.objects.filter(pk=mapping.pk).update(target_id=target_id)
-        mapping.target_id = target_id
+            RecordMap.objects.filter(pk=mapping.pk).update(**fields)
+        for name, value in fields.items():
+            setattr(mapping, name, value)
 
     def _pending_row(self, record: Record) -> RecordMap:
         mapping = RecordMap.objects.create(
@@ -653,7 +552,7 @@ class BatchWork:
                     prepared.record,
                     marker=marker,
                     attachments=self.gate if has_attachments(prepared.record) else None,
-                    on_created=lambda target_id: self._created(mapping, target_id),
+                    on_created=lambda target_id: self._created(mapping, target_id, made=True),
                 )
             except AttachmentProblem as problem:
                 self._drop_attachment(prepared, problem)
@@ -748,13 +647,30 @@ class BatchWork:
         try:
             self._update(prepared, mapping.target_id)
         except NotFoundError:
-            # Deleted on the target since: create it again.
+            # A part refused with a 404 (a translation, a file) is not the record gone:
+            # only a record the target no longer has is created again, never a copy.
+            if not self._gone_from_target(record, mapping.target_id, prepared):
+                raise
             RecordMap.objects.filter(pk=mapping.pk).delete()
             self._mappings.pop(record.source_id, None)
             self._process(record)
             return
         crash_point("after_update", key=record.source_id)
         self._done(record, mapping, mapping.target_id, prepared, note=Message(reasons.UPDATED))
+
+    def _gone_from_target(self, record: Record, target_id: str, prepared: Prepared) -> bool:
+        """Whether the target no longer has the record: read back by its id (its marker
+        may be an earlier run's), else looked for by its marker."""
+        if self.entity in self.target.capabilities.reads:
+            try:
+                return verify.read_back(self.target, self.entity, target_id) is None
+            except ConnectorError as error:
+                if error.systemic:
+                    raise
+        marker = source_marker(
+            migration_id=self.marker_scope, entity=self.entity, source_id=record.source_id
+        )
+        return not self.target.find_by_marker(self.entity, marker, record=prepared.record)
 
     def _done(
         self,
@@ -765,8 +681,12 @@ class BatchWork:
         *,
         note: Message | str = "",
         matched: bool = False,
+        made: bool = False,
     ) -> None:
         verdict = self._verify(target_id, prepared)
+        if made and not mapping.created_on_target:
+            mapping.created_on_target = True
+            mapping.created_by_kind = self.run_obj.kind
         notes: list[Message | str] = [note] if note else []
         notes += prepared.notes
         for dropped in prepared.dropped:
@@ -841,7 +761,15 @@ class BatchWork:
             if self._done_mappings:
                 RecordMap.objects.bulk_update(
                     list(self._done_mappings.values()),
-                    ["state", "target_id", "source_updated_at", "run", "updated_at"],
+                    [
+                        "state",
+                        "target_id",
+                        "source_updated_at",
+                        "run",
+                        "updated_at",
+                        "created_on_target",
+                        "created_by_kind",
+                    ],
                 )
             if unused:
                 RecordMap.objects.filter(pk__in=unused, state=RecordMap.State.PENDING).delete()

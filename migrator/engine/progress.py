@@ -176,7 +176,9 @@ def run_progress(*, run: Run, now: datetime | None = None) -> RunProgress:
             entity=Entity(row.entity),
             status=row.status,
             available=row.available,
-            migrated=outcome_counts.get((row.entity, RunRecord.Outcome.MIGRATED), 0),
+            # A removal counts what it removed where a migration counts what it wrote.
+            migrated=outcome_counts.get((row.entity, RunRecord.Outcome.MIGRATED), 0)
+            + outcome_counts.get((row.entity, RunRecord.Outcome.REMOVED), 0),
             matched=outcome_counts.get((row.entity, RunRecord.Outcome.MATCHED), 0),
             skipped=outcome_counts.get((row.entity, RunRecord.Outcome.SKIPPED), 0),
             failed=outcome_counts.get((row.entity, RunRecord.Outcome.FAILED), 0),

@@ -313,10 +313,31 @@ def _run_complete(run: Run) -> None:
     run.paused_by = ""
     run.pause_reason = ""
     run.save(update_fields=["status", "finished_at", "paused_by", "pause_reason"])
-    if run.kind != Run.Kind.DEMO:
+    if not run.is_preliminary:
         Migration.objects.filter(pk=run.migration_id).update(status=Migration.Status.COMPLETED)
     logger.info("run %s completed", run.pk)
-    transaction.on_commit(lambda: notifications.run_finished(run=run))
+    if run.kind != Run.Kind.ROLLBACK:
+        transaction.on_commit(lambda: notifications.run_finished(run=run))
+    _follow_up_start(run)
+
+
+def _follow_up_start(run: Run) -> None:
+    """The run that waited on this one (the full run after the demo's records were
+    removed) is created in the same transaction as this one's completion: it exists once
+    and only once the removal is done."""
+    follow_up = run.follow_up or {}
+    kind = follow_up.get("kind")
+    if kind not in Run.Kind.values:
+        return
+    following = Run.objects.create(
+        migration_id=run.migration_id,
+        kind=kind,
+        windows=follow_up.get("windows") or [],
+        created_by_id=run.created_by_id,
+    )
+    _audit_by_system(following, action=AuditEvent.Action.RUN_STARTED)
+    if window_open(following.configured_windows(), timezone.now()):
+        run_begin(following)
 
 
 # --------------------------------------------------------------------------- run states
@@ -337,11 +358,12 @@ def run_begin(run: Run) -> bool:
             run=locked, kind=RunBatch.Kind.PLAN, entity="", sequence=0
         )
         batches_enqueue_on_commit([planning.pk])
-        Migration.objects.filter(pk=locked.migration_id).update(
-            status=Migration.Status.DEMO
-            if locked.kind == Run.Kind.DEMO
-            else Migration.Status.RUNNING
-        )
+        if locked.kind != Run.Kind.ROLLBACK:
+            Migration.objects.filter(pk=locked.migration_id).update(
+                status=Migration.Status.DEMO
+                if locked.kind == Run.Kind.DEMO
+                else Migration.Status.RUNNING
+            )
     run.refresh_from_db()
     return True
 
@@ -350,7 +372,7 @@ def run_pause(*, run: Run, paused_by: str, reason: str) -> bool:
     paused = Run.objects.filter(
         pk=run.pk, status__in=[Run.Status.RUNNING, Run.Status.QUEUED]
     ).update(status=Run.Status.PAUSED, paused_by=paused_by, pause_reason=reason[:4000])
-    if paused and run.kind != Run.Kind.DEMO:
+    if paused and not run.is_preliminary:
         Migration.objects.filter(pk=run.migration_id).update(status=Migration.Status.PAUSED)
     if paused:
         logger.info("run %s paused by %s: %s", run.pk, paused_by, reason)
@@ -389,7 +411,7 @@ def run_fail(*, run: Run, reason: str) -> bool:
             paused_by="",
             pause_reason=reason[:4000],
         )
-        if failed and run.kind != Run.Kind.DEMO:
+        if failed and not run.is_preliminary:
             Migration.objects.filter(pk=run.migration_id).update(status=Migration.Status.FAILED)
     if failed:
         logger.info("run %s failed: %s", run.pk, reason)
@@ -404,7 +426,7 @@ def run_cancel(*, run: Run) -> bool:
         cancelled = Run.objects.filter(pk=run.pk, status__in=Run.ACTIVE_STATUSES).update(
             status=Run.Status.CANCELLED, finished_at=timezone.now()
         )
-        if cancelled and run.kind != Run.Kind.DEMO:
+        if cancelled and not run.is_preliminary:
             Migration.objects.filter(pk=run.migration_id).update(
                 status=_status_without(run.migration_id, run)
             )
@@ -417,7 +439,7 @@ def _status_without(migration_id: int, run: Run) -> str:
     re-migration, else whether it had a demo."""
     runs = Run.objects.filter(migration_id=migration_id).exclude(pk=run.pk)
     last = (
-        runs.exclude(kind=Run.Kind.DEMO)
+        runs.exclude(kind__in=Run.PRELIMINARY_KINDS)
         .filter(status__in=[Run.Status.COMPLETED, Run.Status.FAILED])
         .order_by("-finished_at")
         .values_list("status", flat=True)
@@ -453,7 +475,7 @@ def run_resume(*, run: Run) -> bool:
             ).values_list("pk", flat=True)
             RunBatch.objects.filter(run=locked).update(not_before=None)
             batches_enqueue_on_commit(list(pending))
-            if locked.kind != Run.Kind.DEMO:
+            if not locked.is_preliminary:
                 Migration.objects.filter(pk=locked.migration_id).update(
                     status=Migration.Status.RUNNING
                 )

@@ -334,6 +334,10 @@ MATRIX: dict[str, Route] = {
     "wizard_demo_restart": Route(
         kwargs=migration, get=answers(405, EVERY_TEAMMATE), post=answers(302, OWNER_AND_FULL)
     ),
+    # Asks first (GET), then starts the removal or says there is nothing to remove (302).
+    "wizard_demo_rollback": Route(
+        kwargs=migration, get=OWNER_AND_FULL, post=answers(302, OWNER_AND_FULL)
+    ),
     "wizard_run": Route(kwargs=migration, get=EVERY_TEAMMATE, post=OWNER_AND_FULL),
     "wizard_run_delta": Route(
         kwargs=migration, get=answers(405, EVERY_TEAMMATE), post=answers(302, OWNER_AND_FULL)
@@ -563,6 +567,7 @@ ARCHIVED_OWNER: dict[str, tuple[int | str, int | str]] = {
     "wizard_demo": (200, 404),
     "wizard_demo_start": (405, 404),
     "wizard_demo_restart": (405, 404),
+    "wizard_demo_rollback": (404, 404),
     "wizard_run": (200, 404),
     "wizard_run_delta": (405, 404),
     "wizard_run_results": (200, 405),

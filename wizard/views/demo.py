@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from django.contrib import messages
+from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from migrator import services
+from migrator import policy, selectors, services
 from migrator.models import Migration, Run
 from wizard import run_pages, steps
 from wizard.views.base import render_step, wizard_step
@@ -50,3 +51,32 @@ def demo_restart(request: HttpRequest, migration: Migration) -> HttpResponse:
     else:
         messages.success(request, _("The demo has started again."))
     return redirect(steps.DEMO.url(migration))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def demo_rollback(request: HttpRequest, migration_id: int) -> HttpResponse:
+    """ "Remove the demo's records from the target": asks first (GET), starts the removal
+    on the confirmation (POST). Whoever may not start runs gets a 404, the page included."""
+    migration = selectors.migration_for_user(
+        user=request.user, migration_id=migration_id, action=policy.Action.RUN
+    )
+    back = steps.RUN if request.GET.get("from") == steps.RUN.slug else steps.DEMO
+    if request.method == "POST":
+        try:
+            services.demo_rollback_start(migration=migration, created_by=request.user)
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(request, _("The demo's records are being removed from the target."))
+        return redirect(steps.DEMO.url(migration))
+    return render_step(
+        request,
+        "wizard/steps/demo_rollback.html",
+        migration=migration,
+        step=back,
+        context={
+            **run_pages.demo_records_context(migration=migration),
+            "back_url": back.url(migration),
+        },
+    )

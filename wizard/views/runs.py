@@ -37,6 +37,7 @@ def full_run(request: HttpRequest, migration: Migration) -> HttpResponse:
                 scheduled_for=form.cleaned_data["scheduled_for"],
                 windows=windows_of(windows),
                 created_by=request.user,
+                demo_records=form.cleaned_data["demo_records"],
             )
         except ValidationError as error:
             _refused(request, error)
@@ -51,6 +52,11 @@ def full_run(request: HttpRequest, migration: Migration) -> HttpResponse:
 
 
 def _started_message(run: Run) -> str:
+    if run.kind == Run.Kind.ROLLBACK:
+        return _(
+            "The demo's records are being removed from the target; the full migration "
+            "starts as soon as they are."
+        )
     if run.status == Run.Status.QUEUED and run.scheduled_for:
         when = formats.date_format(timezone.localtime(run.scheduled_for), "DATETIME_FORMAT")
         return _("The full migration is scheduled for %(when)s.") % {"when": when}

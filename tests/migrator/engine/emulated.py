@@ -90,8 +90,10 @@ def emulated_pair(
     source_plan: SeedPlan = SOURCE_PLAN,
     target_plan: SeedPlan = TARGET_PLAN,
     options: configuration.Options | None = None,
+    site: str = SITE,
 ) -> EmulatedPair:
-    """Seeded sandbox accounts of both platforms and a configured migration between them."""
+    """Seeded sandbox accounts of both platforms and a configured migration between them;
+    ``site``: where the connectors reach the emulators (this process, or a served site)."""
     slug = uuid.uuid4().hex[:8]
     source_sandbox = sandbox_platform(source_platform)
     target_sandbox = sandbox_platform(target_platform)
@@ -106,13 +108,13 @@ def emulated_pair(
     source_connection = services.connection_create(
         owner=owner,
         platform=source_platform,
-        credentials=source_sandbox.credentials(account=source, site_url=SITE),
+        credentials=source_sandbox.credentials(account=source, site_url=site),
         rate_limit_per_minute=0,
     )
     target_connection = services.connection_create(
         owner=owner,
         platform=target_platform,
-        credentials=target_sandbox.credentials(account=target, site_url=SITE),
+        credentials=target_sandbox.credentials(account=target, site_url=site),
         rate_limit_per_minute=0,
     )
     scope = None

@@ -25,7 +25,7 @@ from connectors.errors import (
 )
 from connectors.schema import Attachment, Comment, Entity
 from migrator import configuration, services
-from migrator.engine import execute, scheduling
+from migrator.engine import execute, failures, scheduling
 from migrator.models import Connection, Migration, RecordMap, Run, RunBatch
 from reports.models import ATTACHMENTS, RunRecord
 from reports.selectors import run_records_csv, run_summary
@@ -48,7 +48,7 @@ def small_pages(settings):
 
 @pytest.fixture(autouse=True)
 def quick_retries(monkeypatch):
-    monkeypatch.setattr(execute, "_retry_delay", lambda error, attempt: 0.01)
+    monkeypatch.setattr(failures, "retry_delay", lambda error, attempt: 0.01)
 
 
 def seed_helpdesk(account: memory.MemoryAccount, *, tickets: int = 25, articles: int = 0) -> None:
@@ -394,11 +394,12 @@ def test_a_demo_writes_twenty_tickets_and_twenty_articles_with_their_related_rec
     assert {c.source_id for c in pair.target.written_records(Entity.CONTACTS)} == {"500"}
     for row in run_summary(run=run):
         assert row.migrated + row.skipped + row.failed == row.available, row
-    assert not RecordMap.objects.filter(namespace=RecordMap.Namespace.MAIN).exists()
-    # The full run later creates its own records: demo markers are apart.
+    assert not RecordMap.objects.filter(namespace=RecordMap.Namespace.DEMO).exists()
+    # The full run takes over the demo's records: it updates them, and creates the rest.
     full = drain(start(pair))
     assert full.status == Run.Status.COMPLETED
-    assert_written_once(pair.target, Entity.TICKETS, 50)
+    assert_written_once(pair.target, Entity.TICKETS, 30)
+    assert_written_once(pair.target, Entity.ARTICLES, 25)
 
 
 def test_a_demo_of_chosen_ids_reports_one_deleted_before_it_was_read(pair):

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('reports', '0003_verification'),
+        ('reports', '0005_record_order'),
     ]
 
     operations = [

@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('migrator', '0004_verification'),
-        ('reports', '0004_h2_titles'),
+        ('reports', '0004_titles'),
     ]
 
     operations = [

@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("reports", "0004_h3_recheck"),
+        ("reports", "0006_recheck"),
     ]
 
     operations = [
