@@ -406,12 +406,7 @@ class BatchWork:
             self._refresh(record, mapping)
             return
         prepared = self.transformer.prepare(record)
-        marker = source_marker(
-            migration_id=self.marker_scope,
-            entity=self.entity,
-            source_id=record.source_id,
-            prefix=self.transformer.options.marker_prefix,
-        )
+        marker = self._marker(record.source_id)
         if self.entity in MATCHED_ENTITIES:
             matched = self._match(record, prepared, marker)
             if matched is not None:
@@ -658,6 +653,15 @@ class BatchWork:
         crash_point("after_update", key=record.source_id)
         self._done(record, mapping, mapping.target_id, prepared, note=Message(reasons.UPDATED))
 
+    def _marker(self, source_id: str) -> str:
+        """The marker this migration's record of ``source_id`` carries on the target."""
+        return source_marker(
+            migration_id=self.marker_scope,
+            entity=self.entity,
+            source_id=source_id,
+            prefix=self.transformer.options.marker_prefix,
+        )
+
     def _gone_from_target(self, record: Record, target_id: str, prepared: Prepared) -> bool:
         """Whether the target no longer has the record: read back by its id (its marker
         may be an earlier run's), else looked for by its marker."""
@@ -667,9 +671,7 @@ class BatchWork:
             except ConnectorError as error:
                 if error.systemic:
                     raise
-        marker = source_marker(
-            migration_id=self.marker_scope, entity=self.entity, source_id=record.source_id
-        )
+        marker = self._marker(record.source_id)
         return not self.target.find_by_marker(self.entity, marker, record=prepared.record)
 
     def _done(
