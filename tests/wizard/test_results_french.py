@@ -34,7 +34,7 @@ def english_afterwards():
 def _reason_cells(client, run: Run) -> list[str]:
     cells: list[str] = []
     url = reverse("wizard_run_results", args=[run.pk])
-    for outcome in ("migrated", "skipped", "failed"):
+    for outcome in ("migrated", "matched", "skipped", "failed"):
         number = 1
         while True:
             page = client.get(url, {"outcome": outcome, "page": number}).content.decode()
@@ -84,7 +84,7 @@ def test_a_real_runs_reasons_show_in_french_and_none_in_english(
     summary = client.get(reverse("wizard_run_results", args=[run.pk])).content.decode()
     # Outcome labels qualify a record: one gender for all of them.
     assert "Échouée" not in summary and "Ignorée" not in summary and "Migrée" not in summary
-    assert "En échec" in summary and "Migré" in summary
+    assert "Échoué" in summary and "Migré" in summary
 
 
 def test_old_rows_without_a_message_id_show_their_text():
