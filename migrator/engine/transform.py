@@ -107,6 +107,10 @@ def format_bytes(size: int) -> str:
 # Where a person referred to by a ticket may have been migrated to.
 _PEOPLE = (Entity.CONTACTS, Entity.AGENTS)
 
+#: How the private note that keeps a ticket's unmapped fields goes on after "Fields from
+#: <source>" (the note is this migration's own, not one of the source's comments).
+FIELDS_NOTE_OPENING = "without a place on this help desk:"
+
 
 def referenced_ids(record: Record) -> dict[Entity, set[str]]:
     """Source ids a record refers to, per entity (people may be contacts or agents)."""
@@ -725,8 +729,8 @@ class Transformer:
             author_kind=AuthorKind.SYSTEM,
             public=False,
             html_body=(
-                f"<p>Fields from {html.escape(self.facts.source_name)} without a place on this "
-                f"help desk:</p><ul>{items}</ul>"
+                f"<p>Fields from {html.escape(self.facts.source_name)} {FIELDS_NOTE_OPENING}</p>"
+                f"<ul>{items}</ul>"
             ),
             created_at=moment,
         )

@@ -21,7 +21,7 @@ from migrator.models import Migration, Run
 from reports.models import ATTACHMENTS, RunRecord
 from tests.migrator.engine import stack as harness
 from tests.migrator.engine.emulated import TARGET_PLAN, emulated_pair
-from tests.migrator.engine.holdings import holdings, source_files
+from tests.migrator.engine.holdings import holdings, source_files, source_holdings
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -104,6 +104,12 @@ def test_demo_twice_then_the_full_run_leave_each_record_once_and_removal_undoes_
     held = holdings(migration)
     assert held.counts == expected.counts, failed_reasons(full)
     assert held.tickets == expected.tickets
+    # And against the source itself: each ticket once with each of its comments, the
+    # migration's own notes (original dates, unmapped fields) counted apart.
+    source_side = source_holdings(migration)
+    assert held.counts["tickets"] == source_side.counts["tickets"]
+    assert held.counts["comments"] == source_side.counts["comments"]
+    assert held.tickets == source_side.tickets
     assert held.articles == expected.articles
     # Each file once, with the source's bytes; those the target cannot take are reported.
     wanted = source_files(migration)
