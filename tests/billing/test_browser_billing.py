@@ -252,6 +252,6 @@ def test_demo_quote_checkout_staff_marks_paid_full_run(site, browser, screenshot
     # In French too.
     page.select_option("#language-select", "fr")
     page.wait_for_load_state()
-    page.locator(".steps .step.current", has_text="Payer").wait_for()
+    page.locator(".steps .step.current", has_text="Paiement").wait_for()
     check_widths(page, screenshots, "10-pay-french")
     page.close()

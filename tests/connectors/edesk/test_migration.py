@@ -135,7 +135,7 @@ def test_a_full_zendesk_to_edesk_run_keeps_the_particulars(user, stack):
 
     # Agents: matched by e-mail, the missing ones skipped, none created.
     agents = RunRecord.objects.filter(run=run, entity="agents")
-    assert agents.filter(outcome=RunRecord.Outcome.MIGRATED).exists()
+    assert agents.filter(outcome=RunRecord.Outcome.MATCHED).exists()
     skipped = agents.filter(outcome=RunRecord.Outcome.SKIPPED).values_list("reason", flat=True)
     assert any("cannot create agents" in reason for reason in skipped)
     users = harness.target_records(target, "users")
