@@ -8,8 +8,8 @@ help desks, Zendesk to Freshdesk: the demo's records are the migration's.
 - the demo, then "Remove the demo's records from the target": the target's API lists what
   it did before the demo.
 
-Screenshots of the demo results and the full-run page at 1280 and 390 px go to
-``/work/shots-h1`` when it exists (else under test-output/)."""
+Screenshots of the demo results and the full-run page at 1280 and 390 px go under
+test-output/."""
 
 from __future__ import annotations
 
@@ -59,7 +59,6 @@ SOURCE_PLAN = SeedPlan(
     seed=4242,
 )
 TARGET_PLAN = SeedPlan(agents=4, agents_offset=2, groups=1, seed=4243)
-SHOTS = Path("/work/shots-h1")
 
 
 def migration_for(owner: User, *, site_url: str, name: str) -> Migration:
@@ -178,7 +177,7 @@ def test_demo_twice_then_the_full_run_keep_or_remove_and_the_removal_alone(
 ):
     base_url = site_with_worker.url
     owner = verified_user(EMAIL, PASSWORD)
-    shots = SHOTS if SHOTS.is_dir() else screenshots
+    shots = screenshots
     page = browser.new_page(viewport={"width": 1280, "height": 900}, accept_downloads=True)
     log_in(page, base_url, email=EMAIL, password=PASSWORD)
 
