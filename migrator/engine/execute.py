@@ -630,12 +630,14 @@ class BatchWork:
         reported = record.source_id in self._reported
         changed = mapping.source_updated_at is None or record.updated_at > mapping.source_updated_at
         if self.entity in MATCHED_ENTITIES or not (changed or (self.force_update and not reported)):
+            # An agent or group found on the target stays matched, run after run.
+            matched = self.entity in MATCHED_ENTITIES and not mapping.created_on_target
             if not reported:
                 self._report(
                     record.source_id,
-                    RunRecord.Outcome.SKIPPED,
+                    RunRecord.Outcome.MATCHED if matched else RunRecord.Outcome.SKIPPED,
                     target_id=mapping.target_id,
-                    reason=Message(reasons.UNCHANGED),
+                    reason=Message(reasons.MATCHED_BEFORE if matched else reasons.UNCHANGED),
                 )
             return
         prepared = self.transformer.prepare(record)

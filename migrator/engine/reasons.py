@@ -83,6 +83,7 @@ def partly_written(*, missing: str, refused: ConnectorError) -> Message:
 
 
 UNCHANGED = gettext_noop("Already on the target from an earlier run, and unchanged since.")
+MATCHED_BEFORE = gettext_noop("Matched by an earlier run to this record of the target.")
 UPDATED = gettext_noop("Updated on the target.")
 LEFT_OUT = gettext_noop("Left out: %(reason)s")
 STILL_DIFFERS = gettext_noop(
