@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from connectors.messages import Message
 from connectors.schema import Entity
 from migrator import configuration
 
@@ -235,6 +236,9 @@ class Run(models.Model):
     paused_by = models.CharField(max_length=20, choices=PausedBy.choices, blank=True)
     #: Why the run paused or failed, in words a user can act on.
     pause_reason = models.TextField(blank=True)
+    #: The same reason as a message id and its parameters, shown in the reader's language
+    #: (empty for a reason a person typed, and for runs kept before).
+    pause_reason_message = models.JSONField(blank=True, default=dict)
     #: Interval migration: ``migrator.configuration.Window`` dicts; empty runs any time.
     windows = models.JSONField(default=list, blank=True)
     #: Delta runs read records updated at or after this time.
@@ -273,6 +277,12 @@ class Run(models.Model):
     @property
     def is_preliminary(self) -> bool:
         return self.kind in self.PRELIMINARY_KINDS
+
+    @property
+    def pause_reason_shown(self) -> str:
+        """Why the run paused or failed, in the active language."""
+        message = Message.from_json(self.pause_reason_message)
+        return message.render(translate=True) if message is not None else self.pause_reason
 
     @property
     def is_finished(self) -> bool:

@@ -340,7 +340,7 @@ def migration_overviews(
                 run_id=run.pk,
                 kind=run.kind,
                 status=run.status,
-                pause_reason=run.pause_reason,
+                pause_reason=run.pause_reason_shown,
                 started_at=run.started_at,
                 finished_at=run.finished_at,
                 entities=entities.get(run.pk, []),
@@ -386,7 +386,7 @@ def run_paused_by(*, run: Run) -> User | None:
 def run_stop_reason(*, run: Run) -> str:
     """Why a paused or failed run stopped, in words: who paused it and when for a pause by
     hand (and the reason they gave), else the reason the engine or the schedule gave."""
-    reason = run.pause_reason.strip()
+    reason = run.pause_reason_shown.strip()
     if run.status == Run.Status.PAUSED and run.paused_by == Run.PausedBy.USER:
         event = _pause_event(run)
         if event is None:

@@ -322,9 +322,10 @@ class BatchWork:
         threshold = settings.MIGRATOR_FAILURE_RATIO
         if total >= FAILURE_RATIO_MINIMUM and failed / total > threshold:
             raise SystemicFailure(
-                f"{failed} of the {total} records written so far failed (more than "
-                f"{threshold:.0%}). Read the failed records' reasons, fix the mapping or the "
-                "target's settings, then resume."
+                Message(
+                    reasons.TOO_MANY_FAILED,
+                    {"failed": failed, "total": total, "threshold": f"{threshold:.0%}"},
+                )
             )
 
     # ------------------------------------------------------------------ one record
@@ -349,7 +350,7 @@ class BatchWork:
                     return
                 if attempt + 1 >= RECORD_ATTEMPTS:
                     raise RetryLater(
-                        error.user_message,
+                        message_of(error),
                         delay=failures.retry_delay(error, attempt=self.batch.attempts),
                     ) from error
                 logger.info("%s %s: %s; trying again", self.entity, record.source_id, error)

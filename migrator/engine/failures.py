@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from celery.exceptions import SoftTimeLimitExceeded
 
 from connectors.errors import ConnectorError, RateLimitedError
+from connectors.messages import Message, gettext_noop, message_of
 from connectors.registry import UnknownConnectorError
 from migrator.crypto import CredentialsUnreadable
 from migrator.engine import infrastructure, plan, scheduling
@@ -32,8 +33,8 @@ class Interrupted(Exception):
 class SystemicFailure(Exception):
     """The whole run must pause: ``reason`` tells the user what to fix."""
 
-    def __init__(self, reason: str, *, detail: str = "") -> None:
-        super().__init__(reason)
+    def __init__(self, reason: Message | str, *, detail: str = "") -> None:
+        super().__init__(str(reason))
         self.reason = reason
         self.detail = detail
 
@@ -41,27 +42,32 @@ class SystemicFailure(Exception):
 class RetryLater(Exception):
     """A platform keeps failing for now; the batch is tried again after ``delay``."""
 
-    def __init__(self, reason: str, *, delay: float) -> None:
-        super().__init__(reason)
+    def __init__(self, reason: Message | str, *, delay: float) -> None:
+        super().__init__(str(reason))
         self.reason = reason
         self.delay = delay
 
 
-CREDENTIALS_UNREADABLE = (
-    "The run cannot go on: the stored credentials of a connection can no longer be "
-    "decrypted (the installation's encryption keys changed). Connect the account again, "
-    "choose it in the migration, then start a new run."
+CREDENTIALS_UNREADABLE = Message(
+    gettext_noop(
+        "The run cannot go on: the stored credentials of a connection can no longer be "
+        "decrypted (the installation's encryption keys changed). Connect the account again, "
+        "choose it in the migration, then start a new run."
+    )
 )
+STILL_FAILING = gettext_noop("Still failing after %(attempts)s attempts: %(reason)s")
+RUN_PAUSED = gettext_noop("The run paused: %(reason)s")
+CANNOT_GO_ON = gettext_noop("The run cannot go on: %(reason)s")
 
 
-def pause_for(*, batch: RunBatch, worker: str, reason: str) -> None:
+def pause_for(*, batch: RunBatch, worker: str, reason: Message | str) -> None:
     scheduling.run_pause(run=batch.run, paused_by=Run.PausedBy.SYSTEM, reason=reason)
-    scheduling.batch_release(batch=batch, worker=worker, error=reason)
+    scheduling.batch_release(batch=batch, worker=worker, error=str(reason))
 
 
-def fail_for(*, batch: RunBatch, worker: str, reason: str) -> None:
+def fail_for(*, batch: RunBatch, worker: str, reason: Message | str) -> None:
     scheduling.run_fail(run=batch.run, reason=reason)
-    scheduling.batch_release(batch=batch, worker=worker, error=reason)
+    scheduling.batch_release(batch=batch, worker=worker, error=str(reason))
 
 
 def after_infrastructure_fault(*, batch: RunBatch, worker: str, reason: str) -> None:
@@ -78,16 +84,16 @@ def after_infrastructure_fault(*, batch: RunBatch, worker: str, reason: str) -> 
         logger.warning("%s could not be given back; the reconciler will send it again", batch)
 
 
-def retry_later(*, batch: RunBatch, worker: str, reason: str, delay: float) -> None:
+def retry_later(*, batch: RunBatch, worker: str, reason: Message | str, delay: float) -> None:
     if batch.attempts >= BATCH_ATTEMPTS:
         pause_for(
             batch=batch,
             worker=worker,
-            reason=f"Still failing after {batch.attempts} attempts: {reason}",
+            reason=Message(STILL_FAILING, {"attempts": batch.attempts, "reason": reason}),
         )
         return
     logger.info("%s tried again in %.0fs: %s", batch, delay, reason)
-    scheduling.batch_release(batch=batch, worker=worker, delay_seconds=delay, error=reason)
+    scheduling.batch_release(batch=batch, worker=worker, delay_seconds=delay, error=str(reason))
 
 
 def retry_delay(error: ConnectorError | None, *, attempt: int) -> float:
@@ -96,8 +102,8 @@ def retry_delay(error: ConnectorError | None, *, attempt: int) -> float:
     return min(300.0, 5.0 * 2 ** max(0, attempt - 1)) * (0.5 + random.random() / 2)  # noqa: S311
 
 
-def systemic_reason(error: ConnectorError) -> str:
-    return f"The run paused: {error.user_message}"
+def systemic_reason(error: ConnectorError) -> Message:
+    return Message(RUN_PAUSED, {"reason": message_of(error)})
 
 
 @contextmanager
@@ -123,7 +129,7 @@ def batch_ends_handled(*, batch: RunBatch, worker: str) -> Iterator[None]:
             retry_later(
                 batch=batch,
                 worker=worker,
-                reason=error.user_message,
+                reason=message_of(error),
                 delay=retry_delay(error, attempt=batch.attempts),
             )
         else:
@@ -134,7 +140,7 @@ def batch_ends_handled(*, batch: RunBatch, worker: str) -> Iterator[None]:
         fail_for(batch=batch, worker=worker, reason=CREDENTIALS_UNREADABLE)
     except UnknownConnectorError as error:
         # The platform's connector was removed from this installation.
-        fail_for(batch=batch, worker=worker, reason=f"The run cannot go on: {error}")
+        fail_for(batch=batch, worker=worker, reason=Message(CANNOT_GO_ON, {"reason": str(error)}))
     except ConnectionMissing as missing:
         fail_for(batch=batch, worker=worker, reason=str(missing))
     except Exception as error:

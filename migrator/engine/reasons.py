@@ -83,6 +83,10 @@ def partly_written(*, missing: str, refused: ConnectorError) -> Message:
 
 
 UNCHANGED = gettext_noop("Already on the target from an earlier run, and unchanged since.")
+TOO_MANY_FAILED = gettext_noop(
+    "%(failed)s of the %(total)s records written so far failed (more than %(threshold)s). "
+    "Read the failed records' reasons, fix the mapping or the target's settings, then resume."
+)
 MATCHED_BEFORE = gettext_noop("Matched by an earlier run to this record of the target.")
 UPDATED = gettext_noop("Updated on the target.")
 LEFT_OUT = gettext_noop("Left out: %(reason)s")

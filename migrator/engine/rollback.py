@@ -22,6 +22,7 @@ from django.db.models import QuerySet
 
 from connectors.base import Target
 from connectors.errors import ConnectorError, NotFoundError
+from connectors.messages import message_of
 from connectors.schema import Entity
 from migrator.engine import failures, scheduling
 from migrator.engine.failures import (
@@ -172,7 +173,7 @@ class Removal:
                 if error.retryable:
                     if attempt + 1 >= DELETE_ATTEMPTS:
                         raise RetryLater(
-                            error.user_message,
+                            message_of(error),
                             delay=failures.retry_delay(error, attempt=self.batch.attempts),
                         ) from error
                     time.sleep(min(10.0, failures.retry_delay(error, attempt=attempt) / 5))

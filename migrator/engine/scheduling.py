@@ -14,12 +14,14 @@ import logging
 import threading
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db import close_old_connections, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from connectors.messages import Message, gettext_noop
 from connectors.schema import Entity
 from migrator import notifications
 from migrator.configuration import Window
@@ -312,7 +314,10 @@ def _run_complete(run: Run) -> None:
     run.finished_at = timezone.now()
     run.paused_by = ""
     run.pause_reason = ""
-    run.save(update_fields=["status", "finished_at", "paused_by", "pause_reason"])
+    run.pause_reason_message = {}
+    run.save(
+        update_fields=["status", "finished_at", "paused_by", "pause_reason", "pause_reason_message"]
+    )
     if not run.is_preliminary:
         Migration.objects.filter(pk=run.migration_id).update(status=Migration.Status.COMPLETED)
     logger.info("run %s completed", run.pk)
@@ -353,7 +358,16 @@ def run_begin(run: Run) -> bool:
         locked.started_at = locked.started_at or timezone.now()
         locked.paused_by = ""
         locked.pause_reason = ""
-        locked.save(update_fields=["status", "started_at", "paused_by", "pause_reason"])
+        locked.pause_reason_message = {}
+        locked.save(
+            update_fields=[
+                "status",
+                "started_at",
+                "paused_by",
+                "pause_reason",
+                "pause_reason_message",
+            ]
+        )
         planning, _created = RunBatch.objects.get_or_create(
             run=locked, kind=RunBatch.Kind.PLAN, entity="", sequence=0
         )
@@ -368,10 +382,18 @@ def run_begin(run: Run) -> bool:
     return True
 
 
-def run_pause(*, run: Run, paused_by: str, reason: str) -> bool:
+def _reason_fields(reason: Message | str) -> dict[str, Any]:
+    """A run's reason: its English text, and the message shown in the reader's language."""
+    return {
+        "pause_reason": str(reason)[:4000],
+        "pause_reason_message": reason.to_json() if isinstance(reason, Message) else {},
+    }
+
+
+def run_pause(*, run: Run, paused_by: str, reason: Message | str) -> bool:
     paused = Run.objects.filter(
         pk=run.pk, status__in=[Run.Status.RUNNING, Run.Status.QUEUED]
-    ).update(status=Run.Status.PAUSED, paused_by=paused_by, pause_reason=reason[:4000])
+    ).update(status=Run.Status.PAUSED, paused_by=paused_by, **_reason_fields(reason))
     if paused and not run.is_preliminary:
         Migration.objects.filter(pk=run.migration_id).update(status=Migration.Status.PAUSED)
     if paused:
@@ -385,7 +407,7 @@ def run_pause(*, run: Run, paused_by: str, reason: str) -> bool:
     return bool(paused)
 
 
-def _audit_by_system(run: Run, *, action: str, reason: str = "") -> None:
+def _audit_by_system(run: Run, *, action: str, reason: Message | str = "") -> None:
     """The migration's activity log: what the engine or the schedule did to a run."""
     # Imported here: migrator.services imports this module.
     from migrator.services import audit_record
@@ -395,11 +417,11 @@ def _audit_by_system(run: Run, *, action: str, reason: str = "") -> None:
         migration=run.migration,
         actor=None,
         action=action,
-        detail=f"{detail}: {reason}" if reason else detail,
+        detail=f"{detail}: {reason}" if str(reason) else detail,
     )
 
 
-def run_fail(*, run: Run, reason: str) -> bool:
+def run_fail(*, run: Run, reason: Message | str) -> bool:
     """End a run that no resume could finish (the configuration is impossible for the
     pair, a connection is gone or unreadable); ``reason`` says what to change before a
     new run. Systemic errors that can be fixed outside (revoked credentials, a platform
@@ -409,7 +431,7 @@ def run_fail(*, run: Run, reason: str) -> bool:
             status=Run.Status.FAILED,
             finished_at=timezone.now(),
             paused_by="",
-            pause_reason=reason[:4000],
+            **_reason_fields(reason),
         )
         if failed and not run.is_preliminary:
             Migration.objects.filter(pk=run.migration_id).update(status=Migration.Status.FAILED)
@@ -463,8 +485,17 @@ def run_resume(*, run: Run) -> bool:
         locked.status = Run.Status.RUNNING if locked.started_at else Run.Status.QUEUED
         locked.paused_by = ""
         locked.pause_reason = ""
+        locked.pause_reason_message = {}
         locked.failures_counted_since = timezone.now()
-        locked.save(update_fields=["status", "paused_by", "pause_reason", "failures_counted_since"])
+        locked.save(
+            update_fields=[
+                "status",
+                "paused_by",
+                "pause_reason",
+                "pause_reason_message",
+                "failures_counted_since",
+            ]
+        )
         if locked.status == Run.Status.QUEUED:
             transaction.on_commit(lambda: run_begin(locked))
         else:
@@ -523,10 +554,16 @@ def window_next_opening(windows: Iterable[Window], moment: datetime) -> datetime
     return min(candidates) if candidates else None
 
 
-def _outside_windows_reason(run: Run, now: datetime) -> str:
+def _outside_windows_reason(run: Run, now: datetime) -> Message:
     opening = window_next_opening(run.configured_windows(), now)
-    when = f" It continues at {timezone.localtime(opening):%A %H:%M}." if opening else ""
-    return "Outside the hours chosen for this interval migration." + when
+    if opening is None:
+        return Message(gettext_noop("Outside the hours chosen for this interval migration."))
+    return Message(
+        gettext_noop(
+            "Outside the hours chosen for this interval migration. It continues at %(when)s."
+        ),
+        {"when": f"{timezone.localtime(opening):%Y-%m-%d %H:%M}"},
+    )
 
 
 # --------------------------------------------------------------------------- reconciler
