@@ -554,15 +554,23 @@ def window_next_opening(windows: Iterable[Window], moment: datetime) -> datetime
     return min(candidates) if candidates else None
 
 
+_WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
+
 def _outside_windows_reason(run: Run, now: datetime) -> Message:
     opening = window_next_opening(run.configured_windows(), now)
     if opening is None:
         return Message(gettext_noop("Outside the hours chosen for this interval migration."))
     return Message(
         gettext_noop(
-            "Outside the hours chosen for this interval migration. It continues at %(when)s."
+            "Outside the hours chosen for this interval migration. It continues at "
+            "%(day)s %(time)s."
         ),
-        {"when": f"{timezone.localtime(opening):%Y-%m-%d %H:%M}"},
+        {
+            # The day's English name, a message Django's own catalogues translate.
+            "day": Message(_WEEKDAYS[timezone.localtime(opening).weekday()]),
+            "time": f"{timezone.localtime(opening):%H:%M}",
+        },
     )
 
 

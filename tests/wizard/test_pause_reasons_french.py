@@ -38,7 +38,7 @@ def test_a_platform_failure_pauses_with_a_reason_shown_in_french(client, user, s
     run = paused_run(client, sandbox, failures.systemic_reason(error))
     assert run.pause_reason.startswith("The run paused: ")
     page = french_page(client, run)
-    assert "L’exécution s’est mise en pause" in page
+    assert "L\u2019exécution s\u2019est mise en pause" in page
     assert "The run paused" not in page
 
 
@@ -60,3 +60,15 @@ def test_a_reason_a_person_typed_is_shown_as_typed(client, user, sandbox):
     assert run.pause_reason_message == {}
     with translation.override("fr"):
         assert run.pause_reason_shown == "Waiting for the Monday backup"
+
+
+def test_a_pause_outside_the_windows_names_the_day_in_french(client, user, sandbox):
+    client.force_login(user)
+    reason = scheduling.Message(
+        "Outside the hours chosen for this interval migration. It continues at %(day)s %(time)s.",
+        {"day": scheduling.Message("Tuesday"), "time": "22:00"},
+    )
+    run = paused_run(client, sandbox, reason)
+    assert run.pause_reason.endswith("It continues at Tuesday 22:00.")
+    with translation.override("fr"):
+        assert run.pause_reason_shown.lower().endswith("elle reprend le mardi à 22:00.")
