@@ -3,6 +3,8 @@ cancel, then a delta; and the controls every run shares."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -22,6 +24,19 @@ from wizard.views.base import render_step, wizard_step
 
 def _refused(request: HttpRequest, error: ValidationError) -> None:
     messages.error(request, " ".join(error.messages))
+
+
+def _controlled(
+    request: HttpRequest, *, act: Callable[[], object], done: str, then: str
+) -> HttpResponse:
+    """A run control: the service acts (or refuses, with its message), then ``then``."""
+    try:
+        act()
+    except ValidationError as error:
+        _refused(request, error)
+    else:
+        messages.success(request, done)
+    return redirect(then)
 
 
 @wizard_step(steps.RUN)
@@ -84,32 +99,27 @@ def delta_start(request: HttpRequest, migration: Migration) -> HttpResponse:
 @require_POST
 def run_pause(request: HttpRequest, run_id: int) -> HttpResponse:
     run = selectors.run_for_user(user=request.user, run_id=run_id, action=policy.Action.RUN)
-    try:
-        services.run_pause(run=run, by=request.user)
-    except ValidationError as error:
-        _refused(request, error)
-    else:
-        messages.success(request, _("Paused. Records being written finish first."))
-    return redirect(run_pages.run_page_url(run))
+    return _controlled(
+        request,
+        act=lambda: services.run_pause(run=run, by=request.user),
+        done=_("Paused. Records being written finish first."),
+        then=run_pages.run_page_url(run),
+    )
 
 
 @login_required
 @require_POST
 def run_verify_again(request: HttpRequest, run_id: int) -> HttpResponse:
     run = selectors.run_for_user(user=request.user, run_id=run_id, action=policy.Action.RUN)
-    try:
-        services.run_reverify_start(run=run, by=request.user)
-    except ValidationError as error:
-        _refused(request, error)
-    else:
-        messages.success(
-            request,
-            _(
-                "Verifying again: every migrated record is read back from the target, and what "
-                "differs is repaired."
-            ),
-        )
-    return redirect(reverse("wizard_run_results", args=[run.pk]) + "#verification")
+    return _controlled(
+        request,
+        act=lambda: services.run_reverify_start(run=run, by=request.user),
+        done=_(
+            "Verifying again: every migrated record is read back from the target, and what "
+            "differs is repaired."
+        ),
+        then=reverse("wizard_run_results", args=[run.pk]) + "#verification",
+    )
 
 
 @login_required
@@ -137,32 +147,26 @@ def run_remigrate(request: HttpRequest, run_id: int) -> HttpResponse:
 def run_recheck(request: HttpRequest, run_id: int) -> HttpResponse:
     """ "Check skipped and failed records" on a finished full run's page (a plan feature)."""
     run = selectors.run_for_user(user=request.user, run_id=run_id, action=policy.Action.RUN)
-    try:
-        services.run_recheck_start(run=run, by=request.user)
-    except ValidationError as error:
-        _refused(request, error)
-    else:
-        messages.success(
-            request,
-            _(
-                "Checking the skipped and failed records again on both sides; the results "
-                "appear below."
-            ),
-        )
-    return redirect(reverse("wizard_run_results", args=[run.pk]) + "#next-steps")
+    return _controlled(
+        request,
+        act=lambda: services.run_recheck_start(run=run, by=request.user),
+        done=_(
+            "Checking the skipped and failed records again on both sides; the results appear below."
+        ),
+        then=reverse("wizard_run_results", args=[run.pk]) + "#next-steps",
+    )
 
 
 @login_required
 @require_POST
 def run_resume(request: HttpRequest, run_id: int) -> HttpResponse:
     run = selectors.run_for_user(user=request.user, run_id=run_id, action=policy.Action.RUN)
-    try:
-        services.run_resume(run=run, by=request.user)
-    except ValidationError as error:
-        _refused(request, error)
-    else:
-        messages.success(request, _("Resumed: the run goes on where it stopped."))
-    return redirect(run_pages.run_page_url(run))
+    return _controlled(
+        request,
+        act=lambda: services.run_resume(run=run, by=request.user),
+        done=_("Resumed: the run goes on where it stopped."),
+        then=run_pages.run_page_url(run),
+    )
 
 
 @login_required
