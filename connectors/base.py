@@ -175,6 +175,21 @@ _ENTITY_NOT_IMPORTED: dict[Entity, str] = {
 }
 
 
+class TicketRequests(BaseModel):
+    """API requests one ticket costs on one side: ``ticket + comment * C + attachment * A``
+    for a ticket with C comments (its description included) and A attachments. A page's
+    or a bulk request's share is counted in ``ticket``."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    ticket: float = Field(ge=0)
+    comment: float = Field(default=0.0, ge=0)
+    attachment: float = Field(default=0.0, ge=0)
+
+    def count(self, *, comments: float, attachments: float) -> float:
+        return self.ticket + self.comment * comments + self.attachment * attachments
+
+
 class Capabilities(BaseModel):
     """What a platform reads, writes and keeps.
 
@@ -217,6 +232,12 @@ class Capabilities(BaseModel):
     #: API calls one record costs on average (comments and uploads included).
     read_calls_per_record: Mapping[Entity, float] = Field(default_factory=dict)
     write_calls_per_record: Mapping[Entity, float] = Field(default_factory=dict)
+    #: Requests a ticket costs as this connector reads and writes it, and the fewest the
+    #: platform's API allows (its floor); None where the platform does not read/write them.
+    ticket_reads: TicketRequests | None = None
+    ticket_writes: TicketRequests | None = None
+    ticket_read_floor: TicketRequests | None = None
+    ticket_write_floor: TicketRequests | None = None
     #: Particulars of this platform as a target, shown beside the losses.
     particulars: tuple[str, ...] = ()
 

@@ -92,6 +92,10 @@ class Connection(models.Model):
     #: Requests per minute the account's plan allows, when it differs from the platform's
     #: usual plan (None: the connector's default; 0: no limit, e.g. a local emulator).
     rate_limit_per_minute = models.PositiveIntegerField(null=True, blank=True)
+    #: The limit the platform's own rate-limit headers announced, requests a minute, and
+    #: when: what the estimate uses when the user entered none.
+    rate_limit_learned = models.PositiveIntegerField(null=True, blank=True)
+    rate_limit_learned_at = models.DateTimeField(null=True, blank=True)
     verified_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -374,6 +378,9 @@ class RunBatch(models.Model):
     verification_calls = models.PositiveIntegerField(default=0)
     #: Answers 429 (rate limited) both platforms gave this batch.
     rate_limited = models.PositiveIntegerField(default=0)
+    #: Given back to wait for a platform's rate limit: which side's ("source", "target"),
+    #: until ``not_before``; empty otherwise.
+    waiting_on = models.CharField(max_length=10, blank=True)
     last_error = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
