@@ -15,6 +15,7 @@ import importlib
 import math
 import statistics
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, fields, replace
 from datetime import datetime, timedelta
 
@@ -25,10 +26,12 @@ from connectors.base import TicketRequests
 from connectors.emulation import EmulatorProfile
 from connectors.models import EmulatedAccount
 from connectors.registry import registry
+from migrator import discovery, selectors, services
 from migrator.bench import TicketShape
-from migrator.management.commands.run_migration import format_duration
-from migrator.models import Run, RunBatch
+from migrator.management.commands.run_migration import format_duration, progress_line
+from migrator.models import Migration, Run, RunBatch
 from reports.models import RunRecord
+from reports.selectors import run_summary
 
 #: The run's first minute: the time it has to learn the platforms' limits.
 FIRST_MINUTE = timedelta(minutes=1)
@@ -315,3 +318,42 @@ def figure_lines(figures: RunFigures, *, title: str) -> list[str]:
         f"  429 answers met by the engine: {figures.rate_limited} in all, "
         f"{figures.rate_limited_late} in batches finished after the first minute",
     ]
+
+
+def measured_run(
+    *,
+    migration: Migration,
+    meters: dict[str, EmulatorMeter],
+    shape: TicketShape,
+    limits_known: bool,
+    tick: Callable[[], None],
+    say: Callable[[str], None],
+) -> tuple[Run, RunFigures]:
+    """Estimate a full run of ``migration`` as the wizard does (from the source's counts),
+    run it to its end, calling ``tick`` each second, and measure it."""
+    counts = discovery.source_counts(migration=migration, entities=migration.selected_entities())
+    estimate = selectors.migration_estimate(migration=migration, counts=counts)
+    run = services.run_start(migration=migration, kind=Run.Kind.FULL)
+    last = 0.0
+    while True:
+        tick()
+        run.refresh_from_db()
+        for meter in meters.values():
+            meter.sample()
+        finished = run.is_finished or run.status == Run.Status.PAUSED
+        if time.monotonic() - last >= 10 or finished:
+            say(progress_line(selectors.run_progress(run=run)))
+            last = time.monotonic()
+        if finished:
+            break
+        time.sleep(1)
+    say(f"Run {run.pk}: {run.get_status_display()} {run.pause_reason}")
+    for row in run_summary(run=run):
+        say(
+            f"  {row.label:34} available {row.available:>6}  migrated {row.migrated:>6}  "
+            f"matched {row.matched:>5}  skipped {row.skipped:>5}  failed {row.failed:>5}"
+        )
+    figures = run_figures(
+        run=run, shape=shape, meters=meters, limits_known=limits_known, estimate=estimate
+    )
+    return run, figures

@@ -13,7 +13,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from connectors.models import EmulatedAccount
-from migrator import discovery, processes, selectors, services
+from migrator import processes
 from migrator.bench import (
     Pair,
     TableMaintenance,
@@ -30,11 +30,9 @@ from migrator.bench_figures import (
     RunFigures,
     figure_lines,
     figures_median,
-    run_figures,
+    measured_run,
 )
-from migrator.management.commands.run_migration import progress_line
-from migrator.models import Migration, Run
-from reports.selectors import run_summary
+from migrator.models import Migration
 
 
 class Command(BaseCommand):
@@ -199,36 +197,21 @@ class Command(BaseCommand):
         shape: TicketShape,
         limits_known: bool,
     ) -> RunFigures:
-        counts = discovery.source_counts(
-            migration=migration, entities=migration.selected_entities()
-        )
-        estimate = selectors.migration_estimate(migration=migration, counts=counts)
-        run = services.run_start(migration=migration, kind=Run.Kind.FULL)
-        last = 0.0
-        while True:
+        def tick() -> None:
             self._maintain_tables()
-            run.refresh_from_db()
-            for meter in meters.values():
-                meter.sample()
             for child in [*workers, self.web]:
                 child.sample_memory()
                 child.cpu_seconds()
-            finished = run.is_finished or run.status == Run.Status.PAUSED
-            if time.monotonic() - last >= 10 or finished:
-                self.stdout.write(progress_line(selectors.run_progress(run=run)))
-                last = time.monotonic()
-            if finished:
-                break
-            time.sleep(1)
-        self.stdout.write(f"Run {run.pk}: {run.get_status_display()} {run.pause_reason}")
-        for row in run_summary(run=run):
-            self.stdout.write(
-                f"  {row.label:34} available {row.available:>6}  migrated {row.migrated:>6}  "
-                f"matched {row.matched:>5}  skipped {row.skipped:>5}  failed {row.failed:>5}"
-            )
-        return run_figures(
-            run=run, shape=shape, meters=meters, limits_known=limits_known, estimate=estimate
+
+        _run, figures = measured_run(
+            migration=migration,
+            meters=meters,
+            shape=shape,
+            limits_known=limits_known,
+            tick=tick,
+            say=self.stdout.write,
         )
+        return figures
 
     def _machine_report(self, workers: list[processes.ChildProcess], *, migrated: int) -> None:
         worker_cpu = sum(worker.cpu_seconds() for worker in workers)
