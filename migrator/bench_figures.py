@@ -258,7 +258,11 @@ def figures_median(runs: list[RunFigures]) -> RunFigures:
             elif isinstance(values[0], (bool, str)):
                 changes[item_field.name] = values[0]
             else:
-                changes[item_field.name] = _median(values)
+                median = _median(values)
+                # A count stays a count (the lower middle of an even number of runs).
+                if isinstance(values[0], int) and median is not None:
+                    median = statistics.median_low(values)
+                changes[item_field.name] = median
         return replace(first, **changes)
 
     return merge(runs)  # type: ignore[return-value]

@@ -67,6 +67,7 @@ class Command(BaseCommand):
         parser.add_argument(
             "--port", type=int, default=0, help="The emulators' port (0: any free one)."
         )
+        parser.add_argument("--keep", action="store_true", help="Keep the emulated accounts.")
 
     def handle(self, *args, **options) -> None:
         try:
@@ -152,7 +153,8 @@ class Command(BaseCommand):
                 f"  on the target's own data: {_duplicates(run, source, target, baseline)}"
             )
         finally:
-            EmulatedAccount.objects.filter(pk__in=[source.pk, target.pk]).delete()
+            if not options["keep"]:
+                EmulatedAccount.objects.filter(pk__in=[source.pk, target.pk]).delete()
 
     def _forwards(self, env: dict[str, str], *, web_port: int) -> list[Forward]:
         ports = iter(FORWARD_PORTS)

@@ -148,7 +148,7 @@ class Command(BaseCommand):
                 ]
                 self.machine_at_start = _machine_cpu_ticks()
                 for index in range(options["repeat"]):
-                    if index:
+                    if index and limits["source"]:
                         # The source's counter of the last run's minute must not count.
                         wait_for_fresh_window()
                     target = bench_target_create(
