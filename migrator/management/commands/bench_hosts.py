@@ -30,9 +30,6 @@ from migrator.drills.readers import READERS
 from migrator.hosts import Forward, WorkerHost, netns_unavailable_reason, url_target, worker_hosts
 from migrator.models import Run, RunBatch
 
-#: Ports the forwarders listen on at each link's root-side address are taken from here.
-FORWARD_PORTS = range(26900, 27000)
-
 
 class Command(BaseCommand):
     help = (
@@ -157,14 +154,15 @@ class Command(BaseCommand):
                 EmulatedAccount.objects.filter(pk__in=[source.pk, target.pk]).delete()
 
     def _forwards(self, env: dict[str, str], *, web_port: int) -> list[Forward]:
-        ports = iter(FORWARD_PORTS)
+        """The services the hosts reach, each on its own port at the links' root-side
+        addresses (the services themselves listen on loopback only)."""
         database = url_target(env["DATABASE_URL"], default_port=5432)
         redis = url_target(env["REDIS_URL"], default_port=6379)
         return [
-            Forward("database", *database, listen_port=next(ports)),
-            Forward("redis", *redis, listen_port=next(ports)),
+            Forward("database", *database, listen_port=database[1]),
+            Forward("redis", *redis, listen_port=redis[1]),
             # Last: the emulators' address is built from it.
-            Forward("emulators", "127.0.0.1", web_port, listen_port=next(ports)),
+            Forward("emulators", "127.0.0.1", web_port, listen_port=web_port),
         ]
 
 
