@@ -21,7 +21,7 @@ from connectors.models import EmulatedAccount, EmulatedRecord, EmulatedSequence
 from connectors.registry import UnknownConnectorError, registry
 from connectors.sandbox import SeedPlan, sandbox_platform, sandbox_platforms
 from connectors.schema import Entity
-from migrator import configuration, processes, services
+from migrator import configuration, discovery, processes, services
 from migrator.models import Migration, RecordMap, RunBatch, User
 from reports.models import RunRecord
 
@@ -138,13 +138,20 @@ def bench_migration_create(
     reads = registry.get(source.platform).capabilities.reads
     writes = registry.get(target.platform).capabilities.writes
     migration = services.migration_create(owner=owner, name=f"Benchmark {source.slug}")
-    return services.migration_configure(
+    migration = services.migration_configure(
         migration=migration,
         source=connections[0],
         target=connections[1],
         entities=[entity for entity in BENCH_ENTITIES if entity in reads and entity in writes],
         matches=configuration.Matches(create_missing_agents=True, create_missing_groups=True),
     )
+    if registry.get(target.platform).capabilities.scope_kind is not None:
+        # A target divided into inboxes or channels: the first, as a user picks one.
+        scopes = discovery.target_scopes(migration=migration)
+        if not scopes:
+            raise ValueError(f"The {target.platform} target account has no inbox or channel.")
+        migration = services.migration_configure(migration=migration, target_scope=scopes[0])
+    return migration
 
 
 def database_url_in_use() -> str:

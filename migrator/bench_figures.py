@@ -308,6 +308,8 @@ def figure_lines(figures: RunFigures, *, title: str) -> list[str]:
         if figures.estimate_seconds is not None
         else ""
     )
+    if figures.estimate_seconds == 0 and not (figures.source.limit or figures.target.limit):
+        ratio = " (the estimate counts the limits only, and there are none)"
     return [
         f"{title}: {figures.pair}, {figures.migrated}/{figures.tickets} tickets migrated "
         f"({figures.status})",
