@@ -149,6 +149,10 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"  on the target's own data: {_duplicates(run, source, target, baseline)}"
             )
+        except KeyboardInterrupt:
+            raise CommandError(
+                "Interrupted: the namespaces, links and processes it made are removed."
+            ) from None
         finally:
             if not options["keep"]:
                 EmulatedAccount.objects.filter(pk__in=[source.pk, target.pk]).delete()
