@@ -14,6 +14,8 @@ Nothing is lost:
 * a ticket is taken from the events only when the newest comment found is as recent as
   the latest comment its metrics announce and every author is known; the others are left
   to the caller, one request each;
+* a ticket whose comments changed after they were written (made private, redacted: a
+  later update says so) is left to the caller too, who reads them as they are now;
 * a comment seen twice (the export repeats a page's last second) counts once.
 """
 
@@ -36,6 +38,8 @@ USERS_PATH = "api/v2/users/show_many.json"
 USERS_PER_REQUEST = 100
 #: Fewer tickets than this cost no more one by one (an events page and a users call).
 BULK_MIN_TICKETS = 3
+#: Updates that change a comment written before: its ticket is read on its own.
+REVISIONS = frozenset({"CommentPrivacyChange", "CommentRedactionEvent", "AttachmentRedactionEvent"})
 #: Zendesk refuses an export starting within the last minute.
 EXPORT_MIN_AGE_SECONDS = 61
 
@@ -87,13 +91,14 @@ def read_threads(
     window = _window(items, latest)
     if window is None:
         return {}
-    found = _comment_wires(api, wanted=wanted, window=window, budget=len(wanted))
-    if found is None:
+    walked = _comment_wires(api, wanted=wanted, window=window, budget=len(wanted))
+    if walked is None:
         return {}
+    found, revised = walked
     complete = {
         ticket_id: wires
         for ticket_id, wires in found.items()
-        if wires and _reaches(wires.values(), latest.get(ticket_id))
+        if wires and ticket_id not in revised and _reaches(wires.values(), latest.get(ticket_id))
     }
     author_ids = {
         str(wire.author_id)
@@ -118,10 +123,12 @@ def _reaches(wires: Iterable[zd.ZendeskComment], latest: datetime | None) -> boo
 
 def _comment_wires(
     api: ZendeskApi, *, wanted: set[str], window: Window, budget: int
-) -> dict[str, dict[str, zd.ZendeskComment]] | None:
-    """The comments of the wanted tickets in the window, or None when the walk would cost
-    ``budget`` requests or more (a users request counted beside the pages)."""
+) -> tuple[dict[str, dict[str, zd.ZendeskComment]], set[str]] | None:
+    """The comments of the wanted tickets in the window, and the tickets whose comments
+    were revised since; None when the walk would cost ``budget`` requests or more (a
+    users request counted beside the pages)."""
     found: dict[str, dict[str, zd.ZendeskComment]] = {ticket_id: {} for ticket_id in wanted}
+    revised: set[str] = set()
     start = window.start
     pages = 0
     while True:
@@ -131,14 +138,16 @@ def _comment_wires(
             params={"start_time": start, "include": "comment_events"},
         )
         pages += 1
-        for ticket_id, wires in _page_comments(payload).items():
+        comments, revisions = _page_comments(payload)
+        for ticket_id, wires in comments.items():
             if ticket_id in found:
                 found[ticket_id].update(wires)
+        revised |= revisions & wanted
         end_time = payload.get("end_time")
         if payload.get("end_of_stream", True) or not isinstance(end_time, int):
-            return found
+            return found, revised
         if end_time > window.end:
-            return found
+            return found, revised
         if end_time <= start:
             return None
         covered = (end_time - window.start) / window.span
@@ -148,19 +157,22 @@ def _comment_wires(
         start = end_time
 
 
-def _page_comments(payload: Any) -> dict[str, dict[str, zd.ZendeskComment]]:
-    """The comments of one events page by ticket then comment id; a comment without a
-    date of its own takes its update's."""
+def _page_comments(payload: Any) -> tuple[dict[str, dict[str, zd.ZendeskComment]], set[str]]:
+    """The comments of one events page by ticket then comment id (a comment without a
+    date of its own takes its update's), and the tickets whose comments it revises."""
     events = parse_wire_list(
         zd._TicketEvent, payload, key="ticket_events", platform=zd.PLATFORM, what="ticket event"
     )
     by_ticket: dict[str, dict[str, zd.ZendeskComment]] = {}
+    revised: set[str] = set()
     for event_index, event in enumerate(events):
         event_time = event.created_at
         if event_time is None and event.timestamp is not None:
             event_time = datetime.fromtimestamp(event.timestamp, tz=UTC)
         for child_index, child in enumerate(event.child_events):
             kind = child.get("event_type")
+            if kind in REVISIONS:
+                revised.add(str(event.ticket_id))
             if kind not in ("Comment", "VoiceComment"):
                 continue
             dated = {"type": kind, **child}
@@ -174,7 +186,7 @@ def _page_comments(payload: Any) -> dict[str, dict[str, zd.ZendeskComment]]:
                 path=f"ticket_events[{event_index}].child_events[{child_index}]",
             )
             by_ticket.setdefault(str(event.ticket_id), {})[str(wire.id)] = wire
-    return by_ticket
+    return by_ticket, revised
 
 
 def _users(api: ZendeskApi, user_ids: list[str]) -> dict[str, zd.ZendeskUser]:

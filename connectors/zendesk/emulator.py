@@ -3301,15 +3301,15 @@ def _help_center(route: str, view: Callable[..., Any]) -> list[URLPattern]:
     ]
 
 
-def _routes_of_their_own() -> list[URLPattern]:
-    """Endpoints kept in modules of their own (they build on this one)."""
+def _ticket_events(request: HttpRequest, **kwargs: Any) -> Any:
+    """The ticket event export, kept in a module of its own that builds on this one."""
     from connectors.zendesk import emulator_events
 
-    return emulator_events.routes()
+    return emulator_events.ticket_events_incremental(request, **kwargs)
 
 
 urlpatterns = [
-    *_routes_of_their_own(),
+    *_api("incremental/ticket_events", _ticket_events),
     *_api("users/me", users_me, name="zendesk-users-me"),
     *_api("account", account_show),
     *_api("account/settings", account_settings),

@@ -16,8 +16,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.urls import URLPattern
-
 from connectors.models import EmulatedRecord
 from connectors.zendesk import emulator as zde
 
@@ -129,7 +127,3 @@ def ticket_events_incremental(ctx: zde.Ctx) -> Any:
         }
 
     return zde._dispatch(ctx, GET=export)
-
-
-def routes() -> list[URLPattern]:
-    return zde._api("incremental/ticket_events", ticket_events_incremental)
