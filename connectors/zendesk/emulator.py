@@ -17,8 +17,8 @@ and user segments (see ``zendesk_account_defaults_ensure``).
 
 Besides the lists, shows and writes of each kind of object, it answers the soft-deleted users
 (``/api/v2/deleted_users``) and the sideloads a migration leans on: ``include=users`` on a
-ticket's comments and ``include=metric_sets`` (solved dates) on the ticket export and
-show_many. Seeders store objects directly with ``record_unsaved`` and
+ticket's comments and ``include=metric_sets`` (solved and latest comment dates) on the
+ticket export and show_many; the ticket event export is in :mod:`.emulator_events`. Seeders store objects directly with ``record_unsaved`` and
 ``emulation.numbers_reserve``; a stored comment body may point its inline images at
 ``src="/attachments/token/…"``, made absolute with the serving host on every read.
 
