@@ -102,7 +102,7 @@ CAPABILITIES = Capabilities(
     rate_limit_per_minute=200,
     read_calls_per_record={Entity.TICKETS: 2.0, Entity.ARTICLES: 3.0},
     write_calls_per_record={Entity.TICKETS: 2.0, Entity.ARTICLES: 2.0},
-    ticket_reads=TicketRequests(ticket=0.06, comment=0.001, attachment=1.0),
+    ticket_reads=TicketRequests(ticket=0.08, comment=0.001, attachment=1.0),
     particulars=(
         _(
             "Closed tickets cannot be changed after the import: a delta run leaves them as "

@@ -18,9 +18,10 @@ and user segments (see ``zendesk_account_defaults_ensure``).
 Besides the lists, shows and writes of each kind of object, it answers the soft-deleted users
 (``/api/v2/deleted_users``) and the sideloads a migration leans on: ``include=users`` on a
 ticket's comments and ``include=metric_sets`` (solved and latest comment dates) on the
-ticket export and show_many; the ticket event export is in :mod:`.emulator_events`. Seeders store objects directly with ``record_unsaved`` and
-``emulation.numbers_reserve``; a stored comment body may point its inline images at
-``src="/attachments/token/…"``, made absolute with the serving host on every read.
+ticket export and show_many; the ticket event export is in :mod:`.emulator_events`.
+Seeders store objects directly with ``record_unsaved`` and ``emulation.numbers_reserve``;
+a stored comment body may point its inline images at ``src="/attachments/token/…"``, made
+absolute with the serving host on every read.
 
 Switches in ``EmulatedAccount.options`` (besides the shared latency, faults and rate limit):
 

@@ -90,11 +90,36 @@ def read_tickets(source: Source, *, page_size: int, download: bool = True, **rea
             break
         cursor = page.next_cursor
     read_calls = source.http_statistics().total_calls - before
-    if download:
-        for ticket in tickets:
-            for comment in ticket.comments:
-                for attachment in comment.file_attachments:
-                    with source.download_attachment(attachment) as chunks:
-                        b"".join(chunks)
-    download_calls = source.http_statistics().total_calls - before - read_calls
+    download_calls = _download_all(source, tickets) if download else 0
     return Reading(tickets=tickets, read_calls=read_calls, download_calls=download_calls)
+
+
+def read_tickets_batch_by_batch(
+    *, platform: SandboxPlatform, account: EmulatedAccount, site_url: str | None, page_size: int
+) -> Reading:
+    """As a run reads them: each page (a batch) with a connector of its own, which
+    downloads the page's attachments."""
+    tickets: list[Ticket] = []
+    read_calls = download_calls = 0
+    cursor = None
+    while True:
+        with source_of(platform=platform, account=account, site_url=site_url) as source:
+            page = source.read_page(Entity.TICKETS, cursor=cursor, page_size=page_size)
+            read_calls += source.http_statistics().total_calls
+            batch = [record for record in page.records if isinstance(record, Ticket)]
+            download_calls += _download_all(source, batch)
+        tickets.extend(batch)
+        if not page.has_more:
+            break
+        cursor = page.next_cursor
+    return Reading(tickets=tickets, read_calls=read_calls, download_calls=download_calls)
+
+
+def _download_all(source: Source, tickets: list[Ticket]) -> int:
+    before = source.http_statistics().total_calls
+    for ticket in tickets:
+        for comment in ticket.comments:
+            for attachment in comment.file_attachments:
+                with source.download_attachment(attachment) as chunks:
+                    b"".join(chunks)
+    return source.http_statistics().total_calls - before

@@ -94,8 +94,8 @@ def test_the_issue_ticket_costs_a_few_hundredths_of_a_request(live_server, setti
         f"zendesk: {per_ticket_reads:.3f} read calls a ticket, {reading.per_ticket:.3f} "
         "with its file"
     )
-    # A page of 50: the export's share, one events page, one users call (the declared
-    # ticket_reads: 0.06 a ticket and a thousandth of a request a comment).
+    # A page of 50: the export's share, one events page, one users call (a run's batch
+    # adds the custom statuses its connector reads once).
     assert per_ticket_reads <= 3 / PAGE_SIZE + 5 * 0.001 + 0.0001
     assert reading.download_calls == reading.attachments
 
