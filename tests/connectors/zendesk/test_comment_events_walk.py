@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from connectors.errors import NotFoundError
 from connectors.zendesk import comment_events
 
 DAY = 86_400
@@ -45,14 +46,21 @@ class Answers:
         self.per_page = per_page
         self.calls: list[tuple[str, dict[str, Any]]] = []
 
-    def get(self, path: str, *, entity: str, params: dict[str, Any]) -> Any:
+    def get(self, path: str, *, entity: str, params: dict[str, Any] | None = None) -> Any:
+        params = params or {}
         self.calls.append((path, dict(params)))
+        if path.startswith(comment_events.DELETED_USERS_PATH):
+            number = int(path.rsplit("/", 1)[1].split(".")[0])
+            if number != 666:
+                raise NotFoundError("gone for good")
+            user = {"id": 666, "name": "Départi", "role": "agent", "active": False}
+            return {"deleted_user": {**user, "updated_at": _iso(START)}}
         if path == comment_events.USERS_PATH:
             ids = [int(part) for part in params["ids"].split(",")]
             users = [
                 {"id": i, "name": f"User {i}", "role": "agent", "updated_at": _iso(START)}
                 for i in ids
-                if i != 666
+                if i not in (666, 667)
             ]
             return {"users": users}
         after = [e for e in self.events if e["timestamp"] >= params["start_time"]]
@@ -139,3 +147,23 @@ def test_tickets_the_events_cannot_vouch_for_are_left_out():
     api = Answers(events)
     threads = comment_events.read_threads(api, tickets, latest=latest)
     assert sorted(threads) == ["1", "5", "6"]
+
+
+def test_authors_deleted_since_are_asked_for_when_fewer_than_their_tickets():
+    tickets, events = _page_of_tickets(6)
+    events += [
+        _comment(198, 1, START + 60 + 30, author_id=666),
+        _comment(298, 2, START + 120 + 30, author_id=666),
+        _comment(398, 3, START + 180 + 30, author_id=667),
+        _comment(498, 4, START + 240 + 30, author_id=667),
+    ]
+    api = Answers(events)
+    threads = comment_events.read_threads(api, tickets, latest={})
+    # 667 is gone for good: its tickets are read one by one, as the comments endpoint
+    # would still name the user.
+    assert sorted(threads) == ["1", "2", "5", "6"]
+    comments, authors = threads["2"]
+    assert authors["666"].name == "Départi"
+    assert [c.author_name for c in comments if c.author_id == "666"] == ["Départi"]
+    asked = [path for path, _params in api.calls if "deleted_users" in path]
+    assert asked == ["api/v2/deleted_users/666.json", "api/v2/deleted_users/667.json"]
