@@ -103,6 +103,7 @@ from connectors.zendesk import (
     ZendeskCredentials,
 )
 from connectors.zendesk import payloads as zd
+from connectors.zendesk.bulk import ZendeskBulkImport
 from connectors.zendesk.client import (
     EXPORT_PAGE_MAX,
     LIST_PAGE_MAX,
@@ -357,7 +358,7 @@ def comment_key(comment: Comment) -> str:
 
 
 @register
-class ZendeskConnector(ApiConnector[ZendeskApi]):
+class ZendeskConnector(ApiConnector[ZendeskApi], ZendeskBulkImport):
     key = KEY
     display_name = DISPLAY_NAME
     record_id_pattern = NUMERIC_RECORD_IDS
