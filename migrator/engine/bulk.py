@@ -52,6 +52,10 @@ JOB_STILL_RUNNING = gettext_noop(
     "The target's import job %(job)s is still running after %(minutes)s minutes; its "
     "records are looked at again later."
 )
+A_JOB_STILL_RUNNING = gettext_noop(
+    "The target still runs an import job after %(minutes)s minutes; the records it may "
+    "have created are looked for again later."
+)
 #: Attachments one record may leave out before it goes through the one-record path.
 DROPS_MAX = 50
 
@@ -132,8 +136,8 @@ class BulkPage:
             if time.monotonic() > deadline:
                 raise RetryLater(
                     Message(
-                        JOB_STILL_RUNNING,
-                        {"job": "", "minutes": round(self.sink.job_timeout_seconds / 60)},
+                        A_JOB_STILL_RUNNING,
+                        {"minutes": round(self.sink.job_timeout_seconds / 60)},
                     ),
                     delay=self.sink.max_poll_seconds * 4,
                 )
