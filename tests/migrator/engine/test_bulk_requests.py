@@ -8,7 +8,7 @@ from django.db.models import Sum
 
 from connectors.models import EmulatedRecord
 from connectors.sandbox import SeedPlan
-from connectors.zendesk import CAPABILITIES
+from connectors.zendesk import CAPABILITIES, emulator
 from migrator import configuration, services
 from migrator.engine import bulk
 from migrator.models import Run, RunBatch
@@ -87,3 +87,42 @@ def test_bulk_import_costs_what_zendesk_declares_and_far_less_than_one_import_ea
         assert bulk_cost == pytest.approx(expected, rel=0.10)
     else:
         assert one_each / bulk_cost >= 20
+
+
+def test_a_ticket_zendesk_refuses_in_the_job_and_alone_is_reported_in_its_words(user, monkeypatch):
+    refused_subjects: set[str] = set()
+    import_one = emulator._ticket_import_one
+
+    def refusing(ctx, payload):
+        if payload.get("subject") in refused_subjects:
+            raise emulator._record_invalid(
+                {"subject": [emulator._problem("Subject: is not allowed here")]}
+            )
+        return import_one(ctx, payload)
+
+    monkeypatch.setattr(emulator, "_ticket_import_one", refusing)
+    pair = emulated_pair(
+        owner=user,
+        source_platform="freshdesk",
+        target_platform="zendesk",
+        source_plan=source_plan(attachments=1),
+    )
+    victim = EmulatedRecord.objects.filter(account=pair.source, collection="tickets").first()
+    refused_subjects.add(victim.data["subject"])
+    run = drain(services.run_start(migration=pair.migration, kind=Run.Kind.FULL))
+    assert run.status == Run.Status.COMPLETED, run.pause_reason
+    rows = RunRecord.objects.filter(run=run, entity="tickets")
+    failed = rows.get(outcome="failed")
+    assert failed.source_id == str(victim.number)
+    assert "Subject: is not allowed here" in str(failed.reason)
+    assert rows.filter(outcome="migrated").count() == TICKETS - 1
+    # Refused by the job, then alone: on the target once for every other ticket, never for it.
+    jobs = EmulatedRecord.objects.filter(account=pair.target, collection="job_statuses")
+    job_errors = [r for job in jobs for r in job.data["results"] if r.get("error")]
+    assert [r["details"] for r in job_errors] == ["Subject: is not allowed here"]
+    subjects = [
+        row.data["subject"]
+        for row in EmulatedRecord.objects.filter(account=pair.target, collection="tickets")
+    ]
+    assert victim.data["subject"] not in subjects
+    assert len(subjects) == len(set(subjects)) == TICKETS - 1
