@@ -91,15 +91,24 @@ class BulkPage:
 
     def process(self, records: Sequence[Record]) -> None:
         self._results_of_kept_jobs()
+        unresolved = [
+            record
+            for record in records
+            if record.source_id not in self.work._untouched and self._unresolved(record)
+        ]
+        if unresolved:
+            # Rows an earlier try may have sent without the job's answer kept: the markers
+            # tell what it created, once no job of ours is left running. Those not found
+            # were never created: they go in bulk again.
+            self._wait_for_no_running_job()
+            for record in unresolved:
+                if self._not_on_target(record):
+                    self.work._untouched.add(record.source_id)
         fresh = [record for record in records if record.source_id in self.work._untouched]
         fresh_ids = {record.source_id for record in fresh}
-        earlier = [record for record in records if record.source_id not in fresh_ids]
-        if any(self._unresolved(record) for record in earlier):
-            # Rows sent by an earlier try whose job was never known: the markers tell what
-            # it created, once no job of ours is left running.
-            self._wait_for_no_running_job()
-        for record in earlier:
-            self.work._process_one(record)
+        for record in records:
+            if record.source_id not in fresh_ids:
+                self.work._process_one(record)
         for start in range(0, len(fresh), self.sink.max_items):
             self._send(fresh[start : start + self.sink.max_items])
 
@@ -112,6 +121,20 @@ class BulkPage:
             and mapping.state == RecordMap.State.PENDING
             and not mapping.target_id
         )
+
+    def _not_on_target(self, record: Record) -> bool:
+        """Whether the target has no record with this record's marker (one request); a
+        record found has its id kept, and the one-record path completes it."""
+        marker = self.work._marker(record.source_id)
+        try:
+            found = self.work.target.find_by_marker(self.entity, marker, record=record)
+        except ConnectorError as error:
+            self._raise_if_systemic(error)
+            return False  # the one-record path asks again, with its retries
+        if found:
+            self.work._created(self.work._mappings[record.source_id], found, made=True)
+            return False
+        return True
 
     def _results_of_kept_jobs(self) -> None:
         """Rows an earlier try sent in a job whose id it kept: the job's results for them."""

@@ -142,20 +142,30 @@ def test_a_full_run_imports_the_tickets_in_bulk_each_once_and_whole(user, stack,
     assert calls <= files + TICKETS * 0.25
 
 
-@pytest.mark.parametrize(
-    "point", ["after_bulk_create", "after_bulk_job_kept", "after_bulk_results"]
-)
-def test_a_worker_killed_while_its_bulk_job_runs_duplicates_nothing(user, stack, point, capsys):
-    seed = (
-        SEED + 1 + ["after_bulk_create", "after_bulk_job_kept", "after_bulk_results"].index(point)
-    )
+CRASH_POINTS = [
+    "before_bulk_create",
+    "after_bulk_create",
+    "after_bulk_job_kept",
+    "after_bulk_results",
+]
+
+
+@pytest.mark.parametrize("point", CRASH_POINTS)
+def test_a_worker_killed_around_its_bulk_job_duplicates_nothing(user, stack, point, capsys):
+    seed = SEED + 1 + CRASH_POINTS.index(point)
     accounts = seeded(user, stack, seed=seed, capsys=capsys)
     crashed = stack.data_dir / f"crashed-{point}-{seed}"
     run = run_to_the_end(stack, accounts, MIGRATOR_CRASH_POINT=f"{point}:1:{crashed}")
     assert crashed.exists(), f"the worker was to be killed at {point}"
     judged(run, accounts)
+    # Every ticket came from a job, once: the one cut short, or the page sent again (the
+    # markers said the job never ran).
     created = jobs_ticket_ids(accounts)
     assert len(created) == len(set(created))
+    migrated = RunRecord.objects.filter(run=run, entity="tickets", outcome="migrated")
+    assert {int(target_id) for target_id in migrated.values_list("target_id", flat=True)} == set(
+        created
+    )
 
 
 def test_tickets_a_job_fails_are_imported_alone_once(user, stack, capsys):
