@@ -22,7 +22,8 @@ Reading:
   attachments. A record deleted between the page and those calls is skipped.
 
 Writing: tickets through the ticket import API (dates and comment authors kept), their
-files uploaded first and inline images pointed at the uploaded copies; Help Center
+files uploaded first and inline images pointed at the uploaded copies; in bulk, 100 a
+request, through :mod:`connectors.zendesk.bulk` when the engine takes that path; Help Center
 articles with the account's "Agents and managers" permission group, visible to everyone.
 The marker is the external id of tickets, users and organizations (and a tag on tickets),
 a label on articles; groups, categories and sections are found again by name.
