@@ -29,6 +29,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.db import transaction
 
 from connectors.base import Target
@@ -240,6 +241,8 @@ class BulkPage:
         when it is to go through the one-record path."""
         try:
             prepared = self.work.transformer.prepare(record)
+        except SoftTimeLimitExceeded:
+            raise
         except Exception:
             return None
         marker = self.work._marker(record.source_id)
