@@ -436,6 +436,10 @@ class RecordMap(models.Model):
     created_on_target = models.BooleanField(default=False)
     #: The kind of run that created it (a demo's records may be removed before the full run).
     created_by_kind = models.CharField(max_length=20, blank=True)
+    #: A pending record sent in a bulk request: ``<job id>/<index in the request>``, kept
+    #: as soon as the target answered, so that a batch cut short reads the job's result
+    #: for it instead of creating it again.
+    bulk_job = models.CharField(max_length=100, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -26,7 +26,8 @@ Reading:
   calls is skipped.
 
 Writing: tickets through the ticket import API (dates and comment authors kept), their
-files uploaded first and inline images pointed at the uploaded copies; Help Center
+files uploaded first and inline images pointed at the uploaded copies; in bulk, 100 a
+request, through :mod:`connectors.zendesk.bulk` when the engine takes that path; Help Center
 articles with the account's "Agents and managers" permission group, visible to everyone.
 The marker is the external id of tickets, users and organizations (and a tag on tickets),
 a label on articles; groups, categories and sections are found again by name.
@@ -108,6 +109,7 @@ from connectors.zendesk import (
     comment_events,
 )
 from connectors.zendesk import payloads as zd
+from connectors.zendesk.bulk import ZendeskBulkImport
 from connectors.zendesk.client import (
     EXPORT_PAGE_MAX,
     LIST_PAGE_MAX,
@@ -361,7 +363,7 @@ def comment_key(comment: Comment) -> str:
 
 
 @register
-class ZendeskConnector(ApiConnector[ZendeskApi]):
+class ZendeskConnector(ApiConnector[ZendeskApi], ZendeskBulkImport):
     key = KEY
     display_name = DISPLAY_NAME
     record_id_pattern = NUMERIC_RECORD_IDS

@@ -2744,66 +2744,6 @@ def ticket_import_view(ctx: Ctx) -> Any:
     return _dispatch(ctx, POST=create)
 
 
-@_endpoint
-def ticket_import_many_view(ctx: Ctx) -> Any:
-    """Bulk import: a job status that is already complete, one result per ticket."""
-
-    def create() -> Any:
-        _require_admin(ctx)
-        tickets = request_json(ctx.request, PROFILE).get("tickets")
-        if not isinstance(tickets, list) or not tickets:
-            raise _bad_request("InvalidValue", "Parameter tickets is required")
-        if len(tickets) > BULK_IMPORT_MAX:
-            raise _bad_request(
-                "TooManyValues", f"Too many tickets in the request (max {BULK_IMPORT_MAX})"
-            )
-        results: list[dict[str, Any]] = []
-        for index, payload in enumerate(tickets):
-            try:
-                if not isinstance(payload, dict):
-                    raise _bad_request("InvalidValue", "Each ticket must be an object")
-                record = _ticket_import_one(ctx, payload)
-            except EmulatorError as error:
-                results.append(
-                    {
-                        "index": index,
-                        "error": error.body.get("error", "Error")
-                        if isinstance(error.body, dict)
-                        else "Error",
-                        "details": _flatten_details(error),
-                    }
-                )
-            else:
-                results.append({"index": index, "id": record.number})
-        job = _insert(
-            ctx.account,
-            JOB_STATUSES,
-            {
-                "job_type": "Bulk Import Tickets",
-                "total": len(tickets),
-                "progress": len(tickets),
-                "status": "completed",
-                "message": f"Completed at {timezone.now():%Y-%m-%d %H:%M:%S} +0000",
-                "results": results,
-            },
-        )
-        return 200, {"job_status": _render(ctx, JOB_STATUSES, job.data)}
-
-    return _dispatch(ctx, POST=create)
-
-
-@_endpoint
-def job_status_view(ctx: Ctx, job_id: str) -> Any:
-    def show() -> Any:
-        try:
-            number = int(job_id, 16)
-        except ValueError:
-            raise _not_found() from None
-        return _show_response(ctx, JOB_STATUSES, number)
-
-    return _dispatch(ctx, GET=show)
-
-
 # --- Views: uploads and attachments --------------------------------------------------------
 
 
@@ -3309,6 +3249,14 @@ def _ticket_events(request: HttpRequest, **kwargs: Any) -> Any:
     return emulator_events.ticket_events_incremental(request, **kwargs)
 
 
+def _job_routes() -> list[URLPattern]:
+    """The bulk import and its job statuses (:mod:`connectors.zendesk.emulator_jobs`, which
+    builds on this module)."""
+    from connectors.zendesk import emulator_jobs
+
+    return emulator_jobs.urlpatterns()
+
+
 urlpatterns = [
     *_api("incremental/ticket_events", _ticket_events),
     *_api("users/me", users_me, name="zendesk-users-me"),
@@ -3322,8 +3270,7 @@ urlpatterns = [
     *_api("tickets/<int:number>/comments", ticket_comments_view),
     *_api("tickets/<int:number>/metrics", ticket_metrics_view),
     *_api("imports/tickets", ticket_import_view),
-    *_api("imports/tickets/create_many", ticket_import_many_view),
-    *_api("job_statuses/<str:job_id>", job_status_view),
+    *_job_routes(),
     *_api("incremental/tickets/cursor", tickets_incremental),
     # Attachments
     *_api("uploads", uploads_view),
