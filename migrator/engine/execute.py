@@ -44,7 +44,16 @@ from connectors.errors import ConnectorError, NotFoundError
 from connectors.messages import Message, joined, message_of
 from connectors.schema import Agent, Attachment, Entity, Group, Record
 from migrator.configuration import CREATE_ON_TARGET
-from migrator.engine import failures, infrastructure, plan, reasons, rollback, scheduling, verify
+from migrator.engine import (
+    failures,
+    fairness,
+    infrastructure,
+    plan,
+    reasons,
+    rollback,
+    scheduling,
+    verify,
+)
 from migrator.engine.attachments import (
     AttachmentGate,
     AttachmentProblem,
@@ -184,6 +193,7 @@ class BatchWork:
             enabled=self.migration.configured_options().verify_migrated,
         )
         self.tally = Tally()
+        self.busy = fairness.BusyClock()
         self._status_checked = 0.0
         #: The page's record-map rows by source id (loaded under the page's locks).
         self._mappings: dict[str, RecordMap] = {}
@@ -256,6 +266,7 @@ class BatchWork:
             target_calls=target_statistics.total_calls - self.verifier.target_calls,
             verification_calls=self.verifier.calls,
             rate_limited=source_statistics.rate_limited + target_statistics.rate_limited,
+            busy_seconds=self.busy.seconds(),
         )
 
     def _read(self) -> tuple[list[Record], list[str]]:
