@@ -1,5 +1,6 @@
 """How many worker processes one run may hold: as many as its accounts' rate budgets can
-feed, and never more than MIGRATOR_MAX_BATCHES_PER_RUN.
+feed, never more than MIGRATOR_MAX_BATCHES_PER_RUN, and no more than its share of the busy
+processes while other runs wait for one.
 
 One process makes a request every ``busy seconds / calls`` (the run's measured time per
 request of a side, waits for the budget left out); a side allowing R requests a second
@@ -92,3 +93,9 @@ def processes_fed(
     if math.isinf(fed):
         return ceiling
     return max(1, min(ceiling, math.ceil(fed)))
+
+
+def fair_share(*, busy_processes: int, runs_wanting: int) -> int:
+    """A run's share of the processes at work (the one about to claim included) among the
+    running runs that have work claimed or due: at least one."""
+    return max(1, math.ceil(busy_processes / max(1, runs_wanting)))

@@ -83,7 +83,9 @@ def batch_claim(*, batch_id: int, worker: str) -> RunBatch | None:
     if batch.entity in SEQUENTIAL_ENTITIES and _earlier_batch_unfinished(batch):
         return None
     stale_before = now - timedelta(seconds=settings.MIGRATOR_STALE_SECONDS)
-    if batch.kind == RunBatch.Kind.RECORDS and _run_at_capacity(batch, stale_before):
+    if batch.kind == RunBatch.Kind.RECORDS and _run_at_capacity(
+        batch, now=now, stale_before=stale_before
+    ):
         # Not lost: sent again shortly (and by the reconciler, were that message lost).
         batches_enqueue([batch.pk], countdown=settings.MIGRATOR_RUN_AT_CAPACITY_COUNTDOWN)
         return None
@@ -106,26 +108,34 @@ def batch_claim(*, batch_id: int, worker: str) -> RunBatch | None:
     return batch
 
 
-def _run_at_capacity(batch: RunBatch, stale_before: datetime) -> bool:
-    """Whether the batch's run already holds every process its budgets can feed (one
-    query: its live claimed batches, and its finished ones' busy time and calls).
+def _run_at_capacity(batch: RunBatch, *, now: datetime, stale_before: datetime) -> bool:
+    """Whether the batch's run already holds every process its budgets can feed, or its
+    share of the busy processes while other runs wait for one.
 
-    Two workers claiming the same instant may both pass; the next claim sees both."""
-    done = Q(status=RunBatch.Status.DONE)
-    totals = RunBatch.objects.filter(run_id=batch.run_id).aggregate(
-        claimed=Count(
-            "pk",
-            filter=Q(status=RunBatch.Status.CLAIMED, heartbeat_at__gte=stale_before)
-            & ~Q(pk=batch.pk),
+    One query: the run's live claimed batches and its finished ones' busy time and calls;
+    the live claimed batches of every run, and how many running runs have work claimed or
+    due. Two workers claiming the same instant may both pass; the next claim sees both.
+    """
+    live = Q(status=RunBatch.Status.CLAIMED, heartbeat_at__gte=stale_before)
+    due = Q(status=RunBatch.Status.PENDING) & (Q(not_before__isnull=True) | Q(not_before__lte=now))
+    here = Q(run_id=batch.run_id)
+    done_here = here & Q(status=RunBatch.Status.DONE)
+    totals = RunBatch.objects.filter(
+        here | (Q(run__status=Run.Status.RUNNING) & Q(status__in=_UNFINISHED))
+    ).aggregate(
+        claimed=Count("pk", filter=here & live & ~Q(pk=batch.pk)),
+        claimed_everywhere=Count("pk", filter=live & ~Q(pk=batch.pk)),
+        runs_wanting=Count(
+            "run_id", distinct=True, filter=Q(run__status=Run.Status.RUNNING) & (live | due)
         ),
-        busy_seconds=Sum("busy_seconds", filter=done, default=0.0),
-        source_calls=Sum("source_calls", filter=done, default=0),
-        target_calls=Sum(F("target_calls") + F("verification_calls"), filter=done, default=0),
+        busy_seconds=Sum("busy_seconds", filter=done_here, default=0.0),
+        source_calls=Sum("source_calls", filter=done_here, default=0),
+        target_calls=Sum(F("target_calls") + F("verification_calls"), filter=done_here, default=0),
     )
     if not totals["claimed"]:
         return False
     migration = batch.run.migration
-    limit = fairness.processes_fed(
+    fed = fairness.processes_fed(
         source=migration.source,
         target=migration.target,
         measure=fairness.RunMeasure(
@@ -134,7 +144,13 @@ def _run_at_capacity(batch: RunBatch, stale_before: datetime) -> bool:
             target_calls=totals["target_calls"],
         ),
     )
-    return totals["claimed"] >= limit
+    share = fairness.fair_share(
+        busy_processes=totals["claimed_everywhere"] + 1, runs_wanting=totals["runs_wanting"]
+    )
+    return totals["claimed"] >= min(fed, share)
+
+
+_UNFINISHED = (RunBatch.Status.PENDING, RunBatch.Status.CLAIMED)
 
 
 def _earlier_batch_unfinished(batch: RunBatch) -> bool:

@@ -189,3 +189,33 @@ def test_demos_and_their_removal_go_to_the_demo_queue(pair, monkeypatch, setting
     settings.MIGRATOR_DEMO_QUEUE = "demos"
     assert queues.demo_queue() == "demos"
     assert queues.worker_queues() == ["engine-main", "demos"]
+
+
+def test_a_run_keeps_to_its_share_while_another_run_waits_for_a_process(pair, enqueued, settings):
+    settings.MIGRATOR_MAX_BATCHES_PER_RUN = 8
+    pair.migration.source.rate_limit_per_minute = 0
+    pair.migration.source.save()
+    pair.migration.target.rate_limit_per_minute = 0
+    pair.migration.target.save()
+    busy, waiting = _run(pair), _run(pair)
+    _batches(busy, claimed=2, done=0, busy=0.0, target_calls=0)
+    next_of_busy = RunBatch.objects.create(run=busy, entity="tickets", sequence=10)
+    waiting_batch = RunBatch.objects.create(run=waiting, entity="tickets", sequence=0)
+
+    # Three processes at work with this one, two runs wanting them: the busy run, which
+    # holds two, gives its next batch back.
+    assert scheduling.batch_claim(batch_id=next_of_busy.pk, worker="me") is None
+    assert enqueued == [next_of_busy.pk]
+    assert scheduling.batch_claim(batch_id=waiting_batch.pk, worker="other") is not None
+    # The other run now works too: of four processes, the busy run keeps to two.
+    assert scheduling.batch_claim(batch_id=next_of_busy.pk, worker="me") is None
+    # Once the other run has nothing left, the busy run takes a third.
+    RunBatch.objects.filter(pk=waiting_batch.pk).update(status=RunBatch.Status.DONE)
+    assert scheduling.batch_claim(batch_id=next_of_busy.pk, worker="me") is not None
+
+
+def test_the_share_counts_the_runs_wanting_processes():
+    assert fairness.fair_share(busy_processes=4, runs_wanting=2) == 2
+    assert fairness.fair_share(busy_processes=3, runs_wanting=2) == 2
+    assert fairness.fair_share(busy_processes=1, runs_wanting=3) == 1
+    assert fairness.fair_share(busy_processes=5, runs_wanting=0) == 5
