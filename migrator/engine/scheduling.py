@@ -108,6 +108,9 @@ def batch_claim(*, batch_id: int, worker: str) -> RunBatch | None:
     return batch
 
 
+_UNFINISHED = (RunBatch.Status.PENDING, RunBatch.Status.CLAIMED)
+
+
 def _run_at_capacity(batch: RunBatch, *, now: datetime, stale_before: datetime) -> bool:
     """Whether the batch's run already holds every process its budgets can feed, or its
     share of the busy processes while other runs wait for one.
@@ -148,9 +151,6 @@ def _run_at_capacity(batch: RunBatch, *, now: datetime, stale_before: datetime) 
         busy_processes=totals["claimed_everywhere"] + 1, runs_wanting=totals["runs_wanting"]
     )
     return totals["claimed"] >= min(fed, share)
-
-
-_UNFINISHED = (RunBatch.Status.PENDING, RunBatch.Status.CLAIMED)
 
 
 def _earlier_batch_unfinished(batch: RunBatch) -> bool:
