@@ -381,6 +381,9 @@ class RunBatch(models.Model):
     #: Given back to wait for a platform's rate limit: which side's ("source", "target"),
     #: until ``not_before``; empty otherwise.
     waiting_on = models.CharField(max_length=10, blank=True)
+    #: Seconds the batch kept its process working (waits for a rate budget left out):
+    #: with its calls, how long one process takes per request of the run.
+    busy_seconds = models.FloatField(default=0.0)
     last_error = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)

@@ -10,6 +10,7 @@ from connectors.base import Scope, Source, Target
 from connectors.http import HttpClient, http_client_from_settings
 from connectors.registry import registry
 from migrator.crypto import decrypt_credentials
+from migrator.engine.fairness import metered_sleep
 from migrator.models import Connection, Migration
 
 
@@ -17,6 +18,8 @@ def http_client_factory(connection: Connection):
     """The project's HTTP client, with the account's own rate limit when the user gave one."""
 
     def build(**options: Any) -> HttpClient:
+        # Waits are counted, so that a batch's busy time leaves them out.
+        options.setdefault("sleep", metered_sleep)
         if connection.rate_limit_per_minute is not None:
             options["rate_limit"] = connection.rate_limit_per_minute or None
         return http_client_from_settings(**options)

@@ -47,6 +47,7 @@ from migrator.configuration import CREATE_ON_TARGET
 from migrator.engine import (
     bulk,
     failures,
+    fairness,
     infrastructure,
     plan,
     reasons,
@@ -193,6 +194,7 @@ class BatchWork:
             enabled=self.migration.configured_options().verify_migrated,
         )
         self.tally = Tally()
+        self.busy = fairness.BusyClock()
         self._status_checked = 0.0
         #: The page's record-map rows by source id (loaded under the page's locks).
         self._mappings: dict[str, RecordMap] = {}
@@ -264,6 +266,7 @@ class BatchWork:
             target_calls=target_statistics.total_calls - self.verifier.target_calls,
             verification_calls=self.verifier.calls,
             rate_limited=source_statistics.rate_limited + target_statistics.rate_limited,
+            busy_seconds=self.busy.seconds(),
         )
 
     def _process_one(self, record: Record) -> None:
