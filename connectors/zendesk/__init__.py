@@ -12,7 +12,7 @@ from __future__ import annotations
 from pydantic import SecretStr, field_validator, model_validator
 
 from connectors.addresses import normalise_account_url
-from connectors.base import Capabilities, Credentials, _, credential_field
+from connectors.base import Capabilities, Credentials, TicketRequests, _, credential_field
 from connectors.schema import Entity
 
 KEY = "zendesk"
@@ -100,8 +100,19 @@ CAPABILITIES = Capabilities(
     # Suite Team allows 200 requests a minute, higher plans more; the HTTP layer
     # follows the X-Rate-Limit headers Zendesk sends.
     rate_limit_per_minute=200,
-    read_calls_per_record={Entity.TICKETS: 2.0, Entity.ARTICLES: 3.0},
-    write_calls_per_record={Entity.TICKETS: 2.0, Entity.ARTICLES: 2.0},
+    read_calls_per_record={Entity.ARTICLES: 3.0},
+    write_calls_per_record={Entity.ARTICLES: 2.0},
+    # A page of 50 tickets (the engine's page), the ticket's comments in one request (up
+    # to 100), and one download per attachment.
+    ticket_reads=TicketRequests(ticket=1.02, attachment=1),
+    # One import request with every comment, plus one upload per attachment.
+    ticket_writes=TicketRequests(ticket=1, attachment=1),
+    # Incremental ticket export (1,000 tickets a page) and incremental ticket events with
+    # comment_events (1,000 events a page, comments of many tickets), plus the downloads.
+    ticket_read_floor=TicketRequests(ticket=0.001, comment=0.001, attachment=1),
+    # imports/tickets/create_many: 100 tickets with their comments a request, and their
+    # job's status; one upload per attachment (uploads take one file each).
+    ticket_write_floor=TicketRequests(ticket=0.02, attachment=1),
     particulars=(
         _(
             "Closed tickets cannot be changed after the import: a delta run leaves them as "
