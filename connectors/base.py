@@ -44,7 +44,7 @@ from collections import Counter
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, Protocol, Self, TypeVar
 
@@ -367,23 +367,6 @@ def not_migrated(*, source: Capabilities, target: Capabilities) -> list[str]:
 
 
 _TICKET_LOSSES = frozenset(_FEATURES_LOST[flag] for flag in TICKET_FEATURES)
-
-
-def estimate_duration(
-    *, counts: Mapping[Entity, int], source: Capabilities, target: Capabilities
-) -> timedelta:
-    """Time a full run takes when both rate limits are kept busy.
-
-    Reading and writing overlap, so the slower side sets the pace.
-    """
-
-    def minutes(capabilities: Capabilities, calls: Mapping[Entity, float]) -> float:
-        requests = sum(count * calls.get(entity, 1.0) for entity, count in counts.items())
-        return requests / capabilities.rate_limit_per_minute
-
-    reading = minutes(source, source.read_calls_per_record)
-    writing = minutes(target, target.write_calls_per_record)
-    return timedelta(minutes=max(reading, writing))
 
 
 #: Steps before a migration on every platform, whether it is the source or the target.

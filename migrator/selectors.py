@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
 
 from django.db.models import Case, Count, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.http import Http404
@@ -101,8 +100,11 @@ def run_progress(*, run: Run) -> RunProgress:
     return progress.run_progress(run=run)
 
 
-def migration_estimate(*, migration: Migration, counts: Mapping[Entity, int]) -> timedelta | None:
-    """How long a full run would take for these counts, before it starts."""
+def migration_estimate(
+    *, migration: Migration, counts: Mapping[Entity, int]
+) -> progress.Estimate | None:
+    """How long a full run would take for these counts, before it starts, and what the
+    figure assumes."""
     return progress.migration_estimate(migration=migration, counts=counts)
 
 
