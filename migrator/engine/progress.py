@@ -46,6 +46,11 @@ class LimitOrigin(StrEnum):
     NONE = "none"  # the user said the account has no limit
 
 
+#: Limits the account is known to have: entered by the user, announced by the platform,
+#: or none at all.
+KNOWN_LIMITS = frozenset({LimitOrigin.ENTERED, LimitOrigin.LEARNED, LimitOrigin.NONE})
+
+
 @dataclass(frozen=True)
 class SideLimit:
     """The requests a minute one side's account allows, and where the figure comes from."""
@@ -376,8 +381,9 @@ def _waiting(run: Run, *, now: datetime) -> RunBatch | None:
 def _time_left(
     run: Run, entities: list[EntityProgress], records_per_minute: float, *, measured: int
 ) -> _TimeLeft:
-    """From the pace measured over the last minutes once enough records are done; from the
-    limits and the requests per record (measured where batches finished) before that."""
+    """From the pace measured over the last minutes once enough records are done, never
+    sooner than the known limits allow; from the limits and the requests per record
+    (measured where batches finished) before that."""
     migration = run.migration
     source = _capabilities(migration.source.platform) if migration.source else None
     target = _capabilities(migration.target.platform) if migration.target else None
@@ -388,8 +394,9 @@ def _time_left(
     read_calls.update(measured_reads)
     write_calls.update(measured_writes)
     remaining = {entity.entity: entity.remaining for entity in entities}
-    source_rate = side_limit(migration.source, source).per_minute
-    target_rate = side_limit(migration.target, target).per_minute
+    source_limit = side_limit(migration.source, source)
+    target_limit = side_limit(migration.target, target)
+    source_rate, target_rate = source_limit.per_minute, target_limit.per_minute
     reading, writing = _side_minutes(
         remaining=remaining,
         read_calls=read_calls,
@@ -398,17 +405,19 @@ def _time_left(
         target_rate=target_rate,
     )
     binding = _binding(reading, writing)
+    by_limits = timedelta(minutes=max(reading, writing))
     left = sum(remaining.values())
     if measured >= MEASURED_PACE_MINIMUM and records_per_minute:
-        return _TimeLeft(
-            duration=timedelta(minutes=left / records_per_minute), binding=binding, measured=True
-        )
+        by_pace = timedelta(minutes=left / records_per_minute)
+        # A limit the account is known to have (entered or announced) is a pace no burst
+        # outlasts; a usual plan's may be wrong, and the measured pace then tells.
+        known = {source_limit.origin, target_limit.origin} <= KNOWN_LIMITS
+        if known and by_limits > by_pace:
+            return _TimeLeft(duration=by_limits, binding=binding, measured=False)
+        return _TimeLeft(duration=by_pace, binding=binding, measured=True)
     if source_rate == float("inf") and target_rate == float("inf"):
         # No rate limit to divide by: the pace measured so far is the best guess.
-        duration = (
-            timedelta(minutes=left / records_per_minute) if records_per_minute else timedelta(0)
-        )
+        minutes = left / records_per_minute if records_per_minute else 0.0
+        duration = timedelta(minutes=minutes)
         return _TimeLeft(duration=duration, binding="", measured=bool(records_per_minute))
-    return _TimeLeft(
-        duration=timedelta(minutes=max(reading, writing)), binding=binding, measured=False
-    )
+    return _TimeLeft(duration=by_limits, binding=binding, measured=False)

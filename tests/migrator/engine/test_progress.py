@@ -137,6 +137,16 @@ def test_during_a_run_the_time_left_follows_the_measured_pace(pair):
     assert state.eta.total_seconds() == pytest.approx(3 * 60, rel=0.05)
     # Writing 3 requests a ticket at 600 a minute against reading 2: the target's pace.
     assert state.binding == "target"
+    # A limit known on both sides bounds the pace a first burst measured: 60 tickets x 3
+    # requests at 10 a minute.
+    pair.migration.source.rate_limit_per_minute = 600
+    pair.migration.source.save()
+    pair.migration.target.rate_limit_per_minute = 10
+    pair.migration.target.save()
+    run.refresh_from_db()
+    state = selectors.run_progress(run=run)
+    assert not state.eta_measured
+    assert state.eta == timedelta(minutes=18)
 
 
 def test_a_run_waiting_for_a_platform_says_whose_limit_and_until_when(pair):
