@@ -229,7 +229,8 @@ class Capabilities(BaseModel):
     #: Requests per minute the platform allows on a usual plan; the HTTP layer
     #: follows the platform's rate-limit headers when it sends them.
     rate_limit_per_minute: int = Field(default=100, gt=0)
-    #: API calls one record costs on average (comments and uploads included).
+    #: API calls one record costs on average (uploads included), for entities other than
+    #: tickets, whose requests ``ticket_reads``/``ticket_writes`` count by their shape.
     read_calls_per_record: Mapping[Entity, float] = Field(default_factory=dict)
     write_calls_per_record: Mapping[Entity, float] = Field(default_factory=dict)
     #: Requests a ticket costs as this connector reads and writes it, and the fewest the
