@@ -11,6 +11,7 @@ from connectors.registry import registry
 from connectors.schema import Entity
 from migrator import selectors, services
 from migrator.engine import progress
+from migrator.management.commands.run_migration import progress_line
 from migrator.models import Run, RunBatch, RunEntity
 from reports.models import RunRecord
 from reports.services import run_record_save
@@ -162,3 +163,37 @@ def test_a_run_waiting_for_a_platform_says_whose_limit_and_until_when(pair):
         not_before=timezone.now() - timedelta(seconds=1)
     )
     assert selectors.run_progress(run=run).waiting_on == ""
+
+
+def test_the_command_line_names_the_pace_and_a_wait():
+    now = timezone.now()
+    state = progress.RunProgress(
+        run_id=1,
+        kind=Run.Kind.FULL,
+        status=Run.Status.RUNNING,
+        pause_reason="",
+        started_at=now - timedelta(minutes=3),
+        finished_at=None,
+        entities=[
+            progress.EntityProgress(
+                entity=Entity.TICKETS,
+                status="running",
+                available=500,
+                migrated=123,
+                skipped=0,
+                failed=0,
+                filtered_out=0,
+            )
+        ],
+        records_per_minute=41.0,
+        eta=timedelta(minutes=9),
+        binding="target",
+        eta_measured=True,
+        waiting_on="target",
+        waiting_until=now + timedelta(seconds=40),
+    )
+    line = progress_line(state, now=now)
+    assert line == (
+        "[running]  25%  tickets 123/500  41 records/min  ETA 9m00s (measured)  "
+        "pace: target's limit  waiting for the target's rate limit, about 40s"
+    )
