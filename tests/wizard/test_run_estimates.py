@@ -39,7 +39,7 @@ def test_the_estimate_names_each_limit_and_where_it_comes_from(client, user, san
     response = client.get(reverse("wizard_run", args=[sandbox.migration.pk]))
     sentences = response.context["estimate_assumptions"]
     assert sentences[1] == (
-        "Freshdesk accepte 200 requêtes par minute sur ce compte (annoncée par Freshdesk) ; "
+        "Freshdesk accepte 200 requêtes par minute sur ce compte (limite annoncée par Freshdesk) ; "
         "environ 6 requêtes par ticket."
     )
     assert sentences[2] == "C\u2019est la limite de Freshdesk qui fixe le rythme."
