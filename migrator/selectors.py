@@ -101,11 +101,14 @@ def run_progress(*, run: Run) -> RunProgress:
 
 
 def migration_estimate(
-    *, migration: Migration, counts: Mapping[Entity, int]
+    *,
+    migration: Migration,
+    counts: Mapping[Entity, int],
+    shape: progress.TicketShape | None = None,
 ) -> progress.Estimate | None:
     """How long a full run would take for these counts, before it starts, and what the
-    figure assumes."""
-    return progress.migration_estimate(migration=migration, counts=counts)
+    figure assumes (tickets of ``shape``, else of the assumed shape)."""
+    return progress.migration_estimate(migration=migration, counts=counts, shape=shape)
 
 
 # --------------------------------------------------------------------------- sharing
