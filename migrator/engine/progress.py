@@ -29,7 +29,8 @@ from reports.models import ATTACHMENTS, RunRecord
 
 #: Records per minute are measured over this much recent time.
 THROUGHPUT_WINDOW = timedelta(minutes=5)
-#: Records done within the window before their pace, not the limits, tells the time left.
+#: Records of an entity done within the window before their pace, not the limits, tells
+#: how long the entity's records left take.
 MEASURED_PACE_MINIMUM = 20
 #: A ticket's shape when the source does not count comments and attachments: the shape
 #: the estimates are stated for (five comments, the description included; one file).
@@ -324,18 +325,25 @@ def run_progress(*, run: Run, now: datetime | None = None) -> RunProgress:
         n for (entity, _), n in outcome_counts.items() if entity == ATTACHMENTS
     )
     records_per_minute = 0.0
-    recent = 0
+    #: Records a minute of each entity with enough of them done recently to tell.
+    paces: dict[Entity, float] = {}
     if run.started_at:
         since = max(run.started_at, now - THROUGHPUT_WINDOW)
         end = run.finished_at or now
         minutes = max((end - since).total_seconds() / 60, 1 / 60)
-        recent = (
+        recent = dict(
             RunRecord.objects.filter(run=run, recorded_at__gte=since)
             .exclude(entity=ATTACHMENTS)
-            .count()
+            .values_list("entity")
+            .annotate(n=Count("id"))
         )
-        records_per_minute = recent / minutes
-    left = _time_left(run, entities, records_per_minute, measured=recent)
+        records_per_minute = sum(recent.values()) / minutes
+        paces = {
+            Entity(entity): count / minutes
+            for entity, count in recent.items()
+            if count >= MEASURED_PACE_MINIMUM
+        }
+    left = _time_left(run, entities, records_per_minute, paces=paces)
     eta: timedelta | None = None
     if run.is_finished:
         eta = timedelta(0)
@@ -379,11 +387,16 @@ def _waiting(run: Run, *, now: datetime) -> RunBatch | None:
 
 
 def _time_left(
-    run: Run, entities: list[EntityProgress], records_per_minute: float, *, measured: int
+    run: Run,
+    entities: list[EntityProgress],
+    records_per_minute: float,
+    *,
+    paces: Mapping[Entity, float],
 ) -> _TimeLeft:
-    """From the pace measured over the last minutes once enough records are done, never
-    sooner than the known limits allow; from the limits and the requests per record
-    (measured where batches finished) before that."""
+    """Entities move one after the other: the time left adds theirs. An entity with
+    enough records done recently goes on at its measured pace, never faster than the
+    known limits allow; the others at the pace the limits and the requests per record
+    (measured where batches finished) allow."""
     migration = run.migration
     source = _capabilities(migration.source.platform) if migration.source else None
     target = _capabilities(migration.target.platform) if migration.target else None
@@ -404,20 +417,26 @@ def _time_left(
         source_rate=source_rate,
         target_rate=target_rate,
     )
-    binding = _binding(reading, writing)
-    by_limits = timedelta(minutes=max(reading, writing))
-    left = sum(remaining.values())
-    if measured >= MEASURED_PACE_MINIMUM and records_per_minute:
-        by_pace = timedelta(minutes=left / records_per_minute)
-        # A limit the account is known to have (entered or announced) is a pace no burst
-        # outlasts; a usual plan's may be wrong, and the measured pace then tells.
-        known = {source_limit.origin, target_limit.origin} <= KNOWN_LIMITS
-        if known and by_limits > by_pace:
-            return _TimeLeft(duration=by_limits, binding=binding, measured=False)
-        return _TimeLeft(duration=by_pace, binding=binding, measured=True)
-    if source_rate == float("inf") and target_rate == float("inf"):
-        # No rate limit to divide by: the pace measured so far is the best guess.
-        minutes = left / records_per_minute if records_per_minute else 0.0
-        duration = timedelta(minutes=minutes)
-        return _TimeLeft(duration=duration, binding="", measured=bool(records_per_minute))
-    return _TimeLeft(duration=by_limits, binding=binding, measured=False)
+    # A limit the account is known to have (entered or announced) is a pace no burst
+    # outlasts; a usual plan's may be wrong, and the measured pace then tells.
+    known = {source_limit.origin, target_limit.origin} <= KNOWN_LIMITS
+    unlimited = source_rate == float("inf") and target_rate == float("inf")
+    total = 0.0
+    measured = False
+    for entity, left in remaining.items():
+        if not left:
+            continue
+        by_limits = left * max(
+            read_calls.get(entity, 1.0) / source_rate, write_calls.get(entity, 1.0) / target_rate
+        )
+        pace = paces.get(entity) or (records_per_minute if unlimited else 0.0)
+        if pace and not (known and by_limits > left / pace):
+            total += left / pace
+            measured = True
+        else:
+            total += by_limits
+    return _TimeLeft(
+        duration=timedelta(minutes=total),
+        binding="" if unlimited else _binding(reading, writing),
+        measured=measured,
+    )

@@ -150,6 +150,28 @@ def test_during_a_run_the_time_left_follows_the_measured_pace(pair):
     assert state.eta == timedelta(minutes=18)
 
 
+def test_a_fast_entity_done_lends_its_pace_to_no_other(pair):
+    run = services.run_start(migration=pair.migration, kind=Run.Kind.FULL)
+    services.run_pause(run=run)
+    Run.objects.filter(pk=run.pk).update(
+        status=Run.Status.RUNNING, started_at=timezone.now() - timedelta(minutes=2)
+    )
+    run.refresh_from_db()
+    RunEntity.objects.create(run=run, entity="contacts", position=0, available=200, status="done")
+    RunEntity.objects.create(run=run, entity="tickets", position=1, available=100, status="running")
+    for number in range(1, 201):
+        run_record_save(run_id=run.pk, entity="contacts", source_id=str(number), outcome="migrated")
+    for number in range(1, 6):
+        run_record_save(run_id=run.pk, entity="tickets", source_id=str(number), outcome="migrated")
+    pair.migration.target.rate_limit_per_minute = 30
+    pair.migration.target.save()
+    run.refresh_from_db()
+    state = selectors.run_progress(run=run)
+    # 100 contacts a minute say nothing of the tickets: 95 left x 3 requests at 30 a minute.
+    assert not state.eta_measured
+    assert state.eta == timedelta(minutes=95 * 3 / 30)
+
+
 def test_a_run_waiting_for_a_platform_says_whose_limit_and_until_when(pair):
     run = services.run_start(migration=pair.migration, kind=Run.Kind.FULL)
     RunEntity.objects.create(run=run, entity="tickets", position=0, available=10, status="running")
