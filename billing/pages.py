@@ -12,6 +12,7 @@ from billing.pricing import Quote, quote_compute
 from connectors.errors import ConnectorError
 from migrator import selectors as migrator_selectors
 from migrator.models import Migration
+from wizard.estimate_text import estimate_sentences
 
 
 def plan_from(value: str | None, default: Plan = Plan.BASIC) -> Plan:
@@ -28,6 +29,8 @@ class Quotes:
     by_plan: dict[Plan, Quote] = field(default_factory=dict)
     error: str = ""
     estimate: timedelta | None = None
+    #: What the estimate assumes (limits, requests a ticket), a sentence each.
+    estimate_assumptions: list[str] = field(default_factory=list)
 
     def for_plan(self, plan: Plan) -> Quote | None:
         return self.by_plan.get(plan)
@@ -41,6 +44,7 @@ def quotes(*, migration: Migration, refresh: bool = False) -> Quotes:
     if not counts:
         # Nothing both sides can move is selected: nothing to quote.
         return Quotes()
+    estimate = migrator_selectors.migration_estimate(migration=migration, counts=counts)
     book = selectors.price_book()
     options = migration.configured_options()
     return Quotes(
@@ -48,7 +52,10 @@ def quotes(*, migration: Migration, refresh: bool = False) -> Quotes:
             plan: quote_compute(book=book, counts=counts, options=options, plan=plan)
             for plan in PLAN_ORDER
         },
-        estimate=migrator_selectors.migration_estimate(migration=migration, counts=counts),
+        estimate=estimate.duration if estimate else None,
+        estimate_assumptions=(
+            estimate_sentences(migration=migration, estimate=estimate) if estimate else []
+        ),
     )
 
 

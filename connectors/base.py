@@ -44,7 +44,7 @@ from collections import Counter
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, Protocol, Self, TypeVar
 
@@ -229,7 +229,8 @@ class Capabilities(BaseModel):
     #: Requests per minute the platform allows on a usual plan; the HTTP layer
     #: follows the platform's rate-limit headers when it sends them.
     rate_limit_per_minute: int = Field(default=100, gt=0)
-    #: API calls one record costs on average (comments and uploads included).
+    #: API calls one record costs on average (uploads included), for entities other than
+    #: tickets, whose requests ``ticket_reads``/``ticket_writes`` count by their shape.
     read_calls_per_record: Mapping[Entity, float] = Field(default_factory=dict)
     write_calls_per_record: Mapping[Entity, float] = Field(default_factory=dict)
     #: Requests a ticket costs as this connector reads and writes it, and the fewest the
@@ -367,23 +368,6 @@ def not_migrated(*, source: Capabilities, target: Capabilities) -> list[str]:
 
 
 _TICKET_LOSSES = frozenset(_FEATURES_LOST[flag] for flag in TICKET_FEATURES)
-
-
-def estimate_duration(
-    *, counts: Mapping[Entity, int], source: Capabilities, target: Capabilities
-) -> timedelta:
-    """Time a full run takes when both rate limits are kept busy.
-
-    Reading and writing overlap, so the slower side sets the pace.
-    """
-
-    def minutes(capabilities: Capabilities, calls: Mapping[Entity, float]) -> float:
-        requests = sum(count * calls.get(entity, 1.0) for entity, count in counts.items())
-        return requests / capabilities.rate_limit_per_minute
-
-    reading = minutes(source, source.read_calls_per_record)
-    writing = minutes(target, target.write_calls_per_record)
-    return timedelta(minutes=max(reading, writing))
 
 
 #: Steps before a migration on every platform, whether it is the source or the target.

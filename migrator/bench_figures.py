@@ -28,6 +28,7 @@ from connectors.models import EmulatedAccount
 from connectors.registry import registry
 from migrator import discovery, selectors, services
 from migrator.bench import TicketShape
+from migrator.engine import progress
 from migrator.management.commands.run_migration import format_duration, progress_line
 from migrator.models import Migration, Run, RunBatch
 from reports.models import RunRecord
@@ -338,7 +339,15 @@ def measured_run(
     """Estimate a full run of ``migration`` as the wizard does (from the source's counts),
     run it to its end, calling ``tick`` each second, and measure it."""
     counts = discovery.source_counts(migration=migration, entities=migration.selected_entities())
-    estimate = selectors.migration_estimate(migration=migration, counts=counts)
+    # The seeded tickets' shape is known here: the estimate counts it, not the assumed one.
+    estimated = selectors.migration_estimate(
+        migration=migration,
+        counts=counts,
+        shape=progress.TicketShape(
+            comments=shape.comments, attachments=shape.attachments, assumed=False
+        ),
+    )
+    estimate = estimated.duration if estimated is not None else None
     run = services.run_start(migration=migration, kind=Run.Kind.FULL)
     last = 0.0
     while True:

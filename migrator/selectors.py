@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
 
 from django.db.models import Case, Count, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.http import Http404
@@ -101,9 +100,15 @@ def run_progress(*, run: Run) -> RunProgress:
     return progress.run_progress(run=run)
 
 
-def migration_estimate(*, migration: Migration, counts: Mapping[Entity, int]) -> timedelta | None:
-    """How long a full run would take for these counts, before it starts."""
-    return progress.migration_estimate(migration=migration, counts=counts)
+def migration_estimate(
+    *,
+    migration: Migration,
+    counts: Mapping[Entity, int],
+    shape: progress.TicketShape | None = None,
+) -> progress.Estimate | None:
+    """How long a full run would take for these counts, before it starts, and what the
+    figure assumes (tickets of ``shape``, else of the assumed shape)."""
+    return progress.migration_estimate(migration=migration, counts=counts, shape=shape)
 
 
 # --------------------------------------------------------------------------- sharing

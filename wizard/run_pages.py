@@ -35,6 +35,7 @@ from migrator.models import Migration, Run
 from reports import selectors as report_selectors
 from reports.models import ATTACHMENTS, RunRecord
 from wizard import steps
+from wizard.estimate_text import binding_sentence, estimate_sentences, waiting_sentence
 from wizard.steps import Step
 from wizard.text import demo_sentences, platform_name
 
@@ -107,6 +108,25 @@ def time_left_text(*, run: Run, state: RunProgress) -> str:
     return duration_words(state.eta) if state.entities else ""
 
 
+def _side_name(run: Run, side: str) -> str:
+    connection = run.migration.source if side == "source" else run.migration.target
+    return platform_name(connection.platform) if connection else ""
+
+
+def pace_text(*, run: Run, state: RunProgress) -> str:
+    """Which platform's rate limit sets the run's pace, while it runs."""
+    if run.status != Run.Status.RUNNING or not state.binding:
+        return ""
+    return binding_sentence(_side_name(run, state.binding))
+
+
+def waiting_text(*, run: Run, state: RunProgress) -> str:
+    """The run waits for a platform's rate limit: whose, and for how long."""
+    if run.status != Run.Status.RUNNING or not state.waiting_on or state.waiting_until is None:
+        return ""
+    return waiting_sentence(platform=_side_name(run, state.waiting_on), until=state.waiting_until)
+
+
 def run_step(run: Run) -> Step:
     """The step a run belongs to: the demo (and the removal of its records), or the full
     migration (its deltas, and the removal of the demo's records it waits on)."""
@@ -176,6 +196,8 @@ def progress_context(*, run: Run) -> dict[str, object]:
         "progress": state,
         "progress_rows": rows,
         "eta_text": time_left_text(run=run, state=state),
+        "pace_text": pace_text(run=run, state=state),
+        "waiting_text": waiting_text(run=run, state=state),
         "poll_seconds": POLL_SECONDS_PAUSED if run.status == Run.Status.PAUSED else POLL_SECONDS,
         "windows_text": windows_text(run),
         "paused_by_person": selectors.run_paused_by(run=run),
@@ -482,11 +504,14 @@ def estimate_context(*, migration: Migration) -> dict[str, object]:
         EstimateRow(entity=entity.value, label=entity_label(entity.value), count=count)
         for entity, count in sorted(counts.items(), key=lambda item: list(Entity).index(item[0]))
     ]
-    duration = selectors.migration_estimate(migration=migration, counts=counts)
+    estimate = selectors.migration_estimate(migration=migration, counts=counts)
     return {
         "estimate_rows": rows,
         "estimate_total": sum(row.count for row in rows),
-        "estimate_text": duration_words(duration),
+        "estimate_text": duration_words(estimate.duration if estimate else None),
+        "estimate_assumptions": (
+            estimate_sentences(migration=migration, estimate=estimate) if estimate else []
+        ),
     }
 
 

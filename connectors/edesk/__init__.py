@@ -15,6 +15,7 @@ from connectors.base import (
     Capabilities,
     Credentials,
     ScopeKind,
+    TicketRequests,
     _,
     credential_field,
 )
@@ -76,10 +77,15 @@ CAPABILITIES = Capabilities(
     scope_kind=ScopeKind.CHANNEL,
     # The bucket refills at 2 calls a second: 120 a minute once the burst is spent.
     rate_limit_per_minute=RATE_LIMIT_REFILL_PER_SECOND * 60,
-    # The list, the ticket, then one call per message.
-    read_calls_per_record={Entity.TICKETS: 6.0},
-    # The ticket with its messages in one call, plus one upload per attachment.
-    write_calls_per_record={Entity.TICKETS: 1.5},
+    # The ticket with its messages in one request (up to 100), plus one upload per
+    # attachment.
+    ticket_writes=TicketRequests(ticket=1, attachment=1),
+    # A page of 50 tickets lists its messages' ids; each message is read by its id.
+    ticket_reads=TicketRequests(ticket=0.02, comment=1, attachment=1),
+    # Pages of 100 tickets; messages only by id (GET /messages/{id}); downloads.
+    ticket_read_floor=TicketRequests(ticket=0.01, comment=1, attachment=1),
+    # POST /tickets takes the ticket with its messages; each file is uploaded once.
+    ticket_write_floor=TicketRequests(ticket=1, attachment=1),
     particulars=(
         _("Attachments larger than 10 MB cannot be imported into eDesk: they are skipped."),
         _(

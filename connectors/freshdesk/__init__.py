@@ -8,7 +8,7 @@ from __future__ import annotations
 from pydantic import SecretStr, field_validator
 
 from connectors.addresses import normalise_account_url
-from connectors.base import Capabilities, Credentials, _, credential_field
+from connectors.base import Capabilities, Credentials, TicketRequests, _, credential_field
 from connectors.schema import Entity
 
 KEY = "freshdesk"
@@ -64,9 +64,20 @@ CAPABILITIES = Capabilities(
     # Growth plans allow 200 calls a minute, higher plans more; the HTTP layer follows
     # the X-RateLimit headers Freshdesk sends.
     rate_limit_per_minute=200,
-    read_calls_per_record={Entity.TICKETS: 2.0, Entity.ARTICLES: 1.0},
-    # The ticket, its dates note, then one call per comment on average.
-    write_calls_per_record={Entity.TICKETS: 4.0, Entity.ARTICLES: 1.0},
+    read_calls_per_record={Entity.ARTICLES: 1.0},
+    write_calls_per_record={Entity.ARTICLES: 1.0},
+    # A page of 50 tickets with their descriptions, the ticket's conversations in one
+    # request (up to 100), and one download per attachment.
+    ticket_reads=TicketRequests(ticket=1.02, attachment=1),
+    # The ticket with the description's files, its dates note, then one request per
+    # comment with its files.
+    ticket_writes=TicketRequests(ticket=1, comment=1),
+    # Pages of 100 tickets, then the ticket viewed with include=conversations (its first
+    # ten conversations) or its conversations listed (100 a page): one request a ticket.
+    ticket_read_floor=TicketRequests(ticket=1.01, attachment=1),
+    # No bulk create: the ticket (the description and its files), then one reply or note
+    # per further comment, files sent with them.
+    ticket_write_floor=TicketRequests(ticket=0, comment=1),
     particulars=(
         _(
             "Freshdesk cannot backdate tickets or comments: the original dates are written "

@@ -20,7 +20,7 @@ import re
 from pydantic import SecretStr, field_validator
 
 from connectors.addresses import account_address
-from connectors.base import Capabilities, Credentials, _, credential_field
+from connectors.base import Capabilities, Credentials, TicketRequests, _, credential_field
 from connectors.schema import Entity
 
 KEY = "halo"
@@ -158,9 +158,18 @@ CAPABILITIES = Capabilities(
     can_create_groups=True,
     rate_limit_per_minute=RATE_LIMIT_CALLS * 60 // RATE_LIMIT_PERIOD_SECONDS,
     # The list, then each ticket's actions and its attachments.
-    read_calls_per_record={Entity.TICKETS: 3.0, Entity.ARTICLES: 0.1},
-    # The ticket, one call per action and one per attachment.
-    write_calls_per_record={Entity.TICKETS: 5.0, Entity.ARTICLES: 1.0},
+    read_calls_per_record={Entity.ARTICLES: 0.1},
+    write_calls_per_record={Entity.ARTICLES: 1.0},
+    # A page of 50 tickets, then the ticket's actions and its attachments listed, and one
+    # download per attachment.
+    ticket_reads=TicketRequests(ticket=2.02, attachment=1),
+    # The ticket with its first action, one request per further action and one per file.
+    ticket_writes=TicketRequests(ticket=0, comment=1, attachment=1),
+    # Pages of 100 tickets; actions and attachments are listed per ticket_id only.
+    ticket_read_floor=TicketRequests(ticket=2.01, attachment=1),
+    # POST /Tickets and POST /Actions take arrays of objects (100 a request assumed:
+    # Halo names no maximum); one upload per file.
+    ticket_write_floor=TicketRequests(ticket=0.01, comment=0.01, attachment=1),
     particulars=(
         _(
             "Missing agents and teams can be created on Halo from the matching step; created "

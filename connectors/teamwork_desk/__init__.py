@@ -16,6 +16,7 @@ from connectors.base import (
     Capabilities,
     Credentials,
     ScopeKind,
+    TicketRequests,
     _,
     credential_field,
 )
@@ -123,9 +124,19 @@ CAPABILITIES = Capabilities(
     # "Our API has a rate limit of 120 requests per minute" (Teamwork Desk rate limiting).
     rate_limit_per_minute=120,
     # A page of tickets comes with its messages, files and people in one call.
-    read_calls_per_record={Entity.TICKETS: 0.1, Entity.ARTICLES: 0.1},
-    # The ticket, its tags, one call per message and three per attachment.
-    write_calls_per_record={Entity.TICKETS: 6.0, Entity.ARTICLES: 1.0},
+    read_calls_per_record={Entity.ARTICLES: 0.1},
+    write_calls_per_record={Entity.ARTICLES: 1.0},
+    # A page of 50 tickets carries their messages (included records); one download per
+    # attachment.
+    ticket_reads=TicketRequests(ticket=0.02, attachment=1),
+    # The ticket, its marker's tag, one request per message and three per attachment
+    # (file reference, upload, confirmation).
+    ticket_writes=TicketRequests(ticket=2, comment=1, attachment=3),
+    # Pages of 100 tickets with their messages included; downloads.
+    ticket_read_floor=TicketRequests(ticket=0.01, attachment=1),
+    # The ticket with its first message, one request per further message, a file in
+    # three steps.
+    ticket_write_floor=TicketRequests(ticket=0, comment=1, attachment=3),
     particulars=(
         _(
             "Agents are matched by e-mail address and cannot be created: the tickets of an "

@@ -100,13 +100,21 @@ CAPABILITIES = Capabilities(
     # Suite Team allows 200 requests a minute, higher plans more; the HTTP layer
     # follows the X-Rate-Limit headers Zendesk sends.
     rate_limit_per_minute=200,
-    read_calls_per_record={Entity.TICKETS: 2.0, Entity.ARTICLES: 3.0},
-    write_calls_per_record={Entity.TICKETS: 2.0, Entity.ARTICLES: 2.0},
+    read_calls_per_record={Entity.ARTICLES: 3.0},
+    write_calls_per_record={Entity.ARTICLES: 2.0},
+    # A page's share of the incremental ticket export and of the ticket events that carry
+    # its comments (connectors.zendesk.comment_events), and one download per attachment.
     ticket_reads=TicketRequests(ticket=0.08, comment=0.001, attachment=1.0),
     # Tickets go 100 to a bulk import with their comments (connectors.zendesk.bulk): its
     # request and about two looks at the job it starts, shared by the 100; each file is
     # uploaded first, one request each.
     ticket_writes=TicketRequests(ticket=0.03, comment=0.0, attachment=1.0),
+    # Incremental ticket export (1,000 tickets a page) and incremental ticket events with
+    # comment_events (1,000 events a page, comments of many tickets), plus the downloads.
+    ticket_read_floor=TicketRequests(ticket=0.001, comment=0.001, attachment=1),
+    # imports/tickets/create_many: 100 tickets with their comments a request, and their
+    # job's status; one upload per attachment (uploads take one file each).
+    ticket_write_floor=TicketRequests(ticket=0.02, attachment=1),
     particulars=(
         _(
             "Closed tickets cannot be changed after the import: a delta run leaves them as "

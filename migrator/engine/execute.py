@@ -96,8 +96,12 @@ MATCHED_ENTITIES = frozenset({Entity.AGENTS, Entity.GROUPS})
 #: Found on the target by the migration's own marker only (never by a name or an e-mail
 #: address the account's own records may share): one found was created by the migration.
 MARKED_ENTITIES = frozenset({Entity.TICKETS, Entity.ARTICLES})
-#: Records between two writes of what they became (progress shows in steps this size).
+#: What records became is written once this many are done, or after a record once
+#: FLUSH_SECONDS passed since the last write: at a platform's pace (a record takes
+#: seconds) each record shows on its own; without a limit, one transaction serves several
+#: (README, "Requests a ticket, estimates and progress", for the cost measured).
 FLUSH_EVERY = 10
+FLUSH_SECONDS = 0.5
 #: How often a batch checks that its run was not paused or cancelled.
 STATUS_CHECK_SECONDS = 1.0
 
@@ -196,6 +200,8 @@ class BatchWork:
         self.tally = Tally()
         self.busy = fairness.BusyClock()
         self._status_checked = 0.0
+        #: When what records became was last written (or the batch began).
+        self._flushed_at = time.monotonic()
         #: The page's record-map rows by source id (loaded under the page's locks).
         self._mappings: dict[str, RecordMap] = {}
         #: Pending rows this batch reserved and never sent to the target since.
@@ -276,7 +282,8 @@ class BatchWork:
 
     def _mark_processed(self, source_id: str) -> None:
         self._processed.add(source_id)
-        if len(self._processed) % FLUSH_EVERY == 0:
+        waited = time.monotonic() - self._flushed_at
+        if len(self._processed) % FLUSH_EVERY == 0 or waited >= FLUSH_SECONDS:
             self._flush(final=False)
 
     def _read(self) -> tuple[list[Record], list[str]]:
@@ -780,6 +787,7 @@ class BatchWork:
             and self._mappings[source_id].pk not in self._done_mappings
         }
         unused = [self._mappings[source_id].pk for source_id in unused_ids]
+        self._flushed_at = time.monotonic()
         if not (self._done_mappings or unused or self._records_out):
             return
         with transaction.atomic():

@@ -13,12 +13,12 @@ from connectors.base import (
     Capabilities,
     Source,
     Target,
-    estimate_duration,
     not_migrated,
     pair_migrates,
 )
 from connectors.schema import Entity, FieldSchema, Record
 from migrator.configuration import DEMO_RECORDS_PER_ENTITY, Filters, Options
+from migrator.engine import progress
 from migrator.engine.transform import PairFacts, excluded_by_filters, referenced_ids
 from migrator.models import Migration, Run, RunEntity
 
@@ -184,9 +184,7 @@ def plan_run(*, run: Run, source: Source, target: Target) -> None:
         available = {
             entity: source.count(entity, updated_since=run.updated_since) for entity in entities
         }
-    estimate = estimate_duration(
-        counts=available, source=source.capabilities, target=target.capabilities
-    )
+    estimate = progress.migration_estimate(migration=migration, counts=available)
     plan: dict[str, Any] = {
         "source_name": source.display_name,
         "target_name": target.display_name,
@@ -194,7 +192,7 @@ def plan_run(*, run: Run, source: Source, target: Target) -> None:
         "target_fields": target_fields.model_dump(mode="json"),
         "entities": [entity.value for entity in entities],
         "not_migrated": not_migrated(source=source.capabilities, target=target.capabilities),
-        "estimate_seconds": round(estimate.total_seconds()),
+        "estimate_seconds": round(estimate.duration.total_seconds()) if estimate else None,
         # Chosen demo ids the source had no record for when the run was planned.
         "missing_ids": {entity.value: ids for entity, ids in missing.items()},
     }

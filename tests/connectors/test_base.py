@@ -17,7 +17,6 @@ from connectors.base import (
     Target,
     cursor_dump,
     cursor_load,
-    estimate_duration,
     is_marker,
     not_migrated,
     page_by_ids,
@@ -184,15 +183,6 @@ def test_nothing_is_lost_for_features_the_source_lacks() -> None:
     assert not_migrated(source=bare_source, target=EDESK_LIKE) == ["Attachments larger than 10 MB."]
     small_files = Capabilities(reads=frozenset({Entity.TICKETS}), max_attachment_bytes=1024)
     assert not_migrated(source=small_files, target=EDESK_LIKE) == []
-
-
-def test_estimate_follows_the_slower_side() -> None:
-    counts = {Entity.TICKETS: 1000, Entity.CONTACTS: 500}
-    source = Capabilities(rate_limit_per_minute=400, read_calls_per_record={Entity.TICKETS: 2})
-    target = Capabilities(rate_limit_per_minute=100, write_calls_per_record={Entity.TICKETS: 3})
-
-    # Writing: 1000 * 3 + 500 * 1 = 3500 calls at 100 a minute.
-    assert estimate_duration(counts=counts, source=source, target=target) == timedelta(minutes=35)
 
 
 def test_capabilities_are_frozen_and_strict() -> None:

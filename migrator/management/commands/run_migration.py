@@ -30,13 +30,23 @@ def format_duration(value: timedelta | None) -> str:
     return f"{minutes}m{seconds:02d}s" if minutes else f"{seconds}s"
 
 
-def progress_line(state: RunProgress) -> str:
+def progress_line(state: RunProgress, *, now: datetime | None = None) -> str:
+    """One line of a run's progress: counts, pace, time left (measured or from the
+    limits), the side whose limit sets the pace, and a wait for a platform's limit."""
     parts = [f"{e.entity.value} {e.done}/{e.available}" for e in state.entities]
     entities = ", ".join(parts) or "planning"
-    return (
+    line = (
         f"[{state.status}] {state.percent:3d}%  {entities}  "
         f"{state.records_per_minute:.0f} records/min  ETA {format_duration(state.eta)}"
     )
+    if state.eta is not None and state.status == Run.Status.RUNNING:
+        line += " (measured)" if state.eta_measured else " (from the limits)"
+    if state.binding:
+        line += f"  pace: {state.binding}'s limit"
+    if state.waiting_on and state.waiting_until is not None:
+        seconds = max(1, round((state.waiting_until - (now or timezone.now())).total_seconds()))
+        line += f"  waiting for the {state.waiting_on}'s rate limit, about {seconds}s"
+    return line
 
 
 class Command(BaseCommand):
