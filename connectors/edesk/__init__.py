@@ -81,7 +81,7 @@ CAPABILITIES = Capabilities(
     # attachment.
     ticket_writes=TicketRequests(ticket=1, attachment=1),
     # A page of 50 tickets lists its messages' ids; each message is read by its id.
-    ticket_reads=TicketRequests(ticket=0.02, comment=1, attachment=1),
+    ticket_reads=TicketRequests(ticket=0.18, comment=1, attachment=1),
     # Pages of 100 tickets; messages only by id (GET /messages/{id}); downloads.
     ticket_read_floor=TicketRequests(ticket=0.01, comment=1, attachment=1),
     # POST /tickets takes the ticket with its messages; each file is uploaded once.

@@ -66,9 +66,9 @@ CAPABILITIES = Capabilities(
     rate_limit_per_minute=200,
     read_calls_per_record={Entity.ARTICLES: 1.0},
     write_calls_per_record={Entity.ARTICLES: 1.0},
-    # A page of 50 tickets with their descriptions, the ticket's conversations in one
-    # request (up to 100), and one download per attachment.
-    ticket_reads=TicketRequests(ticket=1.02, attachment=1),
+    # A batch's share of its page of 50 tickets and look-ups, the ticket viewed with its
+    # first ten conversations (include=conversations), and one download per attachment.
+    ticket_reads=TicketRequests(ticket=1.04, attachment=1),
     # The ticket with the description's files, its dates note, then one request per
     # comment with its files.
     ticket_writes=TicketRequests(ticket=1, comment=1),

@@ -162,7 +162,7 @@ CAPABILITIES = Capabilities(
     write_calls_per_record={Entity.ARTICLES: 1.0},
     # A page of 50 tickets, then the ticket's actions and its attachments listed, and one
     # download per attachment.
-    ticket_reads=TicketRequests(ticket=2.02, attachment=1),
+    ticket_reads=TicketRequests(ticket=2.11, attachment=1),
     # The ticket with its first action, one request per further action and one per file.
     ticket_writes=TicketRequests(ticket=0, comment=1, attachment=1),
     # Pages of 100 tickets; actions and attachments are listed per ticket_id only.
