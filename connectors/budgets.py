@@ -209,6 +209,7 @@ def effective_limit(*, cap: int, learned: int, default: int) -> int:
 
 
 def burst_of(limit: int) -> int:
+    """Requests let go at once before pacing (never more than a window's limit)."""
     return max(1, min(MAX_BURST, limit // 50))
 
 
@@ -261,9 +262,11 @@ class LocalRateBudget:
                 self._granted.popleft()
             if len(self._granted) >= limit:
                 return self._granted[0] + self._window - now
-            interval = self._window / limit
+            burst = burst_of(limit)
+            # Spaced so that a burst never takes more than the window allows.
+            interval = self._window / (limit - burst + 1)
             next_at = max(self._next_at, now)
-            allowed_at = next_at + interval - burst_of(limit) * interval
+            allowed_at = next_at + interval - burst * interval
             if allowed_at > now + 1e-9:
                 return allowed_at - now
             self._next_at = next_at + interval
@@ -328,8 +331,8 @@ if redis.call('ZCARD', KEYS[1]) >= limit then
   local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
   return {math.max(1, tonumber(oldest[2]) + window - now), limit}
 end
-local interval = math.floor(window / limit)
 local burst = math.max(1, math.min(tonumber(ARGV[5]), math.floor(limit / 50)))
+local interval = math.floor(window / (limit - burst + 1))
 local next_at = tonumber(redis.call('GET', KEYS[4]) or '0')
 if next_at < now then next_at = now end
 local allowed_at = next_at + interval - burst * interval

@@ -114,13 +114,13 @@ def retry_later(*, batch: RunBatch, worker: str, reason: Message | str, delay: f
 
 
 def waiting_side(error: RateLimitedError, *, source: Source, target: Target) -> str:
-    """Which side of the run the rate limit that raised ``error`` belongs to ("" if
-    neither's: an address outside both accounts)."""
-    if error.budget_key in target.rate_budget_keys():
-        return "target"
-    if error.budget_key in source.rate_budget_keys():
+    """Which side of the run the rate limit that raised ``error`` belongs to: the side
+    whose budget it names; the target's when it names neither (a connector's own wait,
+    raised while writing)."""
+    key = error.budget_key
+    if key and key in source.rate_budget_keys() and key not in target.rate_budget_keys():
         return "source"
-    return ""
+    return "target"
 
 
 @contextmanager
