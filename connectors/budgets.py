@@ -50,8 +50,9 @@ logger = logging.getLogger(__name__)
 #: Part of the window kept free by default, so that requests granted just inside the
 #: window but delayed on the way still reach the platform inside its own count.
 DEFAULT_MARGIN_FRACTION = 0.02
-#: At most this many requests go at once before the budget spaces them out; fewer for a
-#: small limit (one per 50 of the limit), so a burst never crowds a window.
+#: At most this many requests go at once before the budget spaces them out (two, or one
+#: per 50 of the limit): a slot a busy worker missed is taken up again at once, and the
+#: sliding window keeps every window to the limit whatever the bursts.
 MAX_BURST = 5
 #: How long an announced limit is trusted without being announced again.
 DEFAULT_LEARNED_LIMIT_SECONDS = 3600.0
@@ -210,7 +211,7 @@ def effective_limit(*, cap: int, learned: int, default: int) -> int:
 
 def burst_of(limit: int) -> int:
     """Requests let go at once before pacing (never more than a window's limit)."""
-    return max(1, min(MAX_BURST, limit // 50))
+    return min(limit, max(2, min(MAX_BURST, limit // 50)))
 
 
 class LocalRateBudget:
@@ -263,8 +264,7 @@ class LocalRateBudget:
             if len(self._granted) >= limit:
                 return self._granted[0] + self._window - now
             burst = burst_of(limit)
-            # Spaced so that a burst never takes more than the window allows.
-            interval = self._window / (limit - burst + 1)
+            interval = self._window / limit
             next_at = max(self._next_at, now)
             allowed_at = next_at + interval - burst * interval
             if allowed_at > now + 1e-9:
@@ -331,8 +331,8 @@ if redis.call('ZCARD', KEYS[1]) >= limit then
   local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
   return {math.max(1, tonumber(oldest[2]) + window - now), limit}
 end
-local burst = math.max(1, math.min(tonumber(ARGV[5]), math.floor(limit / 50)))
-local interval = math.floor(window / (limit - burst + 1))
+local burst = math.min(limit, math.max(2, math.min(tonumber(ARGV[5]), math.floor(limit / 50))))
+local interval = math.floor(window / limit)
 local next_at = tonumber(redis.call('GET', KEYS[4]) or '0')
 if next_at < now then next_at = now end
 local allowed_at = next_at + interval - burst * interval

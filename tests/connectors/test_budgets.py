@@ -159,9 +159,13 @@ def test_pacing_spaces_requests_evenly_and_uses_the_budget(clock: FakeClock) -> 
     # Never more than the limit in any minute, at least 95% of it used.
     assert max_in_any_window(grants, 60) <= 120
     assert len(grants) >= 0.95 * 120 * 10
-    # After a burst of two, one every window / (limit - 1) seconds.
-    gaps = {round(later - earlier, 3) for earlier, later in itertools.pairwise(grants[2:])}
-    assert gaps == {round(61.2 / 119, 3)}
+    # One every window / limit seconds, or two together to take up a slot missed: never
+    # more than two at once, never a longer pause than two slots.
+    interval = 61.2 / 120
+    assert max(later - earlier for earlier, later in itertools.pairwise(grants)) <= (
+        2 * interval + 1e-6
+    )
+    assert max_in_any_window(grants, interval / 2) <= 2
 
 
 def test_a_learned_limit_replaces_the_default_then_expires(clock: FakeClock) -> None:
@@ -329,8 +333,9 @@ def test_a_short_wait_for_the_budget_is_slept(clock: FakeClock) -> None:
     budget = LocalRateBudget(limit=None, default_limit=60, clock=clock.time, sleep=clock.sleep)
     client = zendesk_client_on(budget, lambda request: httpx.Response(200, json={}))
     client._sleep = clock.sleep
-    client.get("a.json")
-    client.get("b.json")
+    for name in ("a", "b", "c"):
+        client.get(f"{name}.json")
+    # Two at once (the burst), the third a slot later: slept, not raised.
     assert clock.sleeps == [pytest.approx(61.2 / 60)]
 
 
