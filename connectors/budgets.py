@@ -50,10 +50,12 @@ logger = logging.getLogger(__name__)
 #: Part of the window kept free by default, so that requests granted just inside the
 #: window but delayed on the way still reach the platform inside its own count.
 DEFAULT_MARGIN_FRACTION = 0.02
-#: At most this many requests go at once before the budget spaces them out (two, or one
-#: per 50 of the limit): a slot a busy worker missed is taken up again at once, and the
-#: sliding window keeps every window to the limit whatever the bursts.
+#: At most this many requests go at once before the budget spaces them out (at least two,
+#: and as many as half a second of the pace brings): slots that workers late to wake up
+#: missed are taken up again, and the sliding window keeps every window to the limit
+#: whatever the bursts.
 MAX_BURST = 5
+BURST_SECONDS = 0.5
 #: How long an announced limit is trusted without being announced again.
 DEFAULT_LEARNED_LIMIT_SECONDS = 3600.0
 #: A process writes the limit it was told again to Redis at most this often (the limit
@@ -209,9 +211,10 @@ def effective_limit(*, cap: int, learned: int, default: int) -> int:
     return cap if cap > 0 else default
 
 
-def burst_of(limit: int) -> int:
+def burst_of(limit: int, *, window: float) -> int:
     """Requests let go at once before pacing (never more than a window's limit)."""
-    return min(limit, max(2, min(MAX_BURST, limit // 50)))
+    paced = math.ceil(BURST_SECONDS * limit / window)
+    return min(limit, MAX_BURST, max(2, limit // 50, paced))
 
 
 class LocalRateBudget:
@@ -263,7 +266,7 @@ class LocalRateBudget:
                 self._granted.popleft()
             if len(self._granted) >= limit:
                 return self._granted[0] + self._window - now
-            burst = burst_of(limit)
+            burst = burst_of(limit, window=self._window)
             interval = self._window / limit
             next_at = max(self._next_at, now)
             allowed_at = next_at + interval - burst * interval
@@ -302,7 +305,8 @@ if now <= 0 then
 end
 """
 
-# KEYS: window, blocked, learned, pace. ARGV: now, cap, default, window, max burst, member.
+# KEYS: window, blocked, learned, pace.
+# ARGV: now, cap, default, window, max burst, member, burst seconds (in microseconds).
 # Returns {wait, limit}: limit -1 while blocked, 0 when unlimited.
 _ACQUIRE_SCRIPT = (
     "if redis.replicate_commands then redis.replicate_commands() end\n"
@@ -331,7 +335,8 @@ if redis.call('ZCARD', KEYS[1]) >= limit then
   local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
   return {math.max(1, tonumber(oldest[2]) + window - now), limit}
 end
-local burst = math.min(limit, math.max(2, math.min(tonumber(ARGV[5]), math.floor(limit / 50))))
+local paced = math.ceil(tonumber(ARGV[7]) * limit / window)
+local burst = math.min(limit, tonumber(ARGV[5]), math.max(2, math.floor(limit / 50), paced))
 local interval = math.floor(window / limit)
 local next_at = tonumber(redis.call('GET', KEYS[4]) or '0')
 if next_at < now then next_at = now end
@@ -474,6 +479,7 @@ class RedisRateBudget:
                     self._window_us,
                     MAX_BURST,
                     uuid.uuid4().hex,
+                    round(BURST_SECONDS * 1_000_000),
                 ],
             )
         except self._unreachable as error:
