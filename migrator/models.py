@@ -381,6 +381,9 @@ class RunBatch(models.Model):
     #: Given back to wait for a platform's rate limit: which side's ("source", "target"),
     #: until ``not_before``; empty otherwise.
     waiting_on = models.CharField(max_length=10, blank=True)
+    #: Seconds the batch kept its process working (waits for a rate budget left out):
+    #: with its calls, how long one process takes per request of the run.
+    busy_seconds = models.FloatField(default=0.0)
     last_error = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
@@ -436,6 +439,10 @@ class RecordMap(models.Model):
     created_on_target = models.BooleanField(default=False)
     #: The kind of run that created it (a demo's records may be removed before the full run).
     created_by_kind = models.CharField(max_length=20, blank=True)
+    #: A pending record sent in a bulk request: ``<job id>/<index in the request>``, kept
+    #: as soon as the target answered, so that a batch cut short reads the job's result
+    #: for it instead of creating it again.
+    bulk_job = models.CharField(max_length=100, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

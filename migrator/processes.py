@@ -19,6 +19,8 @@ from pathlib import Path
 
 from django.conf import settings
 
+from migrator.queues import demo_queue_of
+
 
 class ChildProcess:
     """A command in its own process group, whose output lines a caller can wait for."""
@@ -152,13 +154,19 @@ class ChildProcess:
             self.process.wait()
 
 
-def celery_worker(*, env: dict[str, str], queue_name: str, concurrency: int) -> ChildProcess:
+def celery_worker(
+    *, env: dict[str, str], queue_name: str, concurrency: int, demo_only: bool = False
+) -> ChildProcess:
+    """A worker consuming ``queue_name`` and its demo queue, as every worker does; with
+    ``demo_only``, the small worker that consumes the demo queue alone."""
+    demo = demo_queue_of(queue_name, configured=env.get("MIGRATOR_DEMO_QUEUE", ""))
+    queues = demo if demo_only else f"{queue_name},{demo}"
     command = [
         sys.executable, "-m", "celery", "-A", "migrator", "worker", "--loglevel=INFO",
         "--pool=prefork", f"--concurrency={concurrency}", "--without-mingle", "--without-gossip",
-        f"--queues={queue_name}", f"--hostname=worker-{uuid.uuid4().hex[:6]}@%h",
+        f"--queues={queues}", f"--hostname=worker-{uuid.uuid4().hex[:6]}@%h",
     ]  # fmt: skip
-    return ChildProcess(command, env=env, name="worker")
+    return ChildProcess(command, env=env, name="demo worker" if demo_only else "worker")
 
 
 def celery_beat(*, env: dict[str, str], schedule_file: Path) -> ChildProcess:

@@ -324,6 +324,18 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 
 #: The Celery queue the engine's tasks go to (a worker must consume it).
 MIGRATOR_QUEUE = _read("MIGRATOR_QUEUE", env.str, default="celery")
+#: Demos and demo records' removal go to a queue of their own, which every worker consumes
+#: besides MIGRATOR_QUEUE and a small worker consumes alone: a demo never waits behind full
+#: runs. Empty: MIGRATOR_QUEUE followed by "-demo".
+MIGRATOR_DEMO_QUEUE = _read("MIGRATOR_DEMO_QUEUE", env.str, default="")
+#: The most worker processes one run may hold at once, even when its accounts' rate
+#: budgets could feed more (it holds fewer when they feed fewer): other runs keep a share.
+MIGRATOR_MAX_BATCHES_PER_RUN = _read("MIGRATOR_MAX_BATCHES_PER_RUN", env.int, default=8)
+#: A batch of a run that already holds all the processes its budgets can feed is sent
+#: again after this many seconds, and the process takes other work meanwhile.
+MIGRATOR_RUN_AT_CAPACITY_COUNTDOWN = _read(
+    "MIGRATOR_RUN_AT_CAPACITY_COUNTDOWN", env.float, default=2.0
+)
 #: Records per batch: a batch is the unit a worker claims and a crash repeats.
 MIGRATOR_PAGE_SIZE = _read("MIGRATOR_PAGE_SIZE", env.int, default=50)
 #: A worker refreshes its batch's heartbeat this often; a batch whose heartbeat is older
@@ -338,6 +350,8 @@ MIGRATOR_DELTA_OVERLAP_SECONDS = _read("MIGRATOR_DELTA_OVERLAP_SECONDS", env.int
 MIGRATOR_FAILURE_RATIO = _read("MIGRATOR_FAILURE_RATIO", env.float, default=0.5)
 #: Fault injection for crash tests: "<point>:<nth>:<flag file>" kills the worker once.
 MIGRATOR_CRASH_POINT = _read("MIGRATOR_CRASH_POINT", env.str, default="")
+if MIGRATOR_MAX_BATCHES_PER_RUN < 1:
+    raise ImproperlyConfigured("MIGRATOR_MAX_BATCHES_PER_RUN must be at least 1.")
 if MIGRATOR_HEARTBEAT_SECONDS * 3 > MIGRATOR_STALE_SECONDS:
     raise ImproperlyConfigured(
         "MIGRATOR_STALE_SECONDS must be at least three times MIGRATOR_HEARTBEAT_SECONDS, or "

@@ -17,13 +17,13 @@ SETTINGS_SOURCE = (REPO_ROOT / "migrator" / "settings.py").read_text()
 
 def test_services_and_health_checks():
     services = COMPOSE["services"]
-    assert set(services) == {"postgres", "redis", "web", "worker", "beat"}
+    assert set(services) == {"postgres", "redis", "web", "worker", "demo-worker", "beat"}
     for name, service in services.items():
         assert service.get("healthcheck", {}).get("test"), f"{name} has no health check"
 
 
 def test_application_services_share_the_environment_and_wait_for_their_backends():
-    for name in ("web", "worker", "beat"):
+    for name in ("web", "worker", "demo-worker", "beat"):
         service = COMPOSE["services"][name]
         environment = service["environment"]
         assert environment["DEBUG"] == "false"
@@ -48,6 +48,7 @@ def test_commands_run_the_right_programs():
     assert "gunicorn migrator.wsgi:application" in services["web"]["command"]
     assert "migrate --noinput" in services["web"]["command"]
     assert services["worker"]["command"][:4] == ["celery", "-A", "migrator", "worker"]
+    assert services["demo-worker"]["command"][:4] == ["celery", "-A", "migrator", "worker"]
     assert services["beat"]["command"][:4] == ["celery", "-A", "migrator", "beat"]
     assert "/healthz/" in " ".join(services["web"]["healthcheck"]["test"])
 
@@ -95,3 +96,21 @@ def test_the_web_health_check_fails_while_healthz_names_something_down():
             server.shutdown()
             server.server_close()
         assert (done.returncode == 0) is healthy, (status, done.stderr)
+
+
+def _option(command: list[str], name: str) -> str:
+    return next(part.split("=", 1)[1] for part in command if part.startswith(f"--{name}="))
+
+
+def test_workers_consume_the_queues_the_settings_send_to():
+    """The main worker takes full runs and demos; the demo worker, one process, demos only:
+    the queue names are the settings' defaults (MIGRATOR_QUEUE and its "-demo" queue)."""
+    from migrator.queues import demo_queue_of
+
+    main = re.search(r'"MIGRATOR_QUEUE", env.str, default="([^"]+)"', SETTINGS_SOURCE)[1]
+    demo = demo_queue_of(main)
+    worker = COMPOSE["services"]["worker"]["command"]
+    demo_worker = COMPOSE["services"]["demo-worker"]["command"]
+    assert _option(worker, "queues").split(",") == [main, demo]
+    assert _option(demo_worker, "queues") == demo
+    assert _option(demo_worker, "concurrency") == "1"

@@ -12,7 +12,7 @@ from __future__ import annotations
 from pydantic import SecretStr, field_validator, model_validator
 
 from connectors.addresses import normalise_account_url
-from connectors.base import Capabilities, Credentials, _, credential_field
+from connectors.base import Capabilities, Credentials, TicketRequests, _, credential_field
 from connectors.schema import Entity
 
 KEY = "zendesk"
@@ -102,6 +102,11 @@ CAPABILITIES = Capabilities(
     rate_limit_per_minute=200,
     read_calls_per_record={Entity.TICKETS: 2.0, Entity.ARTICLES: 3.0},
     write_calls_per_record={Entity.TICKETS: 2.0, Entity.ARTICLES: 2.0},
+    ticket_reads=TicketRequests(ticket=0.08, comment=0.001, attachment=1.0),
+    # Tickets go 100 to a bulk import with their comments (connectors.zendesk.bulk): its
+    # request and about two looks at the job it starts, shared by the 100; each file is
+    # uploaded first, one request each.
+    ticket_writes=TicketRequests(ticket=0.03, comment=0.0, attachment=1.0),
     particulars=(
         _(
             "Closed tickets cannot be changed after the import: a delta run leaves them as "

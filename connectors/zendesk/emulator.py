@@ -17,10 +17,11 @@ and user segments (see ``zendesk_account_defaults_ensure``).
 
 Besides the lists, shows and writes of each kind of object, it answers the soft-deleted users
 (``/api/v2/deleted_users``) and the sideloads a migration leans on: ``include=users`` on a
-ticket's comments and ``include=metric_sets`` (solved dates) on the ticket export and
-show_many. Seeders store objects directly with ``record_unsaved`` and
-``emulation.numbers_reserve``; a stored comment body may point its inline images at
-``src="/attachments/token/…"``, made absolute with the serving host on every read.
+ticket's comments and ``include=metric_sets`` (solved and latest comment dates) on the
+ticket export and show_many; the ticket event export is in :mod:`.emulator_events`.
+Seeders store objects directly with ``record_unsaved`` and ``emulation.numbers_reserve``;
+a stored comment body may point its inline images at ``src="/attachments/token/…"``, made
+absolute with the serving host on every read.
 
 Switches in ``EmulatedAccount.options`` (besides the shared latency, faults and rate limit):
 
@@ -50,7 +51,7 @@ from urllib.parse import quote
 
 from django.core.cache import cache
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import Max, Q, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.http.response import HttpResponseBase
 from django.urls import URLPattern, path, re_path, register_converter
@@ -2613,7 +2614,20 @@ def _sideloads(ctx: Ctx) -> set[str]:
     return {part.strip() for part in ctx.params().get("include", "").split(",") if part.strip()}
 
 
-def _ticket_metric(ctx: Ctx, data: dict[str, Any]) -> dict[str, Any]:
+def _latest_comment_times(account: EmulatedAccount, numbers: Iterable[int]) -> dict[int, str]:
+    """When each ticket's latest comment was added, by ticket number."""
+    latest = (
+        _rows(account, COMMENTS)
+        .filter(parent_number__in=list(numbers))
+        .values("parent_number")
+        .annotate(latest=Max("created_at"))
+    )
+    return {row["parent_number"]: isoformat(row["latest"]) for row in latest}
+
+
+def _ticket_metric(
+    ctx: Ctx, data: dict[str, Any], *, latest_comment_added_at: str | None
+) -> dict[str, Any]:
     return {
         "id": data["id"],
         "url": f"{ctx.api}/ticket_metrics/{data['id']}.json",
@@ -2626,7 +2640,7 @@ def _ticket_metric(ctx: Ctx, data: dict[str, Any]) -> dict[str, Any]:
         "requester_updated_at": None,
         "initially_assigned_at": None,
         "assigned_at": None,
-        "latest_comment_added_at": None,
+        "latest_comment_added_at": latest_comment_added_at,
         "group_stations": 0,
         "assignee_stations": 0,
         "reopens": 0,
@@ -2639,8 +2653,10 @@ def _with_metric_sets(ctx: Ctx, body: dict[str, Any], tickets: Iterable[dict[str
     sideloads them (from the stored tickets, whose bookkeeping holds the solved date)."""
     if "metric_sets" in _sideloads(ctx):
         stored = _records_by_number(ctx.account, TICKETS, [ticket["id"] for ticket in tickets])
+        latest = _latest_comment_times(ctx.account, stored)
         body["metric_sets"] = [
-            _ticket_metric(ctx, data) for _number, data in sorted(stored.items())
+            _ticket_metric(ctx, data, latest_comment_added_at=latest.get(number))
+            for number, data in sorted(stored.items())
         ]
     return body
 
@@ -2688,7 +2704,13 @@ def ticket_comments_view(ctx: Ctx, number: int) -> Any:
 def ticket_metrics_view(ctx: Ctx, number: int) -> Any:
     return _dispatch(
         ctx,
-        GET=lambda: {"ticket_metric": _ticket_metric(ctx, _record(ctx, TICKETS, number).data)},
+        GET=lambda: {
+            "ticket_metric": _ticket_metric(
+                ctx,
+                _record(ctx, TICKETS, number).data,
+                latest_comment_added_at=_latest_comment_times(ctx.account, [number]).get(number),
+            )
+        },
     )
 
 
@@ -2713,50 +2735,6 @@ def tickets_incremental(ctx: Ctx) -> Any:
 
 
 @_endpoint
-def ticket_events_incremental(ctx: Ctx) -> Any:
-    """Ticket events as audits, one per comment; only comment events are kept."""
-    with_comments = "comment_events" in ctx.params().get("include", "")
-
-    def render(rows: list[EmulatedRecord]) -> list[dict[str, Any]]:
-        events = []
-        for row in rows:
-            comment = _render(ctx, COMMENTS, row.data)
-            child = {
-                **comment,
-                "event_type": "Comment",
-                "updated_at": comment["created_at"],
-                "via_reference_id": None,
-            }
-            events.append(
-                {
-                    "id": comment["audit_id"],
-                    "ticket_id": row.parent_number,
-                    "timestamp": _epoch(row.created_at),
-                    "created_at": comment["created_at"],
-                    "updater_id": comment["author_id"],
-                    "via": comment["via"]["channel"],
-                    "system": comment["metadata"]["system"],
-                    "metadata": comment["metadata"],
-                    "event_type": "Audit",
-                    "via_reference_id": None,
-                    "merged_ticket_ids": [],
-                    "child_events": [child] if with_comments else [],
-                }
-            )
-        return events
-
-    return _dispatch(
-        ctx,
-        GET=lambda: _time_export(
-            ctx,
-            queryset=_rows(ctx.account, COMMENTS),
-            plural="ticket_events",
-            render=render,
-        ),
-    )
-
-
-@_endpoint
 def ticket_import_view(ctx: Ctx) -> Any:
     def create() -> Any:
         _require_admin(ctx)
@@ -2764,66 +2742,6 @@ def ticket_import_view(ctx: Ctx) -> Any:
         return 201, {"ticket": _render(ctx, TICKETS, record.data)}
 
     return _dispatch(ctx, POST=create)
-
-
-@_endpoint
-def ticket_import_many_view(ctx: Ctx) -> Any:
-    """Bulk import: a job status that is already complete, one result per ticket."""
-
-    def create() -> Any:
-        _require_admin(ctx)
-        tickets = request_json(ctx.request, PROFILE).get("tickets")
-        if not isinstance(tickets, list) or not tickets:
-            raise _bad_request("InvalidValue", "Parameter tickets is required")
-        if len(tickets) > BULK_IMPORT_MAX:
-            raise _bad_request(
-                "TooManyValues", f"Too many tickets in the request (max {BULK_IMPORT_MAX})"
-            )
-        results: list[dict[str, Any]] = []
-        for index, payload in enumerate(tickets):
-            try:
-                if not isinstance(payload, dict):
-                    raise _bad_request("InvalidValue", "Each ticket must be an object")
-                record = _ticket_import_one(ctx, payload)
-            except EmulatorError as error:
-                results.append(
-                    {
-                        "index": index,
-                        "error": error.body.get("error", "Error")
-                        if isinstance(error.body, dict)
-                        else "Error",
-                        "details": _flatten_details(error),
-                    }
-                )
-            else:
-                results.append({"index": index, "id": record.number})
-        job = _insert(
-            ctx.account,
-            JOB_STATUSES,
-            {
-                "job_type": "Bulk Import Tickets",
-                "total": len(tickets),
-                "progress": len(tickets),
-                "status": "completed",
-                "message": f"Completed at {timezone.now():%Y-%m-%d %H:%M:%S} +0000",
-                "results": results,
-            },
-        )
-        return 200, {"job_status": _render(ctx, JOB_STATUSES, job.data)}
-
-    return _dispatch(ctx, POST=create)
-
-
-@_endpoint
-def job_status_view(ctx: Ctx, job_id: str) -> Any:
-    def show() -> Any:
-        try:
-            number = int(job_id, 16)
-        except ValueError:
-            raise _not_found() from None
-        return _show_response(ctx, JOB_STATUSES, number)
-
-    return _dispatch(ctx, GET=show)
 
 
 # --- Views: uploads and attachments --------------------------------------------------------
@@ -3324,7 +3242,23 @@ def _help_center(route: str, view: Callable[..., Any]) -> list[URLPattern]:
     ]
 
 
+def _ticket_events(request: HttpRequest, **kwargs: Any) -> Any:
+    """The ticket event export, kept in a module of its own that builds on this one."""
+    from connectors.zendesk import emulator_events
+
+    return emulator_events.ticket_events_incremental(request, **kwargs)
+
+
+def _job_routes() -> list[URLPattern]:
+    """The bulk import and its job statuses (:mod:`connectors.zendesk.emulator_jobs`, which
+    builds on this module)."""
+    from connectors.zendesk import emulator_jobs
+
+    return emulator_jobs.urlpatterns()
+
+
 urlpatterns = [
+    *_api("incremental/ticket_events", _ticket_events),
     *_api("users/me", users_me, name="zendesk-users-me"),
     *_api("account", account_show),
     *_api("account/settings", account_settings),
@@ -3336,10 +3270,8 @@ urlpatterns = [
     *_api("tickets/<int:number>/comments", ticket_comments_view),
     *_api("tickets/<int:number>/metrics", ticket_metrics_view),
     *_api("imports/tickets", ticket_import_view),
-    *_api("imports/tickets/create_many", ticket_import_many_view),
-    *_api("job_statuses/<str:job_id>", job_status_view),
+    *_job_routes(),
     *_api("incremental/tickets/cursor", tickets_incremental),
-    *_api("incremental/ticket_events", ticket_events_incremental),
     # Attachments
     *_api("uploads", uploads_view),
     *_api("uploads/<str:token>", upload_view),

@@ -564,6 +564,7 @@ def _ticket(
 class _TicketMetric(WireModel):
     ticket_id: int
     solved_at: datetime | None = None
+    latest_comment_added_at: datetime | None = None
 
 
 def solved_dates_from_zendesk(payload: Any) -> dict[str, datetime]:
@@ -578,6 +579,21 @@ def solved_dates_from_zendesk(payload: Any) -> dict[str, datetime]:
         as_source_id(metric.ticket_id): metric.solved_at
         for metric in metrics
         if metric.solved_at is not None
+    }
+
+
+def latest_comment_dates_from_zendesk(payload: Any) -> dict[str, datetime]:
+    """When each ticket's latest comment was added, by ticket id, from the sideloaded
+    ticket metrics (``include=metric_sets``)."""
+    if not isinstance(payload, Mapping) or payload.get("metric_sets") is None:
+        return {}
+    metrics = parse_wire_list(
+        _TicketMetric, payload, key="metric_sets", platform=PLATFORM, what="ticket metric"
+    )
+    return {
+        as_source_id(metric.ticket_id): metric.latest_comment_added_at
+        for metric in metrics
+        if metric.latest_comment_added_at is not None
     }
 
 

@@ -14,6 +14,7 @@ from connectors.base import Scope, Source, Target
 from connectors.http import HttpClient, http_client_from_settings
 from connectors.registry import registry
 from migrator.crypto import decrypt_credentials
+from migrator.engine.fairness import metered_sleep
 from migrator.models import Connection, Migration
 
 logger = logging.getLogger(__name__)
@@ -27,6 +28,8 @@ def http_client_factory(connection: Connection):
     (requests a minute; 0: none, not even the platform's declared default)."""
 
     def build(**options: Any) -> HttpClient:
+        # Waits are counted, so that a batch's busy time leaves them out.
+        options.setdefault("sleep", metered_sleep)
         if connection.rate_limit_per_minute is not None:
             options["rate_limit"] = connection.rate_limit_per_minute
             options["rate_period"] = 60.0

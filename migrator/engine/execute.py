@@ -44,7 +44,17 @@ from connectors.errors import ConnectorError, NotFoundError, RateLimitedError
 from connectors.messages import Message, joined, message_of
 from connectors.schema import Agent, Attachment, Entity, Group, Record
 from migrator.configuration import CREATE_ON_TARGET
-from migrator.engine import failures, infrastructure, plan, reasons, rollback, scheduling, verify
+from migrator.engine import (
+    bulk,
+    failures,
+    fairness,
+    infrastructure,
+    plan,
+    reasons,
+    rollback,
+    scheduling,
+    verify,
+)
 from migrator.engine.attachments import (
     AttachmentGate,
     AttachmentProblem,
@@ -194,6 +204,7 @@ class BatchWork:
             enabled=self.migration.configured_options().verify_migrated,
         )
         self.tally = Tally()
+        self.busy = fairness.BusyClock()
         self._status_checked = 0.0
         #: The page's record-map rows by source id (loaded under the page's locks).
         self._mappings: dict[str, RecordMap] = {}
@@ -242,12 +253,11 @@ class BatchWork:
             }
             self._reserve(records)
             try:
-                for record in records:
-                    self._check_running()
-                    self._process_with_retries(record)
-                    self._processed.add(record.source_id)
-                    if len(self._processed) % FLUSH_EVERY == 0:
-                        self._flush(final=False)
+                if (in_bulk := bulk.bulk_page(self)) is not None:
+                    in_bulk.process(records)
+                else:
+                    for record in records:
+                        self._process_one(record)
             except Exception:
                 self._flush(final=True)
                 raise
@@ -266,7 +276,18 @@ class BatchWork:
             target_calls=target_statistics.total_calls - self.verifier.target_calls,
             verification_calls=self.verifier.calls,
             rate_limited=source_statistics.rate_limited + target_statistics.rate_limited,
+            busy_seconds=self.busy.seconds(),
         )
+
+    def _process_one(self, record: Record) -> None:
+        self._check_running()
+        self._process_with_retries(record)
+        self._mark_processed(record.source_id)
+
+    def _mark_processed(self, source_id: str) -> None:
+        self._processed.add(source_id)
+        if len(self._processed) % FLUSH_EVERY == 0:
+            self._flush(final=False)
 
     def _read(self) -> tuple[list[Record], list[str]]:
         """The page's records, and the ids of those gone from the source since."""
@@ -274,7 +295,9 @@ class BatchWork:
             page = self.source.read_page(
                 self.entity,
                 cursor=self.batch.cursor_in or None,
-                page_size=settings.MIGRATOR_PAGE_SIZE,
+                page_size=bulk.page_size(
+                    self.target, self.entity, default=settings.MIGRATOR_PAGE_SIZE
+                ),
                 updated_since=self.run_obj.updated_since,
             )
             records = list({record.source_id: record for record in page.records}.values())

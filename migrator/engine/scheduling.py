@@ -18,7 +18,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import close_old_connections, connection, transaction
-from django.db.models import F, Q
+from django.db.models import Count, F, Q, Sum
 from django.db.models.functions import Greatest
 from django.utils import timezone
 
@@ -26,7 +26,9 @@ from connectors.messages import Message, gettext_noop
 from connectors.schema import Entity
 from migrator import notifications
 from migrator.configuration import Window
+from migrator.engine import fairness
 from migrator.models import AuditEvent, Migration, Run, RunBatch, RunEntity
+from migrator.queues import queue_for_run
 
 logger = logging.getLogger(__name__)
 
@@ -48,10 +50,11 @@ def batches_enqueue(batch_ids: Sequence[int], *, countdown: float | None = None)
         return
     from migrator.tasks import batch_execute
 
-    RunBatch.objects.filter(pk__in=batch_ids).update(enqueued_at=timezone.now())
-    for batch_id in batch_ids:
+    batches = RunBatch.objects.filter(pk__in=batch_ids)
+    batches.update(enqueued_at=timezone.now())
+    for batch_id, run_kind in batches.values_list("pk", "run__kind"):
         batch_execute.apply_async(
-            args=[batch_id], queue=settings.MIGRATOR_QUEUE, countdown=countdown
+            args=[batch_id], queue=queue_for_run(kind=run_kind), countdown=countdown
         )
 
 
@@ -69,7 +72,11 @@ def batch_claim(*, batch_id: int, worker: str) -> RunBatch | None:
     The UPDATE's own WHERE decides between two workers racing for the same batch.
     """
     now = timezone.now()
-    batch = RunBatch.objects.select_related("run__migration").filter(pk=batch_id).first()
+    batch = (
+        RunBatch.objects.select_related("run__migration__source", "run__migration__target")
+        .filter(pk=batch_id)
+        .first()
+    )
     if batch is None or batch.run.status != Run.Status.RUNNING:
         return None
     if batch.not_before and batch.not_before > now + timedelta(seconds=1):
@@ -77,6 +84,12 @@ def batch_claim(*, batch_id: int, worker: str) -> RunBatch | None:
     if batch.entity in SEQUENTIAL_ENTITIES and _earlier_batch_unfinished(batch):
         return None
     stale_before = now - timedelta(seconds=settings.MIGRATOR_STALE_SECONDS)
+    if batch.kind == RunBatch.Kind.RECORDS and _run_at_capacity(
+        batch, now=now, stale_before=stale_before
+    ):
+        # Not lost: sent again shortly (and by the reconciler, were that message lost).
+        batches_enqueue([batch.pk], countdown=settings.MIGRATOR_RUN_AT_CAPACITY_COUNTDOWN)
+        return None
     claimed = (
         RunBatch.objects.filter(pk=batch_id)
         .filter(
@@ -95,6 +108,51 @@ def batch_claim(*, batch_id: int, worker: str) -> RunBatch | None:
         return None
     batch.refresh_from_db()
     return batch
+
+
+_UNFINISHED = (RunBatch.Status.PENDING, RunBatch.Status.CLAIMED)
+
+
+def _run_at_capacity(batch: RunBatch, *, now: datetime, stale_before: datetime) -> bool:
+    """Whether the batch's run already holds every process its budgets can feed, or its
+    share of the busy processes while other runs wait for one.
+
+    One query: the run's live claimed batches and its finished ones' busy time and calls;
+    the live claimed batches of every run, and how many running runs have work claimed or
+    due. Two workers claiming the same instant may both pass; the next claim sees both.
+    """
+    live = Q(status=RunBatch.Status.CLAIMED, heartbeat_at__gte=stale_before)
+    due = Q(status=RunBatch.Status.PENDING) & (Q(not_before__isnull=True) | Q(not_before__lte=now))
+    here = Q(run_id=batch.run_id)
+    done_here = here & Q(status=RunBatch.Status.DONE)
+    totals = RunBatch.objects.filter(
+        here | (Q(run__status=Run.Status.RUNNING) & Q(status__in=_UNFINISHED))
+    ).aggregate(
+        claimed=Count("pk", filter=here & live & ~Q(pk=batch.pk)),
+        claimed_everywhere=Count("pk", filter=live & ~Q(pk=batch.pk)),
+        runs_wanting=Count(
+            "run_id", distinct=True, filter=Q(run__status=Run.Status.RUNNING) & (live | due)
+        ),
+        busy_seconds=Sum("busy_seconds", filter=done_here, default=0.0),
+        source_calls=Sum("source_calls", filter=done_here, default=0),
+        target_calls=Sum(F("target_calls") + F("verification_calls"), filter=done_here, default=0),
+    )
+    if not totals["claimed"]:
+        return False
+    migration = batch.run.migration
+    fed = fairness.processes_fed(
+        source=migration.source,
+        target=migration.target,
+        measure=fairness.RunMeasure(
+            busy_seconds=totals["busy_seconds"],
+            source_calls=totals["source_calls"],
+            target_calls=totals["target_calls"],
+        ),
+    )
+    share = fairness.fair_share(
+        busy_processes=totals["claimed_everywhere"] + 1, runs_wanting=totals["runs_wanting"]
+    )
+    return totals["claimed"] >= min(fed, share)
 
 
 def _earlier_batch_unfinished(batch: RunBatch) -> bool:
@@ -229,6 +287,7 @@ def batch_finish(
     target_calls: int = 0,
     verification_calls: int = 0,
     rate_limited: int = 0,
+    busy_seconds: float = 0.0,
 ) -> bool:
     """Mark the batch done and, when it was its entity's last, move the run on.
 
@@ -246,6 +305,7 @@ def batch_finish(
             target_calls=target_calls,
             verification_calls=verification_calls,
             rate_limited=rate_limited,
+            busy_seconds=busy_seconds,
             last_error="",
             waiting_on="",
         )

@@ -1,46 +1,55 @@
-"""Benchmark a full run: seeded emulators over loopback HTTP, real workers, real figures."""
+"""Benchmark full runs between two seeded emulators over loopback HTTP with real workers,
+and print their figures: requests per ticket against the pair's floor, budget use
+against the enforced limits, 429 answers, the estimate against the actual time."""
 
 from __future__ import annotations
 
 import os
 import time
 import uuid
-from datetime import timedelta
 from pathlib import Path
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
-from django.db.models import Sum
 
 from connectors.models import EmulatedAccount
-from connectors.sandbox import SeedPlan, sandbox_platform, sandbox_platforms
-from connectors.schema import Entity
-from migrator import configuration, processes, selectors, services
-from migrator.bench import TableMaintenance, bench_environment, bench_processes, bench_queue
-from migrator.management.commands.run_migration import format_duration, progress_line
-from migrator.models import Migration, Run, RunBatch, RunEntity, User
-from reports.models import RunRecord
-from reports.selectors import run_summary
-
-SOURCE, TARGET = "zendesk", "freshdesk"
-BENCH_EMAIL = "bench@example.com"
-ENTITIES = [
-    Entity.ORGANIZATIONS,
-    Entity.GROUPS,
-    Entity.AGENTS,
-    Entity.CONTACTS,
-    Entity.TICKETS,
-]
+from migrator import processes
+from migrator.bench import (
+    Pair,
+    TableMaintenance,
+    TicketShape,
+    bench_environment,
+    bench_migration_create,
+    bench_processes,
+    bench_queue,
+    bench_source_seed,
+    bench_target_create,
+)
+from migrator.bench_figures import (
+    EmulatorMeter,
+    RunFigures,
+    figure_lines,
+    figures_median,
+    measured_run,
+)
+from migrator.models import Migration
 
 
 class Command(BaseCommand):
     help = (
-        "Seed the Zendesk and Freshdesk emulators, run a full migration between them over "
-        "loopback HTTP with real Celery workers, and print tickets/min, API requests/min "
-        "against the limit and the workers' peak memory."
+        "Seed a source emulator with tickets and a target with agents and groups, run full "
+        "migrations between them over loopback HTTP with real Celery workers, and print "
+        "requests per ticket against the pair's floor, budget use, 429 answers, the "
+        "estimate against the actual time, tickets/min, and the workers' CPU and memory."
     )
 
     def add_arguments(self, parser) -> None:
+        parser.add_argument(
+            "--pair",
+            default="zendesk:freshdesk",
+            help="SOURCE:TARGET among the sandboxes (zendesk, freshdesk, edesk, "
+            "teamwork_desk, halo).",
+        )
         parser.add_argument("--tickets", type=int, default=1000)
         parser.add_argument("--comments", type=int, default=5, help="Comments per ticket.")
         parser.add_argument(
@@ -50,7 +59,23 @@ class Command(BaseCommand):
             "--rate-limit",
             type=int,
             default=0,
-            help="Requests a minute each emulated account allows (0: no limit).",
+            help="Requests a minute both emulated accounts allow (0: no limit), unless "
+            "--limit-source/--limit-target say otherwise.",
+        )
+        parser.add_argument(
+            "--limit-source", type=int, help="Requests a minute the source account allows."
+        )
+        parser.add_argument(
+            "--limit-target", type=int, help="Requests a minute the target account allows."
+        )
+        parser.add_argument(
+            "--unknown-limit",
+            action="store_true",
+            help="The connections are not told the limits: the runs learn them from the "
+            "platforms' rate-limit headers.",
+        )
+        parser.add_argument(
+            "--repeat", type=int, default=1, help="Runs (a new target each); medians printed."
         )
         parser.add_argument("--workers", type=int, default=1, help="Worker processes.")
         parser.add_argument("--concurrency", type=int, default=4, help="Pool size per worker.")
@@ -69,16 +94,45 @@ class Command(BaseCommand):
         parser.add_argument("--keep", action="store_true", help="Keep the emulated accounts.")
 
     def handle(self, *args, **options) -> None:
-        if not {SOURCE, TARGET} <= set(sandbox_platforms()):
-            raise CommandError(f"The {SOURCE} and {TARGET} sandboxes are needed.")
+        try:
+            pair = Pair.parse(options["pair"])
+        except ValueError as error:
+            raise CommandError(str(error)) from None
         if not settings.REDIS_URL:
             raise CommandError("Set REDIS_URL: workers share the run and rate budgets there.")
+        for name in ("tickets", "repeat", "workers", "concurrency"):
+            if options[name] < 1:
+                raise CommandError(f"--{name} must be at least 1.")
+        limits = {
+            side: options[f"limit_{side}"]
+            if options[f"limit_{side}"] is not None
+            else options["rate_limit"]
+            for side in ("source", "target")
+        }
+        if min(limits.values()) < 0:
+            raise CommandError("A limit is a number of requests a minute, 0 for none.")
+        shape = TicketShape(
+            tickets=options["tickets"],
+            comments=options["comments"],
+            attachments=options["attachments"],
+        )
         queue = bench_queue("bench")
         options["port"] = options["port"] or processes.free_port()
         site_url = f"http://127.0.0.1:{options['port']}"
         env = bench_environment(queue=queue, page_size=options["page_size"])
         self._maintain_tables = TableMaintenance(say=self.stdout.write)
-        source, target = self._seed(options)
+        slug = uuid.uuid4().hex[:6]
+        started = time.monotonic()
+        source = bench_source_seed(
+            platform=pair.source, shape=shape, limit=limits["source"], slug=slug
+        )
+        self.stdout.write(
+            f"Seeded {shape.tickets} {pair.source} tickets ({shape.comments} comments, "
+            f"{shape.attachments} attachment each) in {time.monotonic() - started:.0f}s."
+        )
+        self._maintain_tables(force=True)
+        created: list[EmulatedAccount] = [source]
+        results: list[RunFigures] = []
         try:
             with bench_processes(
                 env=env,
@@ -86,133 +140,80 @@ class Command(BaseCommand):
                 port=options["port"],
                 web_workers=options["web_workers"],
                 web_threads=options["web_threads"],
-            ) as started:
-                self.web = started.web
+            ) as started_processes:
+                self.web = started_processes.web
                 workers = [
-                    started.worker(concurrency=options["concurrency"])
+                    started_processes.worker(concurrency=options["concurrency"])
                     for _index in range(options["workers"])
                 ]
-                migration = self._migration(source, target, site_url, options["rate_limit"])
-                run = self._run(migration, workers)
-                self._report(run, options, workers)
+                self.machine_at_start = _machine_cpu_ticks()
+                for index in range(options["repeat"]):
+                    if index and limits["source"]:
+                        # The source's counter of the last run's minute must not count.
+                        wait_for_fresh_window()
+                    target = bench_target_create(
+                        platform=pair.target, limit=limits["target"], slug=f"{slug}-{index}"
+                    )
+                    created.append(target)
+                    migration = bench_migration_create(
+                        source=source,
+                        target=target,
+                        site_url=site_url,
+                        source_limit=None if options["unknown_limit"] else limits["source"],
+                        target_limit=None if options["unknown_limit"] else limits["target"],
+                    )
+                    figures = self._run(
+                        migration,
+                        workers=workers,
+                        meters={
+                            "source": EmulatorMeter(source),
+                            "target": EmulatorMeter(target),
+                        },
+                        shape=shape,
+                        limits_known=not options["unknown_limit"],
+                    )
+                    results.append(figures)
+                    self._say(figure_lines(figures, title=f"Run {index + 1}"))
+                if len(results) > 1:
+                    self._say(
+                        figure_lines(figures_median(results), title=f"Medians of {len(results)}")
+                    )
+                self._machine_report(workers, migrated=sum(figures.migrated for figures in results))
         finally:
             if not options["keep"]:
-                EmulatedAccount.objects.filter(pk__in=[source.pk, target.pk]).delete()
+                EmulatedAccount.objects.filter(pk__in=[account.pk for account in created]).delete()
 
-    def _seed(self, options) -> tuple[EmulatedAccount, EmulatedAccount]:
-        tickets = options["tickets"]
-        slug = uuid.uuid4().hex[:6]
-        started = time.monotonic()
-        source_platform = sandbox_platform(SOURCE)
-        source = source_platform.account_create(
-            slug=f"bench-src-{slug}",
-            name="Bench source",
-            rate_limit_per_minute=options["rate_limit"],
-        )
-        source_platform.seed(
-            account=source,
-            plan=SeedPlan(
-                agents=10,
-                # Fixed, so that runs of different sizes differ by their tickets only.
-                contacts=200,
-                organizations=20,
-                groups=5,
-                tickets=tickets,
-                comments_per_ticket=(options["comments"], options["comments"]),
-                attachment_ratio=float(options["attachments"]),
-                inline_image_ratio=0.0,
-                seed=tickets,
-            ),
-        )
-        target_platform = sandbox_platform(TARGET)
-        target = target_platform.account_create(
-            slug=f"bench-dst-{slug}",
-            name="Bench target",
-            rate_limit_per_minute=options["rate_limit"],
-        )
-        target_platform.seed(account=target, plan=SeedPlan(agents=10, groups=2))
-        self.stdout.write(f"Seeded {tickets} tickets in {time.monotonic() - started:.0f}s.")
-        self._maintain_tables(force=True)
-        return source, target
+    def _say(self, lines: list[str]) -> None:
+        self.stdout.write("")
+        for line in lines:
+            self.stdout.write(line)
 
-    def _migration(
-        self, source: EmulatedAccount, target: EmulatedAccount, site_url: str, rate_limit: int
-    ) -> Migration:
-        owner, _created = User.objects.get_or_create(email=BENCH_EMAIL)
-        connections = [
-            services.connection_create(
-                owner=owner,
-                platform=account.platform,
-                credentials=sandbox_platform(account.platform).credentials(
-                    account=account, site_url=site_url
-                ),
-                rate_limit_per_minute=rate_limit,
-            )
-            for account in (source, target)
-        ]
-        migration = services.migration_create(owner=owner, name=f"Benchmark {source.slug}")
-        return services.migration_configure(
-            migration=migration,
-            source=connections[0],
-            target=connections[1],
-            entities=ENTITIES,
-            matches=configuration.Matches(create_missing_agents=True, create_missing_groups=True),
-        )
-
-    def _run(self, migration: Migration, workers: list[processes.ChildProcess]) -> Run:
-        self.machine_at_start = _machine_cpu_ticks()
-        run = services.run_start(migration=migration, kind=Run.Kind.FULL)
-        last = 0.0
-        while True:
+    def _run(
+        self,
+        migration: Migration,
+        *,
+        workers: list[processes.ChildProcess],
+        meters: dict[str, EmulatorMeter],
+        shape: TicketShape,
+        limits_known: bool,
+    ) -> RunFigures:
+        def tick() -> None:
             self._maintain_tables()
-            run.refresh_from_db()
             for child in [*workers, self.web]:
                 child.sample_memory()
                 child.cpu_seconds()
-            if time.monotonic() - last >= 10 or run.is_finished or run.status == Run.Status.PAUSED:
-                self.stdout.write(progress_line(selectors.run_progress(run=run)))
-                last = time.monotonic()
-            if run.is_finished or run.status == Run.Status.PAUSED:
-                return run
-            time.sleep(1)
 
-    def _report(self, run: Run, options, workers: list[processes.ChildProcess]) -> None:
-        tickets = RunEntity.objects.get(run=run, entity="tickets")
-        migrated = RunRecord.objects.filter(run=run, entity="tickets", outcome="migrated").count()
-        elapsed = (run.finished_at or run.started_at) - run.started_at
-        ticket_time = (tickets.finished_at or run.finished_at) - (
-            tickets.started_at or run.started_at
+        _run, figures = measured_run(
+            migration=migration,
+            meters=meters,
+            shape=shape,
+            limits_known=limits_known,
+            tick=tick,
+            say=self.stdout.write,
         )
-        minutes = max(elapsed.total_seconds() / 60, 1 / 60)
-        batches = RunBatch.objects.filter(run=run, kind=RunBatch.Kind.RECORDS)
-        totals = batches.aggregate(
-            source=Sum("source_calls"), target=Sum("target_calls"), limited=Sum("rate_limited")
-        )
-        first_minute_end = run.started_at + timedelta(minutes=1)
-        late_429 = (
-            batches.filter(finished_at__gt=first_minute_end).aggregate(n=Sum("rate_limited"))["n"]
-            or 0
-        )
-        limit = options["rate_limit"]
-        self.stdout.write("")
-        self.stdout.write(f"Run {run.pk}: {run.get_status_display()} {run.pause_reason}")
-        for row in run_summary(run=run):
-            self.stdout.write(
-                f"  {row.label:34} available {row.available:>6}  migrated {row.migrated:>6}  "
-                f"matched {row.matched:>5}  skipped {row.skipped:>5}  failed {row.failed:>5}"
-            )
-        ticket_minutes = max(ticket_time.total_seconds() / 60, 1 / 60)
-        self.stdout.write(
-            f"Tickets: {migrated} migrated in {format_duration(ticket_time)} "
-            f"({migrated / ticket_minutes:.0f} tickets/min); whole run {format_duration(elapsed)}."
-        )
-        for side, calls in (("source", totals["source"] or 0), ("target", totals["target"] or 0)):
-            per_minute = calls / minutes
-            against = f" of {limit} allowed ({per_minute / limit:.0%})" if limit else " (no limit)"
-            self.stdout.write(f"API requests, {side}: {calls} = {per_minute:.0f}/min{against}.")
-        self.stdout.write(
-            f"429 answers: {totals['limited'] or 0} in all, {late_429} after the first minute."
-        )
+        return figures
+
+    def _machine_report(self, workers: list[processes.ChildProcess], *, migrated: int) -> None:
         worker_cpu = sum(worker.cpu_seconds() for worker in workers)
         web_cpu = self.web.cpu_seconds()
         tick = os.sysconf("SC_CLK_TCK")
@@ -222,11 +223,12 @@ class Command(BaseCommand):
         )
         rest = max(busy - worker_cpu - web_cpu, 0)
         per_ticket = 1000 / max(migrated, 1)
+        self.stdout.write("")
         self.stdout.write(
-            f"CPU: workers {worker_cpu:.0f}s ({worker_cpu * per_ticket:.0f} ms a ticket), "
-            f"emulators {web_cpu:.0f}s ({web_cpu * per_ticket:.0f} ms a ticket), the rest "
-            f"(database, Redis, this command) {rest:.0f}s ({rest * per_ticket:.0f} ms a ticket); "
-            f"the machine was busy {busy:.0f} of {total:.0f} CPU-seconds "
+            f"CPU over all runs: workers {worker_cpu:.0f}s ({worker_cpu * per_ticket:.0f} ms a "
+            f"ticket), emulators {web_cpu:.0f}s ({web_cpu * per_ticket:.0f} ms a ticket), the "
+            f"rest (database, Redis, this command) {rest:.0f}s ({rest * per_ticket:.0f} ms a "
+            f"ticket); the machine was busy {busy:.0f} of {total:.0f} CPU-seconds "
             f"({busy / max(total, 1):.0%}); load average "
             f"{' '.join(f'{value:.2f}' for value in os.getloadavg())}."
         )
@@ -237,6 +239,11 @@ class Command(BaseCommand):
             f"Worker peak RSS: {peak / 1024:.0f} MB (main process {main / 1024:.0f} MB, "
             f"pool processes {pool / 1024:.0f} MB)."
         )
+
+
+def wait_for_fresh_window(window_seconds: float = 60) -> None:
+    """Sleep until the emulators' next rate window begins."""
+    time.sleep(window_seconds - time.time() % window_seconds + 0.5)
 
 
 def _machine_cpu_ticks() -> tuple[int, int]:

@@ -1,4 +1,5 @@
-"""Run the web server, a Celery worker and Celery beat together; Ctrl-C stops them all."""
+"""Run the web server, a Celery worker, a small worker for demos and Celery beat together;
+Ctrl-C stops them all."""
 
 from __future__ import annotations
 
@@ -15,11 +16,16 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from migrator import queues
+
 READY_TIMEOUT_SECONDS = 120
 
 
 class Command(BaseCommand):
-    help = "Serve the site with a Celery worker and beat; stop all of them with Ctrl-C."
+    help = (
+        "Serve the site with a Celery worker, a worker for demos and beat; stop all of "
+        "them with Ctrl-C."
+    )
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
@@ -36,13 +42,20 @@ class Command(BaseCommand):
         commands = {"web": [python, manage_py, "runserver", f"{host}:{port}", "--noreload"]}
         if not no_worker:
             celery = [python, "-m", "celery", "-A", "migrator"]
+            worker = [*celery, "worker", "--loglevel=INFO", "--without-mingle", "--without-gossip"]
+            # Every process takes full runs' and demos' batches; one more takes demos only,
+            # so that a demo runs while full runs hold all the others.
             commands["worker"] = [
-                *celery,
-                "worker",
-                "--loglevel=INFO",
+                *worker,
                 f"--concurrency={concurrency}",
-                "--without-mingle",
-                "--without-gossip",
+                f"--queues={','.join(queues.worker_queues())}",
+                "--hostname=worker@%h",
+            ]
+            commands["demo worker"] = [
+                *worker,
+                "--concurrency=1",
+                f"--queues={queues.demo_queue()}",
+                "--hostname=demo-worker@%h",
             ]
             commands["beat"] = [
                 *celery,
@@ -111,7 +124,7 @@ class Command(BaseCommand):
             except subprocess.TimeoutExpired:
                 os.killpg(process.pid, signal.SIGKILL)
                 process.wait()
-        self.stdout.write("Stopped the web server, the worker and beat.")
+        self.stdout.write("Stopped the web server, the workers and beat.")
 
 
 def site_url_for(*, host: str, port: int) -> str:

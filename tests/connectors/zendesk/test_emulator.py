@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -478,11 +479,10 @@ def test_offset_pagination_and_its_ten_thousand_record_cap(zd):
     assert "10000 records" in error["title"]
 
 
-def test_list_endpoints_cost_the_same_queries_for_5_or_60_rows(zd):
-    zd.post(
-        "/api/v2/imports/tickets/create_many.json",
-        {"tickets": [{"comments": [{"value": f"Ticket {n}"}]} for n in range(60)]},
-    )
+def test_list_endpoints_cost_the_same_queries_for_5_or_60_rows(zd, account):
+    account.options = {**account.options, "job_queue_seconds": 0, "job_tickets_per_second": 1e6}
+    account.save(update_fields=["options"])
+    bulk_imported(zd, [{"comments": [{"value": f"Ticket {n}"}]} for n in range(60)])
     queries = {}
     for size in (5, 60):
         with CaptureQueriesContext(connection) as captured:
@@ -655,7 +655,22 @@ def test_ticket_import_keeps_dates_and_comment_authors(zd):
     assert closed["created_at"] == "1970-01-01T00:00:00Z"  # Zendesk rounds pre-1970 dates up
 
 
-def test_bulk_import_answers_a_completed_job_status_with_results(zd):
+def bulk_imported(zd: Zendesk, tickets: list[dict[str, Any]]) -> dict[str, Any]:
+    """Submit a bulk import and look at its job until it is over; the job status."""
+    response = zd.post("/api/v2/imports/tickets/create_many.json", {"tickets": tickets})
+    assert response.status_code == 200, response.content
+    url = response.json()["job_status"]["url"]
+    for _look in range(200):
+        job = zd.follow(url).json()["job_status"]
+        if job["status"] == "completed":
+            return job
+        time.sleep(0.05)
+    raise AssertionError(f"job still {job['status']}")
+
+
+def test_bulk_import_is_a_job_queued_then_working_then_completed_with_results(zd, account):
+    account.options = {**account.options, "job_queue_seconds": 0.3, "job_tickets_per_second": 10}
+    account.save(update_fields=["options"])
     response = zd.post(
         "/api/v2/imports/tickets/create_many.json",
         {
@@ -668,20 +683,63 @@ def test_bulk_import_answers_a_completed_job_status_with_results(zd):
     )
     assert response.status_code == 200
     job = response.json()["job_status"]
-    assert job["status"] == "completed"
-    assert (job["total"], job["progress"]) == (3, 3)
+    assert (job["status"], job["total"], job["progress"], job["results"]) == ("queued", 3, 0, None)
     assert len(job["id"]) == 32
-    assert [result.get("id") for result in job["results"]] == [1, None, 2]
-    assert job["results"][1]["index"] == 1
-    assert job["results"][1]["details"] == "Description: cannot be blank"
-    shown = zd.follow(job["url"]).json()["job_status"]
-    assert shown == job
+    assert job["url"].endswith(f"/api/v2/job_statuses/{job['id']}.json")
+    assert zd.get("/api/v2/tickets.json").json()["tickets"] == []
+    seen = []
+    for _look in range(100):
+        shown = zd.follow(job["url"]).json()["job_status"]
+        seen.append(shown["status"])
+        if shown["status"] == "completed":
+            break
+        time.sleep(0.05)
+    assert seen[0] == "queued" and "working" in seen and seen[-1] == "completed", seen
+    assert (shown["total"], shown["progress"]) == (3, 3)
+    assert [result.get("id") for result in shown["results"]] == [1, None, 2]
+    assert [result["index"] for result in shown["results"]] == [0, 1, 2]
+    assert shown["results"][1]["details"] == "Description: cannot be blank"
+    assert shown["message"].startswith("Completed at")
+    assert not any(key.startswith("_") for key in shown)
+    listed = zd.get("/api/v2/job_statuses.json", **{"page[size]": 10}).json()
+    assert [status["id"] for status in listed["job_statuses"]] == [job["id"]]
+    assert listed["job_statuses"][0]["job_type"] == "Bulk Import Tickets"
     assert zd.get("/api/v2/job_statuses/nothex.json").status_code == 404
     too_many = zd.post(
         "/api/v2/imports/tickets/create_many.json",
         {"tickets": [{"comments": [{"value": "x"}]}] * 101},
     )
     assert too_many.status_code == 400
+    assert too_many.json()["error"] == "TooManyValues"
+
+
+def test_a_bulk_import_job_may_fail_some_tickets_and_import_the_others(zd, account):
+    account.options = {
+        **account.options,
+        "job_queue_seconds": 0,
+        "bulk_import_item_failure_ratio": 0.5,
+    }
+    account.save(update_fields=["options"])
+    job = bulk_imported(zd, [{"subject": f"T{n}", "comments": [{"value": "x"}]} for n in range(40)])
+    failed = [result for result in job["results"] if "error" in result]
+    created = [result for result in job["results"] if "id" in result]
+    assert failed and created and len(failed) + len(created) == 40
+    assert {result["error"] for result in failed} == {"ProcessingError"}
+    tickets = zd.get("/api/v2/tickets.json", **{"page[size]": 100}).json()["tickets"]
+    assert sorted(ticket["id"] for ticket in tickets) == sorted(r["id"] for r in created)
+
+
+def test_each_bulk_import_request_and_job_look_counts_in_the_rate_limit(zd, account):
+    account.rate_limit_per_minute = 3
+    account.save(update_fields=["rate_limit_per_minute"])
+    response = zd.post(
+        "/api/v2/imports/tickets/create_many.json", {"tickets": [{"comments": [{"value": "x"}]}]}
+    )
+    assert response.status_code == 200
+    url = response.json()["job_status"]["url"]
+    assert zd.follow(url).status_code == 200
+    assert zd.follow(url).status_code == 200
+    assert zd.follow(url).status_code == 429
 
 
 # --- Uploads and attachments ---------------------------------------------------------------

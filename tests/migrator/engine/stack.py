@@ -92,6 +92,12 @@ class Stack:
         self.workers.append(worker)
         return worker.start(ready=WORKER_READY)
 
+    def demo_worker(self) -> ChildProcess:
+        """The small worker `make run` and docker-compose start: one process, demos only."""
+        worker = celery_worker(env=self.env, queue_name=self.queue, concurrency=1, demo_only=True)
+        self.workers.append(worker)
+        return worker.start(ready=WORKER_READY)
+
 
 @contextmanager
 def running_stack(
