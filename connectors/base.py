@@ -696,6 +696,23 @@ class ConnectorBase(ABC):
             statistics.rate_limited += client.rate_limited
         return statistics
 
+    def rate_budget_keys(self) -> frozenset[str]:
+        """The shared rate budgets this connector's clients spend (``platform:account``)."""
+        return frozenset(
+            key for client in self._http_clients if (key := getattr(client, "budget_key", ""))
+        )
+
+    def learned_rate_limit(self) -> int | None:
+        """The rate limit the platform announced to this connector's clients, in requests
+        a minute (the lowest when they spend several budgets), or None while unknown."""
+        learned = [
+            limit
+            for client in self._http_clients
+            if hasattr(client, "learned_limit_per_minute")
+            and (limit := client.learned_limit_per_minute()) is not None
+        ]
+        return min(learned) if learned else None
+
     def close(self) -> None:
         """Close the HTTP clients this connector opened."""
         while self._http_clients:

@@ -64,7 +64,8 @@ class RateLimitedError(ConnectorError):
 
     ``retry_after`` is how many seconds the platform (or the shared rate budget)
     asked to wait, when known, so the engine can schedule the next try instead of
-    sleeping in a worker.
+    sleeping in a worker. ``budget_key`` names the account whose budget holds it back
+    (``platform:account``), so the engine can tell which side of a run must wait.
     """
 
     retryable = True
@@ -76,9 +77,11 @@ class RateLimitedError(ConnectorError):
         status: int | None = None,
         detail: str = "",
         retry_after: float | None = None,
+        budget_key: str = "",
     ) -> None:
         super().__init__(user_message, status=status, detail=detail)
         self.retry_after = retry_after
+        self.budget_key = budget_key
 
 
 class TransientError(ConnectorError):

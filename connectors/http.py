@@ -12,35 +12,37 @@ The module does not need Django: configuration comes in as keyword arguments.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import collections
 import contextlib
-import email.utils
+import dataclasses
 import errno
-import functools
-import ipaddress
 import json as jsonlib
 import logging
 import math
 import random
-import re
 import socket
 import ssl
 import sys
 import threading
 import time
-import uuid
 from collections.abc import Callable, Iterator, Mapping
-from datetime import UTC
-from typing import IO, TYPE_CHECKING, Any, Protocol
+from typing import IO, Any
 
-import httpcore
 import httpx
 
+from connectors.budgets import (
+    DEFAULT_LEARNED_LIMIT_SECONDS,
+    UNLIMITED_BLOCK_RECHECK_SECONDS,
+    LocalRateBudget,
+    RateBudget,
+    RateLimitHeaders,
+    RedisRateBudget,
+    rate_budget,
+    rate_limit_reset_seconds,
+    retry_after_seconds,
+)
 from connectors.errors import (
     AuthenticationError,
-    BlockedAddressError,
     ConnectorError,
     InvalidRecordError,
     MalformedResponseError,
@@ -50,17 +52,26 @@ from connectors.errors import (
     UnreachableError,
 )
 from connectors.messages import Message, gettext_noop
-
-if TYPE_CHECKING:
-    import redis
+from connectors.network_guard import (
+    HopGuardTransport,
+    guarded_network_transport,
+    is_account_origin,
+    literal_address,
+    plain_transport,
+    resolve_public_addresses,
+)
+from connectors.redaction import Redactor, collect_secrets
+from connectors.status_messages import OTHER_STATUS, STATUS_MESSAGES
 
 __all__ = [
     "MALFORMED_BODY_RETRIES",
     "SAFE_METHODS",
+    "UNLIMITED_BLOCK_RECHECK_SECONDS",
     "Download",
     "HttpClient",
     "LocalRateBudget",
     "RateBudget",
+    "RateLimitHeaders",
     "RedisRateBudget",
     "http_client_from_settings",
     "rate_budget",
@@ -76,597 +87,13 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 #: times, when the request may be sent again (a read, an idempotent write).
 MALFORMED_BODY_RETRIES = 2
 
-#: Part of the window kept free by default, so that requests granted just inside the
-#: window but delayed on the way still reach the platform inside its own count.
-DEFAULT_MARGIN_FRACTION = 0.02
-
 USER_AGENT = "helpdesk-migrator (self-hosted)"
 
-_ALLOW_PRIVATE_HINT = "an operator can allow private networks in the settings"
+#: Remaining at most one hundredth of the window's limit counts as nothing left: the
+#: requests already on their way take the rest.
+LOW_REMAINING_DIVISOR = 100
+
 _MAX_DETAIL_CHARS = 2000
-
-IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
-
-
-# --------------------------------------------------------------------------- SSRF guard
-
-_SHARED_ADDRESS_SPACE = ipaddress.IPv4Network("100.64.0.0/10")
-_NAT64_PREFIX = ipaddress.IPv6Network("64:ff9b::/96")
-
-
-def _embedded_ipv4(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
-    """The IPv4 address an IPv6 address carries, for forms that reach it."""
-    if address.ipv4_mapped is not None:
-        return address.ipv4_mapped
-    if address.sixtofour is not None:
-        return address.sixtofour
-    # NAT64 gateways and the deprecated IPv4-compatible form (::a.b.c.d) both route
-    # to the IPv4 address in the last 32 bits.
-    if address in _NAT64_PREFIX or address.packed[:12] == bytes(12):
-        return ipaddress.IPv4Address(address.packed[12:])
-    return None
-
-
-def _is_forbidden_address(address: IPAddress) -> bool:
-    if isinstance(address, ipaddress.IPv6Address):
-        embedded = _embedded_ipv4(address)
-        if embedded is not None and _is_forbidden_address(embedded):
-            return True
-    elif address in _SHARED_ADDRESS_SPACE:
-        return True
-    return (
-        address.is_loopback
-        or address.is_private
-        or address.is_link_local
-        or address.is_unspecified
-        or address.is_reserved
-        or address.is_multicast
-        or not address.is_global
-    )
-
-
-def _literal_address(host: str) -> IPAddress | None:
-    """The address a host names literally, including the shorthand IPv4 forms.
-
-    ``inet_aton`` accepts what ``getaddrinfo`` and browsers accept as well:
-    ``127.1``, ``0x7f000001``, ``2130706433``.
-    """
-    try:
-        return ipaddress.ip_address(host)
-    except ValueError:
-        pass
-    try:
-        return ipaddress.IPv4Address(socket.inet_aton(host))
-    except OSError:
-        return None
-
-
-def _blocked_message(host: str, address: IPAddress) -> str:
-    try:
-        named_literally = ipaddress.ip_address(host) == address
-    except ValueError:
-        named_literally = False
-    shown = host if named_literally else f"{host} ({address})"
-    return (
-        f"refusing to connect to {shown}: it is a private or local address; {_ALLOW_PRIVATE_HINT}"
-    )
-
-
-def resolve_public_addresses(*, host: str, port: int) -> list[str]:
-    """Resolve ``host`` and return its addresses, refusing private and local ones.
-
-    Raises :class:`BlockedAddressError` when any address is loopback, private,
-    link-local, unspecified, reserved, multicast, shared (100.64/10) or an IPv6 form
-    of such an IPv4 address; ``socket.gaierror`` when the name does not resolve.
-    """
-    literal = _literal_address(host)
-    if literal is not None:
-        if _is_forbidden_address(literal):
-            raise BlockedAddressError(_blocked_message(host, literal))
-        return [str(literal)]
-    addresses: list[str] = []
-    for _family, _type, _proto, _canonname, sockaddr in socket.getaddrinfo(
-        host, port, type=socket.SOCK_STREAM
-    ):
-        address = ipaddress.ip_address(sockaddr[0])
-        if _is_forbidden_address(address):
-            raise BlockedAddressError(_blocked_message(host, address))
-        if str(address) not in addresses:
-            addresses.append(str(address))
-    if not addresses:
-        raise socket.gaierror(socket.EAI_NONAME, "the name has no addresses")
-    return addresses
-
-
-def _default_port(url: httpx.URL) -> int:
-    return url.port or (443 if url.scheme == "https" else 80)
-
-
-class _GuardedNetworkBackend(httpcore.SyncBackend):
-    """Checks the addresses again when a connection is opened, then connects to one
-    of the checked addresses, so a name that re-resolves to an internal address
-    between the hop check and the connection (DNS rebinding) is still refused."""
-
-    def connect_tcp(
-        self,
-        host: str,
-        port: int,
-        timeout: float | None = None,
-        local_address: str | None = None,
-        socket_options: Any = None,
-    ) -> httpcore.NetworkStream:
-        try:
-            addresses = resolve_public_addresses(host=host, port=port)
-        except socket.gaierror as exc:
-            raise httpcore.ConnectError(str(exc)) from exc
-        last_error: httpcore.ConnectError | None = None
-        for address in addresses:
-            try:
-                return super().connect_tcp(
-                    address,
-                    port,
-                    timeout=timeout,
-                    local_address=local_address,
-                    socket_options=socket_options,
-                )
-            except httpcore.ConnectError as exc:
-                last_error = exc
-        assert last_error is not None
-        raise last_error
-
-
-@functools.cache
-def _tls_context() -> ssl.SSLContext:
-    """The trusted certificates, loaded once a process: loading them costs tens of
-    milliseconds, and a run opens clients for every batch."""
-    return httpx.create_ssl_context()
-
-
-def _transport() -> httpx.HTTPTransport:
-    return httpx.HTTPTransport(verify=_tls_context())
-
-
-def _guarded_network_transport() -> httpx.HTTPTransport:
-    transport = _transport()
-    # httpx has no public hook for the connection pool's network backend; fail loudly
-    # rather than run unguarded if its internals change.
-    pool = transport._pool  # type: ignore[attr-defined]
-    if not hasattr(pool, "_network_backend"):
-        raise RuntimeError("this httpx version does not expose the connection pool's backend")
-    pool._network_backend = _GuardedNetworkBackend()
-    return transport
-
-
-def _is_account_origin(*, account_url: httpx.URL, url: httpx.URL) -> bool:
-    """Whether ``url`` is on the account's own origin (an upgrade to https counts)."""
-    if url.host != account_url.host:
-        return False
-    if url.scheme == account_url.scheme:
-        return _default_port(url) == _default_port(account_url)
-    return (
-        account_url.scheme == "http"
-        and url.scheme == "https"
-        and _default_port(account_url) == 80
-        and _default_port(url) == 443
-    )
-
-
-class _HopGuardTransport(httpx.BaseTransport):
-    """Wraps the real transport and sees every hop, redirects included.
-
-    It refuses hops to other schemes and to private or local addresses, and strips
-    the account's credentials from hops that leave the account's origin (attachment
-    storage, CDNs), since those must never see them.
-    """
-
-    def __init__(
-        self,
-        *,
-        inner: httpx.BaseTransport,
-        allow_private_networks: bool,
-        account_url: httpx.URL,
-        account_header_names: frozenset[str],
-    ) -> None:
-        self._inner = inner
-        self._allow_private_networks = allow_private_networks
-        self._account_url = account_url
-        self._account_header_names = account_header_names
-
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        url = request.url
-        if url.scheme not in ("http", "https"):
-            raise BlockedAddressError(
-                f"refusing to connect to {url.scheme}://{url.host}: "
-                "only http and https addresses are allowed"
-            )
-        if not self._allow_private_networks:
-            try:
-                resolve_public_addresses(host=url.host, port=_default_port(url))
-            except socket.gaierror as exc:
-                raise httpx.ConnectError(f"{url.host}: {exc}", request=request) from exc
-        if not _is_account_origin(account_url=self._account_url, url=url):
-            for name in self._account_header_names:
-                request.headers.pop(name, None)
-        return self._inner.handle_request(request)
-
-    def close(self) -> None:
-        self._inner.close()
-
-
-# ------------------------------------------------------------------------- rate budgets
-
-
-class RateBudget(Protocol):
-    """At most ``limit`` requests in any sliding window of ``period`` seconds, per
-    platform account, plus a "blocked until" time set when the platform answers 429."""
-
-    def try_acquire(self) -> float:
-        """Take a slot and return 0, or return how many seconds to wait first."""
-        ...
-
-    def acquire(self) -> None:
-        """Take a slot, sleeping until one is free."""
-        ...
-
-    def block_for(self, *, seconds: float) -> None:
-        """Hold every request back for ``seconds`` (the platform's Retry-After)."""
-        ...
-
-
-def _window_seconds(*, period: float, margin: float | None) -> float:
-    if period <= 0:
-        raise ValueError("the rate period must be positive")
-    if margin is None:
-        margin = period * DEFAULT_MARGIN_FRACTION
-    if margin < 0:
-        raise ValueError("the rate margin cannot be negative")
-    return period + margin
-
-
-def _checked_limit(limit: int | None) -> int:
-    if limit is None:
-        return 0
-    if limit < 0:
-        raise ValueError("the rate limit cannot be negative")
-    return limit
-
-
-class LocalRateBudget:
-    """A rate budget for the threads of one process.
-
-    ``limit`` None or 0 means unlimited (only a 429's "blocked until" holds requests
-    back). ``margin`` (default 2% of ``period``) widens the window the budget keeps.
-    """
-
-    def __init__(
-        self,
-        *,
-        limit: int | None,
-        period: float = 60.0,
-        margin: float | None = None,
-        clock: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], None] = time.sleep,
-    ) -> None:
-        self.limit = _checked_limit(limit)
-        self.period = period
-        self._window = _window_seconds(period=period, margin=margin)
-        self._clock = clock
-        self._sleep = sleep
-        self._lock = threading.Lock()
-        self._granted: collections.deque[float] = collections.deque()
-        self._blocked_until = 0.0
-
-    def try_acquire(self) -> float:
-        with self._lock:
-            now = self._clock()
-            if self._blocked_until > now:
-                return self._blocked_until - now
-            if not self.limit:
-                return 0.0
-            while self._granted and self._granted[0] <= now - self._window:
-                self._granted.popleft()
-            if len(self._granted) < self.limit:
-                self._granted.append(now)
-                return 0.0
-            return self._granted[0] + self._window - now
-
-    def acquire(self) -> None:
-        while (wait := self.try_acquire()) > 0:
-            self._sleep(wait)
-
-    def block_for(self, *, seconds: float) -> None:
-        with self._lock:
-            self._blocked_until = max(self._blocked_until, self._clock() + seconds)
-
-
-# Both scripts read the clock with Redis TIME so that every worker agrees on it.
-# Times are integer microseconds; string.format keeps them exact when passed back.
-_ACQUIRE_SCRIPT = """
-if redis.replicate_commands then redis.replicate_commands() end
-local clock = redis.call('TIME')
-local now = tonumber(clock[1]) * 1000000 + tonumber(clock[2])
-local blocked_until = tonumber(redis.call('GET', KEYS[2]) or '0')
-if blocked_until > now then
-  return blocked_until - now
-end
-local limit = tonumber(ARGV[1])
-if limit <= 0 then
-  return 0
-end
-local window = tonumber(ARGV[2])
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', string.format('%d', now - window))
-if redis.call('ZCARD', KEYS[1]) < limit then
-  redis.call('ZADD', KEYS[1], string.format('%d', now), ARGV[3])
-  redis.call('PEXPIRE', KEYS[1], math.ceil(window / 1000) + 1000)
-  return 0
-end
-local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
-return math.max(1, tonumber(oldest[2]) + window - now)
-"""
-
-_BLOCK_SCRIPT = """
-if redis.replicate_commands then redis.replicate_commands() end
-local clock = redis.call('TIME')
-local now = tonumber(clock[1]) * 1000000 + tonumber(clock[2])
-local delay = tonumber(ARGV[1])
-local target = now + delay
-local current = tonumber(redis.call('GET', KEYS[1]) or '0')
-if target > current then
-  redis.call('SET', KEYS[1], string.format('%d', target), 'PX', math.ceil(delay / 1000) + 1000)
-end
-return 0
-"""
-
-#: How long an unlimited budget trusts Redis's "no block" before asking again: a block
-#: set by another process (after a 429) holds this one back at most this much later.
-UNLIMITED_BLOCK_RECHECK_SECONDS = 0.25
-#: How long a process that could not reach Redis counts with its own budget before it asks
-#: Redis again.
-REDIS_RECHECK_SECONDS = 5.0
-#: Connecting to Redis, or one command, taking longer than this counts as unreachable.
-REDIS_SOCKET_TIMEOUT_SECONDS = 2.0
-
-_redis_connections: dict[str, redis.Redis] = {}
-_redis_connections_lock = threading.Lock()
-
-
-def _redis_connection(redis_url: str) -> redis.Redis:
-    """One connection pool per URL and process (redis-py resets it after a fork)."""
-    import redis
-
-    with _redis_connections_lock:
-        connection = _redis_connections.get(redis_url)
-        if connection is None:
-            connection = redis.Redis.from_url(
-                redis_url,
-                socket_connect_timeout=REDIS_SOCKET_TIMEOUT_SECONDS,
-                socket_timeout=REDIS_SOCKET_TIMEOUT_SECONDS,
-            )
-            _redis_connections[redis_url] = connection
-        return connection
-
-
-class RedisRateBudget:
-    """A rate budget shared by every process that uses the same Redis.
-
-    A sorted set of grant times and a "blocked until" key per platform account,
-    both changed atomically by Lua scripts. While Redis cannot be reached, a budget of
-    this process alone stands in (the same limit, no longer shared; a 429 still slows
-    every client of the account here), so a Redis outage slows requests down rather than
-    failing them; Redis is asked again every :data:`REDIS_RECHECK_SECONDS`.
-    """
-
-    def __init__(
-        self,
-        *,
-        redis_url: str,
-        platform: str,
-        account: str,
-        limit: int | None,
-        period: float = 60.0,
-        margin: float | None = None,
-        key_prefix: str = "migrator:rate",
-        sleep: Callable[[float], None] = time.sleep,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        self.limit = _checked_limit(limit)
-        self.period = period
-        self._window_us = round(_window_seconds(period=period, margin=margin) * 1_000_000)
-        self._sleep = sleep
-        self._clock = clock
-        # Without a limit only a block can hold a request back; when Redis said there is
-        # none, requests go without asking again for a moment (a round trip the less each).
-        self._unblocked_until = 0.0
-        self._stand_in = LocalRateBudget(
-            limit=limit, period=period, margin=margin, clock=clock, sleep=sleep
-        )
-        self._redis_down_until = 0.0
-        connection = _redis_connection(redis_url)
-        import redis
-
-        self._unreachable = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
-        # The hash tag keeps both keys in one slot on a Redis cluster.
-        base = f"{key_prefix}:{{{platform}:{account}}}"
-        self._window_key = f"{base}:window"
-        self._blocked_key = f"{base}:blocked"
-        self._connection = connection
-        self._acquire_script = connection.register_script(_ACQUIRE_SCRIPT)
-        self._block_script = connection.register_script(_BLOCK_SCRIPT)
-
-    def try_acquire(self) -> float:
-        if not self.limit and self._clock() < self._unblocked_until:
-            return 0.0
-        if self._clock() < self._redis_down_until:
-            return self._stand_in.try_acquire()
-        try:
-            wait_us = self._acquire_script(
-                keys=[self._window_key, self._blocked_key],
-                args=[self.limit, self._window_us, uuid.uuid4().hex],
-            )
-        except self._unreachable as error:
-            self._redis_unreachable(error)
-            return self._stand_in.try_acquire()
-        if self._redis_down_until:
-            self._redis_down_until = 0.0
-            logger.warning("the shared rate budget's Redis answers again")
-        wait = int(wait_us) / 1_000_000
-        if not self.limit and not wait:
-            self._unblocked_until = self._clock() + UNLIMITED_BLOCK_RECHECK_SECONDS
-        return wait
-
-    def acquire(self) -> None:
-        while (wait := self.try_acquire()) > 0:
-            self._sleep(wait)
-
-    def block_for(self, *, seconds: float) -> None:
-        if seconds > 0:
-            self._unblocked_until = 0.0
-            self._stand_in.block_for(seconds=seconds)
-            if self._clock() < self._redis_down_until:
-                return
-            try:
-                self._block_script(keys=[self._blocked_key], args=[math.ceil(seconds * 1_000_000)])
-            except self._unreachable as error:
-                self._redis_unreachable(error)
-
-    def _redis_unreachable(self, error: Exception) -> None:
-        if not self._redis_down_until:
-            logger.warning(
-                "the shared rate budget's Redis is unreachable (%s); counting in this process",
-                type(error).__name__,
-            )
-        self._redis_down_until = self._clock() + REDIS_RECHECK_SECONDS
-
-    def reset(self) -> None:
-        """Forget every grant and block of this account."""
-        self._unblocked_until = 0.0
-        self._connection.delete(self._window_key, self._blocked_key)
-
-
-_local_budgets: dict[tuple[Any, ...], LocalRateBudget] = {}
-_local_budgets_lock = threading.Lock()
-
-
-def rate_budget(
-    *,
-    platform: str,
-    account: str,
-    limit: int | None,
-    period: float = 60.0,
-    redis_url: str | None = None,
-    clock: Callable[[], float] = time.monotonic,
-) -> RateBudget:
-    """The budget of one platform account: in Redis when ``redis_url`` is given,
-    else one in-process budget shared by every client of the same account.
-
-    ``clock`` is the in-process budget's clock (Redis uses its own).
-    """
-    if redis_url:
-        return RedisRateBudget(
-            redis_url=redis_url, platform=platform, account=account, limit=limit, period=period
-        )
-    key = (platform, account, _checked_limit(limit), period, clock)
-    with _local_budgets_lock:
-        budget = _local_budgets.get(key)
-        if budget is None:
-            budget = LocalRateBudget(limit=limit, period=period, clock=clock)
-            _local_budgets[key] = budget
-        return budget
-
-
-# ---------------------------------------------------------------------- wait headers
-
-_DELAY_SECONDS = re.compile(r"^\s*\d+(\.\d+)?\s*$")
-# Reset headers above this are epoch times, not delays (about 2001-09-09).
-_EPOCH_THRESHOLD = 1_000_000_000
-
-
-def _retry_after_seconds(headers: httpx.Headers) -> float | None:
-    """Retry-After as seconds from now: delta-seconds or an HTTP-date."""
-    value = headers.get("Retry-After")
-    if not value:
-        return None
-    if _DELAY_SECONDS.match(value):
-        return float(value)
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, when.timestamp() - time.time())
-
-
-def _rate_limit_reset_seconds(headers: httpx.Headers) -> float | None:
-    for name in ("RateLimit-Reset", "X-RateLimit-Reset", "X-Rate-Limit-Reset"):
-        value = headers.get(name)
-        if value and _DELAY_SECONDS.match(value):
-            seconds = float(value)
-            if seconds > _EPOCH_THRESHOLD:
-                seconds -= time.time()
-            return max(0.0, seconds)
-    return None
-
-
-# ------------------------------------------------------------------------ redaction
-
-_SENSITIVE_HEADER = re.compile(r"auth|token|key|secret|passw|cookie|session", re.IGNORECASE)
-_MIN_SECRET_CHARS = 4
-
-
-def _secret_parts(value: str) -> list[str]:
-    """A header value and the secrets inside it (Basic credentials decoded)."""
-    parts = [value]
-    scheme, _, credentials = value.partition(" ")
-    if credentials:
-        parts.append(credentials)
-        if scheme.lower() == "basic":
-            try:
-                decoded = base64.b64decode(credentials, validate=True).decode()
-            except (binascii.Error, UnicodeDecodeError):
-                decoded = ""
-            if decoded:
-                parts.append(decoded)
-                parts.append(decoded.partition(":")[2])
-    return parts
-
-
-def _collect_secrets(*, headers: Mapping[str, str], auth: httpx.Auth | None) -> list[str]:
-    found: list[str] = []
-    for name, value in headers.items():
-        if _SENSITIVE_HEADER.search(name):
-            found.extend(_secret_parts(value))
-    if auth is not None:
-        # Run the first step of the auth flow on a throwaway request to learn what it
-        # would send (works for Basic and token schemes; Digest sends nothing first).
-        probe = httpx.Request("GET", "https://probe.invalid/")
-        try:
-            authed = next(auth.sync_auth_flow(probe))
-        except Exception:  # an auth that cannot run offline has nothing to show
-            authed = probe
-        for name, value in authed.headers.items():
-            if _SENSITIVE_HEADER.search(name):
-                found.extend(_secret_parts(value))
-        for attribute in ("password", "token", "api_key"):
-            value = getattr(auth, attribute, None)
-            if isinstance(value, str):
-                found.append(value)
-    return found
-
-
-class _Redactor:
-    def __init__(self, secrets: list[str]) -> None:
-        # Longest first so a secret containing another is replaced whole.
-        self._secrets = sorted(
-            {secret for secret in secrets if len(secret) >= _MIN_SECRET_CHARS},
-            key=len,
-            reverse=True,
-        )
-
-    def __call__(self, text: str) -> str:
-        for secret in self._secrets:
-            text = text.replace(secret, "[redacted]")
-        return text
 
 
 # --------------------------------------------------------------------------- client
@@ -780,15 +207,20 @@ class HttpClient:
     """A synchronous HTTP client for one platform account.
 
     ``platform`` and ``account`` name the rate budget (for example ``"zendesk"`` and
-    ``"acme.zendesk.com"``). ``rate_limit`` requests per ``rate_period`` seconds
-    (None or 0: unlimited) are shared through Redis when ``redis_url`` is given;
-    ``budget`` replaces that budget outright. ``headers`` and ``auth`` are the
-    account's credentials: they are sent to the account's origin only.
-    ``status_messages`` replaces the generic user message for a status code.
-    ``platform_name`` is how messages name the platform (its display name; by default
-    the registered connector's), never by the address it is reached at.
+    ``"acme.zendesk.com"``), shared through Redis when ``redis_url`` is given; ``budget``
+    replaces it outright. ``rate_limit_headers`` declares the headers the platform
+    announces its limit in and its default limit: every answer on the account's origin
+    teaches the budget the announced limit. ``rate_limit`` requests per ``rate_period``
+    seconds is the user's own limit, kept under the announced one (None: none, so the
+    announced or declared one; 0: none and no declared default either).
+    ``rate_window_seconds`` replaces the declared window (emulated accounts whose window
+    was shortened). ``headers`` and ``auth`` are the account's credentials: they are sent
+    to the account's origin only. ``status_messages`` replaces the generic user message for
+    a status code. ``platform_name`` is how messages name the platform (its display name;
+    by default the registered connector's), never by the address it is reached at.
     A wait longer than ``max_wait`` seconds raises :class:`RateLimitedError` (or
-    :class:`TransientError` for a 503) rather than sleeping in a worker.
+    :class:`TransientError` for a 503) rather than sleeping in a worker; a wait for the
+    budget longer than ``budget_wait_max`` (by default ``max_wait``) too.
     """
 
     def __init__(
@@ -801,6 +233,9 @@ class HttpClient:
         auth: httpx.Auth | tuple[str, str] | None = None,
         rate_limit: int | None = None,
         rate_period: float = 60.0,
+        rate_limit_headers: RateLimitHeaders | None = None,
+        rate_window_seconds: float | None = None,
+        learned_limit_seconds: float = DEFAULT_LEARNED_LIMIT_SECONDS,
         redis_url: str | None = None,
         budget: RateBudget | None = None,
         connect_timeout: float = 10.0,
@@ -809,6 +244,7 @@ class HttpClient:
         backoff_base: float = 0.5,
         backoff_cap: float = 30.0,
         max_wait: float = 120.0,
+        budget_wait_max: float | None = None,
         allow_private_networks: bool = False,
         transport: httpx.BaseTransport | None = None,
         status_messages: Mapping[int, str | Message] | None = None,
@@ -822,13 +258,27 @@ class HttpClient:
         self.platform = platform
         self.platform_name = platform_name or _platform_display_name(platform)
         self.account = account
+        #: The shared budget's name, carried by the RateLimitedError it raises.
+        self.budget_key = f"{platform}:{account}"
         self.allow_private_networks = allow_private_networks
+        declared = rate_limit_headers or RateLimitHeaders(window_seconds=rate_period)
+        if rate_window_seconds:
+            declared = dataclasses.replace(declared, window_seconds=rate_window_seconds)
+        #: What the platform's headers are named and the limit it applies by default.
+        self.rate_limit_headers = declared
         if budget is None:
+            cap = (
+                declared.per_window(requests=rate_limit, period=rate_period)
+                if rate_limit
+                else rate_limit
+            )
             budget = rate_budget(
                 platform=platform,
                 account=account,
-                limit=rate_limit,
-                period=rate_period,
+                limit=cap,
+                default_limit=None if rate_limit == 0 else declared.default_limit,
+                period=declared.window_seconds,
+                learned_seconds=learned_limit_seconds,
                 redis_url=redis_url,
                 clock=clock,
             )
@@ -839,6 +289,7 @@ class HttpClient:
         self._backoff_base = backoff_base
         self._backoff_cap = backoff_cap
         self._max_wait = max_wait
+        self._budget_wait_max = max_wait if budget_wait_max is None else budget_wait_max
         self._status_messages = dict(status_messages or {})
         self._sleep = sleep
         self._clock = clock
@@ -848,13 +299,13 @@ class HttpClient:
             auth = httpx.BasicAuth(*auth)
         account_headers = dict(headers or {})
         self._account_url = httpx.URL(base_url)
-        secrets = _collect_secrets(headers=account_headers, auth=auth)
+        secrets = collect_secrets(headers=account_headers, auth=auth)
         if self._account_url.password:
             secrets.append(self._account_url.password)
-        self._redact = _Redactor(secrets)
+        self._redact = Redactor(secrets)
         if transport is None:
-            transport = _transport() if allow_private_networks else _guarded_network_transport()
-        guard = _HopGuardTransport(
+            transport = plain_transport() if allow_private_networks else guarded_network_transport()
+        guard = HopGuardTransport(
             inner=transport,
             allow_private_networks=allow_private_networks,
             account_url=self._account_url,
@@ -945,7 +396,7 @@ class HttpClient:
                 headers=headers,
             )
             url = request.url
-            on_account = _is_account_origin(account_url=self._account_url, url=url)
+            on_account = is_account_origin(account_url=self._account_url, url=url)
             if on_account:
                 self._wait_for_budget(host=url.host)
             with self._stats_lock:
@@ -971,6 +422,8 @@ class HttpClient:
                     method, url.host, self._redact(url.path), response.status_code,
                     self._clock() - started, label, attempt + 1,
                 )  # fmt: skip
+                if is_account_origin(account_url=self._account_url, url=response.request.url):
+                    self._heed_announcement(response.headers)
                 if response.is_success:
                     return response
                 body = _read_error_body(response)
@@ -1193,9 +646,9 @@ class HttpClient:
         if status == 429:
             with self._stats_lock:
                 self.rate_limited += 1
-            wait = _retry_after_seconds(response.headers)
+            wait = retry_after_seconds(response.headers)
             if wait is None:
-                wait = _rate_limit_reset_seconds(response.headers)
+                wait = rate_limit_reset_seconds(response.headers, declared=self.rate_limit_headers)
             if wait is None:
                 wait = self._rate_limited_fallback(attempt=attempt)
             if on_account:
@@ -1217,7 +670,7 @@ class HttpClient:
             # non-idempotent request may be sent again.
             may_retry = is_idempotent or status == 503
             if may_retry and attempt < self.max_retries:
-                wait = _retry_after_seconds(response.headers) if status == 503 else None
+                wait = retry_after_seconds(response.headers) if status == 503 else None
                 if wait is None:
                     wait = self._backoff(attempt=attempt)
                 if wait <= self._max_wait:
@@ -1249,8 +702,10 @@ class HttpClient:
         return step / 2 + self._rng.uniform(0, step / 2)
 
     def _wait_for_budget(self, *, host: str) -> None:
+        """Take a slot of the shared budget: a short wait is slept here, a longer one
+        raises, so that the worker gives its batch back and takes other work meanwhile."""
         while (wait := self.budget.try_acquire()) > 0:
-            if wait > self._max_wait:
+            if wait > self._budget_wait_max:
                 raise RateLimitedError(
                     Message(
                         gettext_noop(
@@ -1260,9 +715,30 @@ class HttpClient:
                         {"platform": self.platform_name, "seconds": math.ceil(wait)},
                     ),
                     retry_after=wait,
+                    budget_key=self.budget_key,
                 )
             logger.debug("rate budget of %s %s: waiting %.2fs", self.platform, self.account, wait)
             self._sleep(wait)
+
+    def _heed_announcement(self, headers: httpx.Headers) -> None:
+        """The limit the platform announces goes to the shared budget; nothing (or next to
+        nothing) left of its window holds every request back until the window starts
+        again."""
+        announced = self.rate_limit_headers.read(headers)
+        if announced.limit:
+            self.budget.learn(limit=announced.limit)
+        if announced.remaining is None or not announced.reset_seconds:
+            return
+        limit = announced.limit or 0
+        if announced.remaining <= limit // LOW_REMAINING_DIVISOR:
+            self.budget.block_for(seconds=announced.reset_seconds)
+
+    def learned_limit_per_minute(self) -> int | None:
+        """The limit the platform announced, as requests a minute, while it is trusted."""
+        learned = self.budget.learned_limit()
+        if not learned:
+            return None
+        return max(1, round(learned * 60 / self.rate_limit_headers.window_seconds))
 
     def _parse_json(self, response: httpx.Response) -> Any:
         if response.status_code == 204 or not response.content.strip():
@@ -1295,7 +771,7 @@ class HttpClient:
         parsed, detail = self._body_detail(body)
         summary = self._redact(_error_summary(parsed))
         error_class: type[ConnectorError]
-        key, key_with_answer = _STATUS_MESSAGES.get(status, _OTHER_STATUS)
+        key, key_with_answer = STATUS_MESSAGES.get(status, OTHER_STATUS)
         if status in (401, 403):
             error_class = AuthenticationError
         elif status in (404, 410):
@@ -1334,6 +810,7 @@ class HttpClient:
             status=429,
             detail=self._body_detail(body)[1],
             retry_after=wait,
+            budget_key=self.budget_key,
         )
 
     def _server_error(
@@ -1420,63 +897,9 @@ class HttpClient:
         return TransientError(Message(key, params), detail=detail, ambiguous=ambiguous)
 
 
-#: Per status: the message without, then with, the platform's own words.
-_STATUS_MESSAGES: dict[int, tuple[str, str]] = {
-    401: (
-        gettext_noop(
-            "%(platform)s rejected the credentials (HTTP 401); check the API token or password"
-        ),
-        gettext_noop(
-            "%(platform)s rejected the credentials (HTTP 401); check the API token or "
-            "password. %(platform)s said: %(answer)s"
-        ),
-    ),
-    403: (
-        gettext_noop(
-            "%(platform)s accepted the credentials but refused access (HTTP 403); the account "
-            "may lack the permissions this migration needs"
-        ),
-        gettext_noop(
-            "%(platform)s accepted the credentials but refused access (HTTP 403); the account "
-            "may lack the permissions this migration needs. %(platform)s said: %(answer)s"
-        ),
-    ),
-    404: (
-        gettext_noop("%(platform)s answered 404 (no such record)"),
-        gettext_noop("%(platform)s answered 404 (no such record): %(answer)s"),
-    ),
-    410: (
-        gettext_noop("%(platform)s answered 410 (the record is gone)"),
-        gettext_noop("%(platform)s answered 410 (the record is gone): %(answer)s"),
-    ),
-    400: (
-        gettext_noop("%(platform)s refused the record (HTTP 400)"),
-        gettext_noop("%(platform)s refused the record (HTTP 400): %(answer)s"),
-    ),
-    422: (
-        gettext_noop("%(platform)s refused the record (HTTP 422)"),
-        gettext_noop("%(platform)s refused the record (HTTP 422): %(answer)s"),
-    ),
-    409: (
-        gettext_noop("%(platform)s answered 409 (a conflict with what it already holds)"),
-        gettext_noop(
-            "%(platform)s answered 409 (a conflict with what it already holds): %(answer)s"
-        ),
-    ),
-    413: (
-        gettext_noop("%(platform)s answered 413 (too large to accept)"),
-        gettext_noop("%(platform)s answered 413 (too large to accept): %(answer)s"),
-    ),
-}
-_OTHER_STATUS = (
-    gettext_noop("%(platform)s refused the request (HTTP %(status)s)"),
-    gettext_noop("%(platform)s refused the request (HTTP %(status)s): %(answer)s"),
-)
-
-
 def _is_public_name(host: str) -> bool:
     """A host name worth showing (not an address, nor this machine's)."""
-    return bool(host) and _literal_address(host) is None and host != "localhost"
+    return bool(host) and literal_address(host) is None and host != "localhost"
 
 
 def _platform_display_name(platform: str) -> str:
@@ -1491,32 +914,43 @@ def _platform_display_name(platform: str) -> str:
         return platform
 
 
-def _connector_settings() -> tuple[str | None, bool]:
-    """REDIS_URL and CONNECTOR_ALLOW_PRIVATE_NETWORKS, or their defaults when absent
-    or when Django settings are not configured."""
+def _connector_settings() -> dict[str, Any]:
+    """The client options the settings decide (REDIS_URL, CONNECTOR_ALLOW_PRIVATE_NETWORKS,
+    the budget's waits and learned limits), or their defaults when absent or when Django
+    settings are not configured."""
     from django.conf import settings
     from django.core.exceptions import ImproperlyConfigured
 
     try:
-        redis_url = getattr(settings, "REDIS_URL", None) or None
-        allow_private_networks = bool(getattr(settings, "CONNECTOR_ALLOW_PRIVATE_NETWORKS", False))
+        options: dict[str, Any] = {
+            "redis_url": getattr(settings, "REDIS_URL", None) or None,
+            "allow_private_networks": bool(
+                getattr(settings, "CONNECTOR_ALLOW_PRIVATE_NETWORKS", False)
+            ),
+        }
+        budget_wait = getattr(settings, "CONNECTOR_BUDGET_WAIT_SECONDS", None)
+        learned = getattr(settings, "CONNECTOR_LEARNED_LIMIT_SECONDS", None)
+        window = getattr(settings, "CONNECTOR_RATE_WINDOW_SECONDS", None)
     except ImproperlyConfigured:
-        return None, False
-    return redis_url, allow_private_networks
+        return {"redis_url": None, "allow_private_networks": False}
+    if budget_wait is not None:
+        options["budget_wait_max"] = float(budget_wait)
+    if learned is not None:
+        options["learned_limit_seconds"] = float(learned)
+    if window:
+        options["rate_window_seconds"] = float(window)
+    return options
 
 
 def http_client_from_settings(
     *, base_url: str, platform: str, account: str, **options: Any
 ) -> HttpClient:
-    """The way the project gets an :class:`HttpClient`: the shared budget's Redis and
-    the private-network switch come from the settings; ``options`` are any other
+    """The way the project gets an :class:`HttpClient`: the shared budget's Redis, its
+    waits and the private-network switch come from the settings; ``options`` are any other
     :class:`HttpClient` keyword arguments (headers, auth, rate_limit, ...)."""
-    redis_url, allow_private_networks = _connector_settings()
     return HttpClient(
         base_url=base_url,
         platform=platform,
         account=account,
-        redis_url=redis_url,
-        allow_private_networks=allow_private_networks,
-        **options,
+        **{**_connector_settings(), **options},
     )

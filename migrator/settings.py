@@ -390,6 +390,18 @@ CONNECTOR_ALLOW_PRIVATE_NETWORKS = _read(
     "CONNECTOR_ALLOW_PRIVATE_NETWORKS", env.bool, default=DEBUG
 )
 
+#: A worker waits for the shared rate budget at most this long in place; a longer wait gives
+#: the batch back with that countdown, so the process takes other work meanwhile.
+CONNECTOR_BUDGET_WAIT_SECONDS = _read("CONNECTOR_BUDGET_WAIT_SECONDS", env.float, default=2.0)
+#: How long a rate limit a platform announced in its headers is trusted (in Redis, by every
+#: process) without being announced again.
+CONNECTOR_LEARNED_LIMIT_SECONDS = _read(
+    "CONNECTOR_LEARNED_LIMIT_SECONDS", env.float, default=3600.0
+)
+#: The window every platform's limit is counted over, when set: only for emulated accounts
+#: whose window was shortened (their ``rate_window_seconds`` option) in tests and benchmarks.
+CONNECTOR_RATE_WINDOW_SECONDS = _read("CONNECTOR_RATE_WINDOW_SECONDS", env.float, default=None)
+
 # The emulated help desks under /sandbox/ (seeded demo accounts, tests).
 SANDBOX_ENABLED = _read("SANDBOX_ENABLED", env.bool, default=DEBUG)
 

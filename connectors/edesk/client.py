@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from connectors.budgets import RateLimitHeaders
 from connectors.edesk import (
     KEY,
     RATE_LIMIT_BURST,
@@ -29,6 +30,13 @@ from connectors.messages import Message, gettext_noop, refused_record
 logger = logging.getLogger(__name__)
 
 API_PREFIX = "v1/"
+#: eDesk's reference documents a bucket of 60 calls refilled at 2 a second and no header
+#: announcing it: 60 calls in any 30 seconds never empty the bucket; a 429's
+#: ``Retry-After`` is read.
+RATE_LIMIT_HEADERS = RateLimitHeaders(
+    window_seconds=RATE_LIMIT_BURST / RATE_LIMIT_REFILL_PER_SECOND,
+    default_limit=RATE_LIMIT_BURST,
+)
 #: Records per page asked for on lists.
 LIST_PAGE_MAX = 100
 #: A body cut short is read again this many times before giving up (GETs only).
@@ -95,8 +103,7 @@ def http_client_options(credentials: EdeskCredentials) -> dict[str, Any]:
         "platform": KEY,
         "account": account,
         "headers": {"Authorization": f"Bearer {token}"},
-        "rate_limit": RATE_LIMIT_BURST,
-        "rate_period": RATE_LIMIT_BURST / RATE_LIMIT_REFILL_PER_SECOND,
+        "rate_limit_headers": RATE_LIMIT_HEADERS,
         "status_messages": STATUS_MESSAGES,
     }
 

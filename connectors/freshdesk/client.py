@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from connectors.budgets import RateLimitHeaders
 from connectors.errors import InvalidRecordError, MalformedResponseError, TransientError
 from connectors.freshdesk import CAPABILITIES, KEY, FreshdeskCredentials
 from connectors.freshdesk.payloads import PLATFORM, link_next_page, multipart_fields
@@ -24,6 +25,15 @@ from connectors.wire import envelope_items
 logger = logging.getLogger(__name__)
 
 API_PREFIX = "api/v2/"
+#: Freshdesk's per-minute limit, in every answer (developers.freshdesk.com/api, "Rate
+#: Limit"): ``X-RateLimit-Total``, ``X-RateLimit-Remaining`` and
+#: ``X-RateLimit-Used-CurrentRequest``; no reset header, a 429 carries ``Retry-After``.
+RATE_LIMIT_HEADERS = RateLimitHeaders(
+    limit=("X-RateLimit-Total",),
+    remaining=("X-RateLimit-Remaining",),
+    window_seconds=60.0,
+    default_limit=CAPABILITIES.rate_limit_per_minute,
+)
 #: Records per page Freshdesk allows on its lists.
 LIST_PAGE_MAX = 100
 #: A body cut short is read again this many times before giving up (GETs only).
@@ -55,7 +65,7 @@ def http_client_options(credentials: FreshdeskCredentials) -> dict[str, Any]:
         "platform": KEY,
         "account": rate_budget_account(credentials.url),
         "auth": (credentials.api_key.get_secret_value(), "X"),
-        "rate_limit": CAPABILITIES.rate_limit_per_minute,
+        "rate_limit_headers": RATE_LIMIT_HEADERS,
         "status_messages": STATUS_MESSAGES,
     }
 

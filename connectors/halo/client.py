@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from connectors.budgets import RateLimitHeaders
 from connectors.errors import (
     AuthenticationError,
     InvalidRecordError,
@@ -35,6 +36,11 @@ from connectors.wire import MalformedPayloadError
 
 logger = logging.getLogger(__name__)
 
+#: Halo documents its limit (500 calls in 5 minutes per instance) but no header announcing
+#: it: only a 429's ``Retry-After`` is read.
+RATE_LIMIT_HEADERS = RateLimitHeaders(
+    window_seconds=float(RATE_LIMIT_PERIOD_SECONDS), default_limit=RATE_LIMIT_CALLS
+)
 #: Records per page the lists are asked for.
 LIST_PAGE_MAX = 100
 #: A token is renewed this many seconds before Halo says it expires.
@@ -74,8 +80,7 @@ def http_client_options(credentials: HaloCredentials) -> dict[str, Any]:
         "base_url": credentials.resource_server,
         "platform": KEY,
         "account": rate_budget_account(credentials.resource_server),
-        "rate_limit": RATE_LIMIT_CALLS,
-        "rate_period": float(RATE_LIMIT_PERIOD_SECONDS),
+        "rate_limit_headers": RATE_LIMIT_HEADERS,
         "status_messages": {401: REFUSED_ACCESS, 403: FORBIDDEN},
     }
 
@@ -86,8 +91,7 @@ def token_client_options(credentials: HaloCredentials) -> dict[str, Any]:
         "base_url": credentials.auth_server,
         "platform": KEY,
         "account": rate_budget_account(credentials.resource_server),
-        "rate_limit": RATE_LIMIT_CALLS,
-        "rate_period": float(RATE_LIMIT_PERIOD_SECONDS),
+        "rate_limit_headers": RATE_LIMIT_HEADERS,
         "status_messages": {401: REFUSED_CLIENT, 403: REFUSED_CLIENT, 404: NO_AUTH_SERVER},
     }
 

@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from connectors.budgets import RateLimitHeaders
 from connectors.errors import InvalidRecordError, MalformedResponseError, TransientError
 from connectors.http import HttpClient
 from connectors.messages import Message, gettext_noop, refused_record
@@ -25,6 +26,16 @@ from connectors.wire import MalformedPayloadError, envelope_items
 logger = logging.getLogger(__name__)
 
 API_PREFIX = "desk/api/v2/"
+#: Teamwork Desk's per-minute limit, in every answer (apidocs.teamwork.com, Desk "Rate
+#: Limiting"): ``X-Rate-Limit-Limit``, ``X-Rate-Limit-Remaining`` and
+#: ``X-Rate-Limit-Reset`` (UTC epoch seconds); 429 until the window ends.
+RATE_LIMIT_HEADERS = RateLimitHeaders(
+    limit=("X-Rate-Limit-Limit",),
+    remaining=("X-Rate-Limit-Remaining",),
+    reset=("X-Rate-Limit-Reset",),
+    window_seconds=60.0,
+    default_limit=CAPABILITIES.rate_limit_per_minute,
+)
 #: Records per page the lists allow; more is quietly cut to this.
 LIST_PAGE_MAX = 100
 #: A body cut short is read again this many times before giving up (GETs only).
@@ -57,7 +68,7 @@ def http_client_options(credentials: TeamworkDeskCredentials) -> dict[str, Any]:
         "base_url": credentials.url,
         "platform": KEY,
         "account": rate_budget_account(credentials.url),
-        "rate_limit": CAPABILITIES.rate_limit_per_minute,
+        "rate_limit_headers": RATE_LIMIT_HEADERS,
         "status_messages": {
             401: refused_message(credentials),
             403: (

@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from typing import IO, Any
 from urllib.parse import urlsplit
 
+from connectors.budgets import RateLimitHeaders
 from connectors.errors import InvalidRecordError
 from connectors.http import HttpClient
 from connectors.messages import Message, gettext_noop
@@ -18,6 +19,17 @@ from connectors.wire import MalformedPayloadError
 from connectors.zendesk import CAPABILITIES, KEY, ZendeskCredentials
 from connectors.zendesk.payloads import PLATFORM
 
+#: Zendesk's account-wide limit, in every Ticketing API answer (developer.zendesk.com,
+#: "Best practices for avoiding rate limiting"): ``X-Rate-Limit`` / ``ratelimit-limit``,
+#: ``X-Rate-Limit-Remaining`` / ``ratelimit-remaining``, and ``ratelimit-reset`` (seconds
+#: until the minute starts again); a 429 carries ``Retry-After``.
+RATE_LIMIT_HEADERS = RateLimitHeaders(
+    limit=("X-Rate-Limit", "ratelimit-limit"),
+    remaining=("X-Rate-Limit-Remaining", "ratelimit-remaining"),
+    reset=("ratelimit-reset",),
+    window_seconds=60.0,
+    default_limit=CAPABILITIES.rate_limit_per_minute,
+)
 #: Records per page Zendesk allows on cursor-paginated lists and on show_many.
 LIST_PAGE_MAX = 100
 #: Records per page of the incremental exports.
@@ -47,7 +59,7 @@ def http_client_options(credentials: ZendeskCredentials) -> dict[str, Any]:
         "base_url": credentials.url,
         "platform": KEY,
         "account": rate_budget_account(credentials.url),
-        "rate_limit": CAPABILITIES.rate_limit_per_minute,
+        "rate_limit_headers": RATE_LIMIT_HEADERS,
     }
     if credentials.oauth_token is not None:
         options["headers"] = {

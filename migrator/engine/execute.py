@@ -40,7 +40,7 @@ from django.db.models import Count, Q
 from django.utils import timezone
 
 from connectors.base import Source, Target, source_marker
-from connectors.errors import ConnectorError, NotFoundError
+from connectors.errors import ConnectorError, NotFoundError, RateLimitedError
 from connectors.messages import Message, joined, message_of
 from connectors.schema import Agent, Attachment, Entity, Group, Record
 from migrator.configuration import CREATE_ON_TARGET
@@ -61,7 +61,7 @@ from migrator.engine.attachments import (
     has_attachments,
     without_attachment,
 )
-from migrator.engine.connectors import migration_connectors
+from migrator.engine.connectors import learned_limits_keep, migration_connectors
 from migrator.engine.failures import (
     Interrupted,
     RetryLater,
@@ -126,15 +126,25 @@ def batch_execute(*, batch_id: int, worker: str | None = None) -> None:
         failures.batch_ends_handled(batch=batch, worker=worker),
         migration_connectors(run.migration) as (source, target),
     ):
-        if run.kind == Run.Kind.ROLLBACK:
-            rollback.rollback_batch(batch=batch, worker=worker, target=target, heartbeat=heartbeat)
-        elif batch.kind == RunBatch.Kind.PLAN:
-            plan.plan_run(run=run, source=source, target=target)
-            scheduling.batch_finish(batch=batch, worker=worker)
-        else:
-            BatchWork(
-                batch=batch, worker=worker, source=source, target=target, heartbeat=heartbeat
-            ).run()
+        try:
+            with failures.budget_waits_given_back(source=source, target=target):
+                if run.kind == Run.Kind.ROLLBACK:
+                    rollback.rollback_batch(
+                        batch=batch, worker=worker, target=target, heartbeat=heartbeat
+                    )
+                elif batch.kind == RunBatch.Kind.PLAN:
+                    plan.plan_run(run=run, source=source, target=target)
+                    scheduling.batch_finish(batch=batch, worker=worker)
+                else:
+                    BatchWork(
+                        batch=batch,
+                        worker=worker,
+                        source=source,
+                        target=target,
+                        heartbeat=heartbeat,
+                    ).run()
+        finally:
+            learned_limits_keep(migration=run.migration, source=source, target=target)
 
 
 # --------------------------------------------------------------------------- the work
@@ -371,6 +381,10 @@ class BatchWork:
                     reason = self._requester_reason(skip.requester_id) or reason
                 self._report(record.source_id, RunRecord.Outcome.SKIPPED, reason=reason)
                 return
+            except RateLimitedError:
+                # The batch is given back with the platform's countdown; the record
+                # resumes then at its first step the target has not confirmed.
+                raise
             except ConnectorError as error:
                 if error.systemic and not error.retryable:
                     reason = failures.systemic_reason(error)

@@ -8,6 +8,7 @@ import logging
 import random
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 from celery.exceptions import SoftTimeLimitExceeded
 
@@ -19,6 +20,9 @@ from migrator.engine import infrastructure, plan, scheduling
 from migrator.engine.connectors import ConnectionMissing
 from migrator.engine.infrastructure import InfrastructureFault
 from migrator.models import Run, RunBatch
+
+if TYPE_CHECKING:
+    from connectors.base import Source, Target
 
 logger = logging.getLogger(__name__)
 
@@ -37,6 +41,19 @@ class SystemicFailure(Exception):
         super().__init__(str(reason))
         self.reason = reason
         self.detail = detail
+
+
+class WaitForBudget(Exception):
+    """A platform's rate limit holds the batch back for ``delay`` seconds: the batch is
+    given back with that countdown, waiting on ``side`` ("source" or "target"), and the
+    process takes other work meanwhile. Not an attempt: waiting never pauses a run, and no
+    record is reported for it (each resumes at its first unconfirmed step)."""
+
+    def __init__(self, reason: Message | str, *, side: str, delay: float) -> None:
+        super().__init__(str(reason))
+        self.reason = reason
+        self.side = side
+        self.delay = delay
 
 
 class RetryLater(Exception):
@@ -96,6 +113,28 @@ def retry_later(*, batch: RunBatch, worker: str, reason: Message | str, delay: f
     scheduling.batch_release(batch=batch, worker=worker, delay_seconds=delay, error=str(reason))
 
 
+def waiting_side(error: RateLimitedError, *, source: Source, target: Target) -> str:
+    """Which side of the run the rate limit that raised ``error`` belongs to: the side
+    whose budget it names; the target's when it names neither (a connector's own wait,
+    raised while writing)."""
+    key = error.budget_key
+    if key and key in source.rate_budget_keys() and key not in target.rate_budget_keys():
+        return "source"
+    return "target"
+
+
+@contextmanager
+def budget_waits_given_back(*, source: Source, target: Target) -> Iterator[None]:
+    """A wait for a platform's rate limit, wherever it stops the batch, gives the batch
+    back with the platform's countdown instead of holding the process."""
+    try:
+        yield
+    except RateLimitedError as error:
+        delay = min(600.0, max(1.0, error.retry_after or retry_delay(None, attempt=1)))
+        side = waiting_side(error, source=source, target=target)
+        raise WaitForBudget(message_of(error), side=side, delay=delay) from error
+
+
 def retry_delay(error: ConnectorError | None, *, attempt: int) -> float:
     if isinstance(error, RateLimitedError) and error.retry_after:
         return min(600.0, error.retry_after)
@@ -117,6 +156,15 @@ def batch_ends_handled(*, batch: RunBatch, worker: str) -> Iterator[None]:
         scheduling.batch_release(batch=batch, worker=worker)
     except InfrastructureFault as fault:
         after_infrastructure_fault(batch=batch, worker=worker, reason=fault.reason)
+    except WaitForBudget as wait:
+        logger.info("%s waits %.1fs for the %s's rate limit", batch, wait.delay, wait.side)
+        scheduling.batch_release(
+            batch=batch,
+            worker=worker,
+            delay_seconds=wait.delay,
+            error=str(wait.reason),
+            waiting_on=wait.side,
+        )
     except SystemicFailure as failure:
         pause_for(batch=batch, worker=worker, reason=failure.reason)
     except RetryLater as later:

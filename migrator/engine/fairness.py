@@ -54,6 +54,10 @@ class BusyClock:
         return max(0.0, time.monotonic() - self._started - slept)
 
 
+#: Processes a run may hold beyond what its slower side's budget feeds on average.
+FED_HEADROOM = 1
+
+
 @dataclass(frozen=True)
 class RunMeasure:
     """A run's finished batches, summed: their busy seconds and calls on each side."""
@@ -92,7 +96,9 @@ def processes_fed(
             fed = min(fed, allowed_per_second(connection) * seconds_per_request)
     if math.isinf(fed):
         return ceiling
-    return max(1, min(ceiling, math.ceil(fed)))
+    # One process more than the average needs: a batch's page read, flush and claim leave
+    # its process off the budget for a moment, and the budget's slots are not kept.
+    return max(1, min(ceiling, math.ceil(fed) + FED_HEADROOM))
 
 
 def fair_share(*, busy_processes: int, runs_wanting: int) -> int:

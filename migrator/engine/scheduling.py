@@ -19,6 +19,7 @@ from typing import Any
 from django.conf import settings
 from django.db import close_old_connections, connection, transaction
 from django.db.models import Count, F, Q, Sum
+from django.db.models.functions import Greatest
 from django.utils import timezone
 
 from connectors.messages import Message, gettext_noop
@@ -100,6 +101,7 @@ def batch_claim(*, batch_id: int, worker: str) -> RunBatch | None:
             claimed_by=worker,
             heartbeat_at=now,
             attempts=F("attempts") + 1,
+            waiting_on="",
         )
     )
     if not claimed:
@@ -207,17 +209,26 @@ class Heartbeat:
 
 
 def batch_release(
-    *, batch: RunBatch, worker: str, delay_seconds: float | None = None, error: str = ""
+    *,
+    batch: RunBatch,
+    worker: str,
+    delay_seconds: float | None = None,
+    error: str = "",
+    waiting_on: str = "",
 ) -> None:
     """Give a claimed batch back: another try later (after ``delay_seconds``), or when
-    its run is resumed."""
+    its run is resumed. ``waiting_on`` ("source"/"target"): it waits for that side's rate
+    limit, which is not an attempt (its claim is not counted)."""
     not_before = timezone.now() + timedelta(seconds=delay_seconds) if delay_seconds else None
+    counted = {"attempts": Greatest(F("attempts") - 1, 0)} if waiting_on else {}
     released = _owned(batch, worker).update(
         status=RunBatch.Status.PENDING,
         claimed_by="",
         heartbeat_at=None,
         not_before=not_before,
         last_error=error[:4000],
+        waiting_on=waiting_on,
+        **counted,
     )
     run_status = Run.objects.filter(pk=batch.run_id).values_list("status", flat=True).first()
     if released and run_status == Run.Status.RUNNING:
@@ -296,6 +307,7 @@ def batch_finish(
             rate_limited=rate_limited,
             busy_seconds=busy_seconds,
             last_error="",
+            waiting_on="",
         )
         if not finished:
             return False

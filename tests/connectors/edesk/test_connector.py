@@ -130,7 +130,7 @@ def connect(
         options.setdefault("max_retries", 3)
         options.setdefault("backoff_base", 0.01)
         options.setdefault("backoff_cap", 0.02)
-        options["budget"] = LocalRateBudget(limit=None)
+        options["budget"] = LocalRateBudget(limit=None, learned_seconds=0)
         options["transport"] = transport or httpx.WSGITransport(app=WSGIHandler())
         return HttpClient(allow_private_networks=True, **options)
 
@@ -261,7 +261,8 @@ def test_the_connect_form_asks_for_a_token_at_edesks_address():
 def test_calls_keep_inside_edesks_bucket_with_a_budget_per_token():
     one = http_client_options(EdeskCredentials(api_token="one"))
     two = http_client_options(EdeskCredentials(api_token="two"))
-    assert (one["rate_limit"], one["rate_period"]) == (60, 30.0)
+    declared = one["rate_limit_headers"]
+    assert (declared.default_limit, declared.window_seconds) == (60, 30.0)
     assert one["headers"] == {"Authorization": "Bearer one"}
     assert one["account"] != two["account"] and "one" not in one["account"]
 

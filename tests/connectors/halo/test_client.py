@@ -56,7 +56,8 @@ def credentials(**overrides: str) -> HaloCredentials:
 
 
 def client(options: dict) -> HttpClient:
-    options = {**options, "budget": LocalRateBudget(limit=None), "max_retries": 0}
+    budget = LocalRateBudget(limit=None, learned_seconds=0)
+    options = {**options, "budget": budget, "max_retries": 0}
     return HttpClient(allow_private_networks=True, **options)
 
 

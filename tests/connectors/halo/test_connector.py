@@ -81,7 +81,7 @@ def connector(sandbox, account, live_server) -> Iterator[HaloConnector]:
     def factory(**options: Any) -> HttpClient:
         options.setdefault("max_retries", 2)
         options.setdefault("backoff_base", 0.01)
-        options["budget"] = LocalRateBudget(limit=None)
+        options["budget"] = LocalRateBudget(limit=None, learned_seconds=0)
         return HttpClient(allow_private_networks=True, **options)
 
     values = sandbox.credentials(account=account, site_url=live_server.url)

@@ -120,7 +120,7 @@ def connect(
     values.update(overrides)
     values = {name: value for name, value in values.items() if value is not None}
     credentials = ZendeskConnector.parse_credentials(values)
-    budget = LocalRateBudget(limit=None)
+    budget = LocalRateBudget(limit=None, learned_seconds=0)
 
     def factory(**options: Any) -> HttpClient:
         options.update(budget=budget, max_retries=2, backoff_base=0.01, backoff_cap=0.02)

@@ -55,7 +55,7 @@ def in_process_emulators(settings, tmp_path, monkeypatch):
         options.setdefault("max_retries", 3)
         options.setdefault("backoff_base", 0.01)
         options.setdefault("backoff_cap", 0.02)
-        options["budget"] = LocalRateBudget(limit=None)
+        options["budget"] = LocalRateBudget(limit=None, learned_seconds=0)
         options["transport"] = httpx.WSGITransport(app=WSGIHandler())
         return HttpClient(allow_private_networks=True, **options)
 

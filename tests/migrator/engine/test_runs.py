@@ -202,7 +202,9 @@ def test_retryable_errors_are_retried_and_never_reported_as_failures(pair):
     assert run.status == Run.Status.COMPLETED
     assert set(outcomes(run, Entity.TICKETS).values()) == {"migrated"}
     assert_written_once(pair.target, Entity.TICKETS, 15)
-    assert max(RunBatch.objects.filter(run=run).values_list("attempts", flat=True)) >= 2
+    # The 502s were retried in the batch, the 429s gave it back to wait: neither counts
+    # as one more attempt of the batch.
+    assert max(RunBatch.objects.filter(run=run).values_list("attempts", flat=True)) == 1
 
 
 def test_a_refused_record_is_reported_failed_and_the_run_goes_on(pair):
