@@ -49,7 +49,7 @@ class Pair:
         source, separator, target = text.strip().lower().partition(":")
         if not separator or not source or not target:
             raise ValueError(
-                f"Write the pair as SOURCE:TARGET (e.g. zendesk:freshdesk), not {text!r}."
+                f"Write the pair as SOURCE:TARGET, e.g. zendesk:freshdesk (not {text!r})"
             )
         sandboxes = sandbox_platforms()
         for key, role in ((source, "source"), (target, "target")):

@@ -78,7 +78,7 @@ class Command(BaseCommand):
         if not settings.DATABASES["default"]["ENGINE"].endswith("postgresql"):
             raise CommandError("Set DATABASE_URL to PostgreSQL: the hosts reach it over TCP.")
         if reason := netns_unavailable_reason():
-            raise CommandError(f"No worker hosts here: {reason}.")
+            raise CommandError(f"No worker hosts here: {reason}")
         # A stop by SIGTERM unwinds like Ctrl-C: the namespaces and processes are removed.
         signal.signal(signal.SIGTERM, _interrupt)
         shape = TicketShape(
