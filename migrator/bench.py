@@ -120,9 +120,11 @@ def bench_migration_create(
     site_url: str,
     source_limit: int | None,
     target_limit: int | None,
+    verify: bool = True,
 ) -> Migration:
     """The migration between two seeded accounts; a connection's limit ``None`` is one it
-    does not know (the run learns it from the platform's headers)."""
+    does not know (the run learns it from the platform's headers). Without ``verify`` the
+    written records are not read back (reading back spends the target's budget too)."""
     owner, _created = User.objects.get_or_create(email=BENCH_EMAIL)
     connections = [
         services.connection_create(
@@ -144,6 +146,7 @@ def bench_migration_create(
         target=connections[1],
         entities=[entity for entity in BENCH_ENTITIES if entity in reads and entity in writes],
         matches=configuration.Matches(create_missing_agents=True, create_missing_groups=True),
+        options=configuration.Options(verify_migrated=verify),
     )
     if registry.get(target.platform).capabilities.scope_kind is not None:
         # A target divided into inboxes or channels: the first, as a user picks one.

@@ -21,7 +21,7 @@ from migrator.bench_figures import (
     SideFigures,
     figures_median,
 )
-from migrator.models import Connection
+from migrator.models import Connection, RunBatch
 from tests.migrator.engine.stack import skip_reason
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -62,6 +62,7 @@ def test_two_runs_of_a_pair_print_each_run_and_the_medians():
         "--limit-source=0",
         "--limit-target=0",
         "--repeat=2",
+        "--no-verify",
         "--concurrency=2",
         "--web-workers=2",
         stdout=output,
@@ -74,6 +75,10 @@ def test_two_runs_of_a_pair_print_each_run_and_the_medians():
         "rate_limit_per_minute", flat=True
     )
     assert list(told) == [0, 0, 0, 0]
+    # --no-verify: nothing was read back on the target.
+    batches = RunBatch.objects.filter(run__migration__owner__email=BENCH_EMAIL)
+    assert batches.filter(entity="tickets").exists()
+    assert not batches.filter(verification_calls__gt=0).exists()
     per_ticket = [float(value) for value in re.findall(r"requests per ticket (\d+\.\d+)", text)]
     assert len(per_ticket) == 6 and all(value > 0 for value in per_ticket)
     assert re.search(r"time: estimate before the run \S+, actual \S+", text)

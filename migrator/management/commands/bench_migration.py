@@ -91,6 +91,11 @@ class Command(BaseCommand):
         parser.add_argument(
             "--port", type=int, default=0, help="The emulators' port (0: any free one)."
         )
+        parser.add_argument(
+            "--no-verify",
+            action="store_true",
+            help="Do not read the written records back (reading back spends the target's budget).",
+        )
         parser.add_argument("--keep", action="store_true", help="Keep the emulated accounts.")
 
     def handle(self, *args, **options) -> None:
@@ -161,6 +166,7 @@ class Command(BaseCommand):
                         site_url=site_url,
                         source_limit=None if options["unknown_limit"] else limits["source"],
                         target_limit=None if options["unknown_limit"] else limits["target"],
+                        verify=not options["no_verify"],
                     )
                     figures = self._run(
                         migration,
