@@ -190,6 +190,10 @@ class TicketRequests(BaseModel):
         return self.ticket + self.comment * comments + self.attachment * attachments
 
 
+#: What reading a ticket back by id costs a target that declares nothing else.
+USUAL_TICKET_VERIFY_READS = TicketRequests(ticket=2, attachment=1)
+
+
 class Capabilities(BaseModel):
     """What a platform reads, writes and keeps.
 
@@ -239,6 +243,9 @@ class Capabilities(BaseModel):
     ticket_writes: TicketRequests | None = None
     ticket_read_floor: TicketRequests | None = None
     ticket_write_floor: TicketRequests | None = None
+    #: Requests reading a written ticket back by its id costs this target (verification):
+    #: None means the usual two (the ticket, its comments) and one download per file.
+    ticket_verify_reads: TicketRequests | None = None
     #: Particulars of this platform as a target, shown beside the losses.
     particulars: tuple[str, ...] = ()
 

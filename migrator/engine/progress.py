@@ -21,7 +21,7 @@ from enum import StrEnum
 from django.db.models import Count, Sum
 from django.utils import timezone
 
-from connectors.base import Capabilities
+from connectors.base import USUAL_TICKET_VERIFY_READS, Capabilities
 from connectors.registry import UnknownConnectorError, registry
 from connectors.schema import Entity
 from migrator.models import Connection, Migration, Run, RunBatch, RunEntity
@@ -182,9 +182,10 @@ def side_limit(connection: Connection | None, capabilities: Capabilities | None)
 
 
 def declared_calls(
-    capabilities: Capabilities | None, *, side: str, shape: TicketShape
+    capabilities: Capabilities | None, *, side: str, shape: TicketShape, verify: bool = False
 ) -> dict[Entity, float]:
-    """API requests a record costs one side, as the connector declares them."""
+    """API requests a record costs one side, as the connector declares them; on the target
+    with ``verify``, reading each written record back too (it spends the same budget)."""
     if capabilities is None:
         return {}
     reading = side == "source"
@@ -196,6 +197,17 @@ def declared_calls(
         calls[Entity.TICKETS] = tickets.count(
             comments=shape.comments, attachments=shape.attachments
         )
+    if verify and not reading:
+        from migrator.engine.verify import VERIFIED_ENTITIES  # verify imports this module
+
+        read_back = capabilities.ticket_verify_reads or USUAL_TICKET_VERIFY_READS
+        for entity in VERIFIED_ENTITIES:
+            reads = (
+                read_back.count(comments=shape.comments, attachments=shape.attachments)
+                if entity is Entity.TICKETS
+                else 1.0
+            )
+            calls[entity] = calls.get(entity, 1.0) + reads
     return calls
 
 
@@ -252,7 +264,12 @@ def migration_estimate(
     source_limit = side_limit(migration.source, source)
     target_limit = side_limit(migration.target, target)
     read_calls = declared_calls(source, side="source", shape=shape)
-    write_calls = declared_calls(target, side="target", shape=shape)
+    write_calls = declared_calls(
+        target,
+        side="target",
+        shape=shape,
+        verify=migration.configured_options().verify_migrated,
+    )
     reading, writing = _side_minutes(
         remaining=counts,
         read_calls=read_calls,

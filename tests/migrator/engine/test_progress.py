@@ -27,6 +27,15 @@ def duration(migration, counts) -> timedelta:
     return estimate.duration
 
 
+@pytest.fixture(autouse=True)
+def _estimates_without_verification(request):
+    """The declared writes alone; test_verification_adds_the_read_backs has them on."""
+    if "pair" in request.fixturenames and "verification" not in request.node.name:
+        migration = request.getfixturevalue("pair").migration
+        migration.options = {**(migration.options or {}), "verify_migrated": False}
+        migration.save(update_fields=["options"])
+
+
 def test_the_estimate_before_the_start_follows_calls_per_record_and_rate_limits(pair):
     # Memory Desk: 2 read calls and 3 write calls per ticket, 600 requests a minute.
     counts = {Entity.TICKETS: 600}
@@ -219,3 +228,19 @@ def test_the_command_line_names_the_pace_and_a_wait():
         "[running]  25%  tickets 123/500  41 records/min  ETA 9m00s (measured)  "
         "pace: target's limit  waiting for the target's rate limit, about 40s"
     )
+
+
+def test_verification_adds_the_read_backs_to_the_targets_requests(pair):
+    source, target = pair.migration.source, pair.migration.target
+    source.platform, source.rate_limit_learned = "zendesk", 700
+    target.platform, target.rate_limit_learned = "zendesk", 700
+    assert pair.migration.configured_options().verify_migrated
+    estimate = progress.migration_estimate(migration=pair.migration, counts={Entity.TICKETS: 1000})
+    assert estimate is not None
+    writes = registry.get("zendesk").capabilities.ticket_writes
+    assert writes is not None
+    # The bulk import's share and one upload, then the ticket and its comments read back and
+    # the file downloaded again.
+    expected = writes.count(comments=5, attachments=1) + 2 + 1
+    assert estimate.target_requests_per_ticket == pytest.approx(expected)
+    assert estimate.binding == "target"
