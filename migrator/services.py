@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 
 from billing import services as billing_services
 from billing.plans import Feature
-from connectors.base import Scope
+from connectors.base import ConnectorBase, Scope
 from connectors.errors import ConnectorError
 from connectors.messages import translated
 from connectors.registry import UnknownConnectorError, registry
@@ -405,6 +405,7 @@ def connection_create(
     try:
         with connector:
             account = connector.check_credentials()
+            _announced_limit_keep(connection=connection, connector=connector)
     except ConnectorError as error:
         raise ValidationError(translated(error), code="refused") from None
     connection.encrypted_credentials = encrypt_credentials(credentials=parsed.revealed_values())
@@ -445,14 +446,33 @@ def connection_verify(*, connection: Connection) -> Connection:
     try:
         with connector:
             account = connector.check_credentials()
+            _announced_limit_keep(connection=connection, connector=connector)
     except ConnectorError as error:
         raise ValidationError(translated(error), code="refused") from None
     connection.account_name = account.account_name[:200]
     connection.account_url = (account.account_url or "")[:500]
     connection.user_email = (account.user_email or "")[:254]
     connection.verified_at = timezone.now()
-    connection.save(update_fields=["account_name", "account_url", "user_email", "verified_at"])
+    connection.save(
+        update_fields=[
+            "account_name",
+            "account_url",
+            "user_email",
+            "verified_at",
+            "rate_limit_learned",
+            "rate_limit_learned_at",
+        ]
+    )
     return connection
+
+
+def _announced_limit_keep(*, connection: Connection, connector: ConnectorBase) -> None:
+    """The rate limit the platform's headers announced while the credentials were checked:
+    the estimate before the first run counts with the account's real plan."""
+    learned = connector.learned_rate_limit()
+    if learned:
+        connection.rate_limit_learned = learned
+        connection.rate_limit_learned_at = timezone.now()
 
 
 # --------------------------------------------------------------------------- configuration

@@ -10,8 +10,11 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from connectors.models import EmulatedAccount
+from connectors.sandbox import sandbox_platform
 from migrator import services
 from migrator.models import Run, RunBatch, RunEntity
+from tests.wizard.conftest import SITE_URL
 
 pytestmark = pytest.mark.django_db
 
@@ -93,3 +96,27 @@ def test_the_progress_says_whose_limit_the_run_waits_for(client, user, sandbox):
     client.cookies["django_language"] = "fr"
     content = client.get(url).content.decode()
     assert "En attente de la limite de requêtes de Freshdesk ; reprise dans environ" in content
+
+
+@pytest.mark.parametrize(("platform", "plan_limit"), [("freshdesk", 300), ("zendesk", 700)])
+def test_connecting_keeps_the_limit_the_platform_announces(
+    user, in_process_emulators, platform, plan_limit
+):
+    sandbox = sandbox_platform(platform)
+    account = sandbox.account_create(
+        slug=f"announce-{platform}", name="Announcing", rate_limit_per_minute=plan_limit
+    )
+    connection = services.connection_create(
+        owner=user,
+        platform=platform,
+        credentials=sandbox.credentials(account=account, site_url=SITE_URL),
+        rate_limit_per_minute=None,
+    )
+    connection.refresh_from_db()
+    assert connection.rate_limit_learned == plan_limit
+    assert connection.rate_limit_learned_at is not None
+    # Checked again later: the announcement is read again.
+    EmulatedAccount.objects.filter(pk=account.pk).update(rate_limit_per_minute=plan_limit // 2)
+    services.connection_verify(connection=connection)
+    connection.refresh_from_db()
+    assert connection.rate_limit_learned == plan_limit // 2
