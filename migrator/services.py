@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
@@ -41,6 +42,8 @@ from migrator.validators import validate_email_address
 from reports.models import RunRecord
 
 MIGRATION_NAME_MAX_LENGTH = Migration._meta.get_field("name").max_length
+
+logger = logging.getLogger(__name__)
 
 
 def _clean_migration_name(name: str) -> str:
@@ -469,7 +472,11 @@ def connection_verify(*, connection: Connection) -> Connection:
 def _announced_limit_keep(*, connection: Connection, connector: ConnectorBase) -> None:
     """The rate limit the platform's headers announced while the credentials were checked:
     the estimate before the first run counts with the account's real plan."""
-    learned = connector.learned_rate_limit()
+    try:
+        learned = connector.learned_rate_limit()
+    except Exception:  # bookkeeping: never what refuses a connection
+        logger.warning("the announced rate limit was not read", exc_info=True)
+        return
     if learned:
         connection.rate_limit_learned = learned
         connection.rate_limit_learned_at = timezone.now()
