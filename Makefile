@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 PORT ?= 8000
 # Test processes: the suite mostly waits on servers, workers and browsers.
-TEST_PROCESSES ?= 3
+TEST_PROCESSES ?= 2
 HOST ?= 127.0.0.1
 # The site's own address, in links of e-mails that workers send: the port it runs on.
 SITE_URL ?= http://$(HOST):$(PORT)
@@ -32,7 +32,7 @@ run: install
 test: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/python -m pytest -n $(TEST_PROCESSES) --durations=30
+	$(BIN)/python -m pytest -n $(TEST_PROCESSES) --dist worksteal --durations=30
 
 lint: install
 	$(BIN)/ruff check --fix .
