@@ -33,22 +33,10 @@ from connectors.teamwork_desk import client as teamwork_client
 from connectors.teamwork_desk import emulator as teamwork_emulator
 from connectors.zendesk import client as zendesk_client
 from connectors.zendesk import emulator as zendesk_emulator
+from tests.connectors.test_http import FakeTime as FakeClock
 
 REDIS_URL = os.environ.get("REDIS_URL")
 needs_redis = pytest.mark.skipif(not REDIS_URL, reason="set REDIS_URL to run Redis tests")
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-        self.sleeps: list[float] = []
-
-    def time(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
 
 
 @pytest.fixture
